@@ -1,0 +1,156 @@
+import {
+  numericModel,
+  parseCategory,
+  parseNumeric,
+  quantileSorted,
+  uniqueSorted,
+  type CategoricalFeatureModel,
+  type FeatureModel,
+  type FeatureType,
+  type NumericFeatureModel,
+} from '../stats/index.js';
+import { InputError } from '../errors.js';
+
+export interface BuildOptions {
+  /** Feature names: required for array rows; for object rows, defaults to the keys of the first row. */
+  featureNames?: readonly string[];
+  /** Features forced categorical (otherwise inferred). */
+  categorical?: readonly string[];
+  /** Features forced numeric (non-numeric values then count as invalid and missing). */
+  numeric?: readonly string[];
+  modelVersion?: string | null;
+  /** Number of PSI bins B (edges at the quantiles k/B, k = 1..B−1). Default 10. */
+  psiBins?: number;
+  /** Number of fine bins for KS and Wasserstein (edges at the quantiles k/F). Default 400. */
+  fineBins?: number;
+}
+
+export const DEFAULT_PSI_BINS = 10;
+/** 400 fine bins keep every continuous fine bin near 1/400 = 0.0025 of the reference mass, half the 0.005 KS budget. */
+export const DEFAULT_FINE_BINS = 400;
+const SUMMARY_QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99];
+
+export type Row = Readonly<Record<string, unknown>> | readonly unknown[];
+
+export interface BuiltFeature {
+  model: FeatureModel;
+  invalidCount: number;
+}
+
+/** Decides each feature's type and builds its model from the reference rows. */
+export function buildFeatures(rows: readonly Row[], options: BuildOptions = {}): { names: string[]; features: BuiltFeature[] } {
+  if (rows.length === 0) throw new InputError('cannot build a reference from zero rows');
+  const names = resolveFeatureNames(rows, options.featureNames);
+  const forcedCategorical = new Set(options.categorical ?? []);
+  const forcedNumeric = new Set(options.numeric ?? []);
+  for (const name of [...forcedCategorical, ...forcedNumeric]) {
+    if (!names.includes(name)) {
+      throw new InputError(`feature "${name}" named in the type options is not among the features: ${names.join(', ')}`, { context: { feature: name } });
+    }
+  }
+  for (const name of forcedCategorical) {
+    if (forcedNumeric.has(name)) throw new InputError(`feature "${name}" cannot be forced both numeric and categorical`, { context: { feature: name } });
+  }
+  const psiBins = options.psiBins ?? DEFAULT_PSI_BINS;
+  const fineBins = options.fineBins ?? DEFAULT_FINE_BINS;
+  if (!Number.isInteger(psiBins) || psiBins < 2) throw new InputError(`psiBins (${psiBins}) must be an integer ≥ 2`);
+  if (!Number.isInteger(fineBins) || fineBins < psiBins) throw new InputError(`fineBins (${fineBins}) must be an integer ≥ psiBins (${psiBins})`);
+
+  const features = names.map((name, index) => {
+    const column = rows.map((row) => (Array.isArray(row) ? row[index] : (row as Record<string, unknown>)[name]));
+    const type: FeatureType = forcedCategorical.has(name)
+      ? 'categorical'
+      : forcedNumeric.has(name)
+        ? 'numeric'
+        : inferType(column);
+    return type === 'numeric' ? buildNumeric(name, column, psiBins, fineBins) : buildCategorical(name, column);
+  });
+  return { names, features };
+}
+
+function resolveFeatureNames(rows: readonly Row[], given?: readonly string[]): string[] {
+  if (given && given.length > 0) {
+    const duplicate = given.find((n, i) => given.indexOf(n) !== i);
+    if (duplicate) throw new InputError(`feature "${duplicate}" is named twice`, { context: { feature: duplicate } });
+    return [...given];
+  }
+  const first = rows[0];
+  if (Array.isArray(first)) throw new InputError('rows given as arrays need featureNames');
+  return Object.keys(first as object);
+}
+
+/** A column with any non-numeric, non-empty value is categorical. */
+export function inferType(column: readonly unknown[]): FeatureType {
+  for (const value of column) if (parseNumeric(value) === 'invalid') return 'categorical';
+  return 'numeric';
+}
+
+function buildNumeric(name: string, column: readonly unknown[], psiBins: number, fineBins: number): BuiltFeature {
+  const values: number[] = [];
+  let missing = 0;
+  let invalid = 0;
+  for (const raw of column) {
+    const value = parseNumeric(raw);
+    if (typeof value === 'number') values.push(value);
+    else {
+      missing++;
+      if (value === 'invalid') invalid++;
+    }
+  }
+  if (values.length === 0) {
+    throw new InputError(`numeric feature "${name}" has no non-missing value in the reference rows`, { context: { feature: name } });
+  }
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+
+  const psiEdges = uniqueSorted(Array.from({ length: psiBins - 1 }, (_, k) => quantileSorted(sorted, (k + 1) / psiBins)));
+  const distinct = uniqueSorted(sorted);
+  const discrete = distinct.length <= fineBins;
+  const fineBase = discrete
+    ? distinct
+    : Array.from({ length: fineBins + 1 }, (_, k) => quantileSorted(sorted, k / fineBins));
+  const fineEdges = uniqueSorted([...fineBase, ...psiEdges]);
+
+  // Exact reference counts per right-closed fine bin, by one walk over the sorted values.
+  const fineCounts = new Float64Array(fineEdges.length + 1);
+  let bin = 0;
+  for (let i = 0; i < n; i++) {
+    while (bin < fineEdges.length && sorted[i] > fineEdges[bin]) bin++;
+    fineCounts[bin]++;
+  }
+
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += (sorted[i] - mean) / (i + 1);
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += (sorted[i] - mean) ** 2;
+  const quantiles: Record<string, number> = {};
+  for (const p of SUMMARY_QUANTILES) quantiles[`p${Math.round(p * 100)}`] = quantileSorted(sorted, p);
+
+  const model: NumericFeatureModel = numericModel({
+    name,
+    count: n,
+    missingCount: missing,
+    psiEdges,
+    fineEdges,
+    fineCounts,
+    discrete,
+    summary: { mean, std: Math.sqrt(squares / n), min: sorted[0], max: sorted[n - 1], quantiles },
+  });
+  return { model, invalidCount: invalid };
+}
+
+function buildCategorical(name: string, column: readonly unknown[]): BuiltFeature {
+  const counts = new Map<string, number>();
+  let missing = 0;
+  let invalid = 0;
+  for (const raw of column) {
+    const value = parseCategory(raw);
+    if (value === 'missing' || value === 'invalid') {
+      missing++;
+      if (value === 'invalid') invalid++;
+    } else counts.set(value, (counts.get(value) ?? 0) + 1);
+  }
+  const sorted = new Map([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+  const model: CategoricalFeatureModel = { name, type: 'categorical', count: column.length - missing, missingCount: missing, categories: sorted };
+  return { model, invalidCount: invalid };
+}

@@ -1,0 +1,3 @@
+export { ReferenceDistribution } from './reference-distribution.js';
+export { buildFeatures, inferType, DEFAULT_PSI_BINS, DEFAULT_FINE_BINS, type BuildOptions, type Row } from './build.js';
+export { REFERENCE_SCHEMA_VERSION, referenceFileSchema, type ReferenceFile } from './schema.js';

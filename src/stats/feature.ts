@@ -1,0 +1,230 @@
+import { Histogram, binIndex } from './histogram.js';
+
+/**
+ * The in-memory form of one feature of a reference distribution, and the mergeable
+ * accumulations of current values that are compared with it.
+ *
+ * Numeric features are accumulated on the reference's fine bins; PSI bins are a coarsening of
+ * them (every PSI edge is also a fine edge), so one histogram serves PSI, KS, JS and Wasserstein.
+ */
+export type FeatureType = 'numeric' | 'categorical';
+
+export interface NumericSummary {
+  mean: number;
+  /** Population standard deviation (ddof = 0), as numpy.std. */
+  std: number;
+  min: number;
+  max: number;
+  quantiles: Record<string, number>;
+}
+
+export interface NumericFeatureModel {
+  readonly name: string;
+  readonly type: 'numeric';
+  /** Non-missing reference values. */
+  readonly count: number;
+  readonly missingCount: number;
+  /** PSI edges: reference quantiles at k/B, k = 1..B−1, duplicates removed. */
+  readonly psiEdges: Float64Array;
+  /** Fine edges (a superset of psiEdges, including the reference min and max). */
+  readonly fineEdges: Float64Array;
+  /** Exact reference counts per fine bin, length fineEdges.length + 1. */
+  readonly fineCounts: Float64Array;
+  /** True when the fine edges are every distinct reference value (small-support features). */
+  readonly discrete: boolean;
+  readonly summary: NumericSummary;
+  /** PSI bin of each fine bin (derived). */
+  readonly psiBinOfFine: Int32Array;
+  /** Reference counts per PSI bin (derived). */
+  readonly psiCounts: Float64Array;
+}
+
+export interface CategoricalFeatureModel {
+  readonly name: string;
+  readonly type: 'categorical';
+  readonly count: number;
+  readonly missingCount: number;
+  readonly categories: ReadonlyMap<string, number>;
+}
+
+export type FeatureModel = NumericFeatureModel | CategoricalFeatureModel;
+
+/** Derives the PSI coarsening of a numeric feature's fine bins. */
+export function numericModel(
+  fields: Omit<NumericFeatureModel, 'type' | 'psiBinOfFine' | 'psiCounts'>,
+): NumericFeatureModel {
+  const { fineEdges, fineCounts, psiEdges } = fields;
+  const psiBinOfFine = new Int32Array(fineCounts.length);
+  const psiCounts = new Float64Array(psiEdges.length + 1);
+  for (let i = 0; i < fineCounts.length; i++) {
+    // Fine bin i is (e[i−1], e[i]]; the last one is (e[last], +∞).
+    const bin = i < fineEdges.length ? binIndex(psiEdges, fineEdges[i]) : psiEdges.length;
+    psiBinOfFine[i] = bin;
+    psiCounts[bin] += fineCounts[i];
+  }
+  return { ...fields, type: 'numeric', psiBinOfFine, psiCounts };
+}
+
+/** Why a raw value did not count as a value. */
+export type ValueOutcome = 'ok' | 'missing' | 'invalid';
+
+/**
+ * Parses a raw numeric value. Missing: null, undefined, '', NaN, ±Infinity (also as the
+ * strings "nan", "inf", "-inf", "infinity"). Invalid (counted as missing and as invalid):
+ * anything else that is not a finite number or a string holding one.
+ */
+export function parseNumeric(raw: unknown): number | ValueOutcome {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : 'missing';
+  if (raw === null || raw === undefined) return 'missing';
+  if (typeof raw === 'string') {
+    const text = raw.trim();
+    if (text === '') return 'missing';
+    const value = Number(text);
+    if (Number.isFinite(value)) return value;
+    if (Number.isNaN(value) && !/^[+-]?(nan|inf|infinity)$/i.test(text)) return 'invalid';
+    return 'missing';
+  }
+  return 'invalid';
+}
+
+/** Parses a raw categorical value: strings as they are, numbers and booleans as text. */
+export function parseCategory(raw: unknown): string | ValueOutcome {
+  if (typeof raw === 'string') return raw === '' ? 'missing' : raw;
+  if (raw === null || raw === undefined) return 'missing';
+  if (typeof raw === 'number') return Number.isNaN(raw) ? 'missing' : String(raw);
+  if (typeof raw === 'boolean') return String(raw);
+  return 'invalid';
+}
+
+/** Current values of one numeric feature: counts on the reference's fine bins. */
+export class NumericAccumulator {
+  readonly type = 'numeric' as const;
+  readonly histogram: Histogram;
+  missing = 0;
+  invalid = 0;
+  /** Σ (min − x) over current values below the reference min: the Wasserstein lower tail. */
+  belowSum = 0;
+  /** Σ (x − max) over current values above the reference max: the Wasserstein upper tail. */
+  aboveSum = 0;
+
+  constructor(readonly model: NumericFeatureModel) {
+    this.histogram = new Histogram(model.fineEdges);
+  }
+
+  /** Rows seen, missing or not. */
+  get rows(): number {
+    return this.histogram.total + this.missing;
+  }
+
+  record(raw: unknown): void {
+    const value = parseNumeric(raw);
+    if (typeof value === 'number') this.recordNumber(value);
+    else this.recordMissing(value === 'invalid');
+  }
+
+  recordNumber(value: number): void {
+    this.histogram.record(value);
+    const { min, max } = this.model.summary;
+    if (value < min) this.belowSum += min - value;
+    else if (value > max) this.aboveSum += value - max;
+  }
+
+  recordMissing(invalid: boolean): void {
+    this.missing++;
+    if (invalid) this.invalid++;
+  }
+
+  merge(other: NumericAccumulator): void {
+    this.histogram.merge(other.histogram);
+    this.missing += other.missing;
+    this.invalid += other.invalid;
+    this.belowSum += other.belowSum;
+    this.aboveSum += other.aboveSum;
+  }
+
+  subtract(other: NumericAccumulator): void {
+    this.histogram.subtract(other.histogram);
+    this.missing -= other.missing;
+    this.invalid -= other.invalid;
+    this.belowSum -= other.belowSum;
+    this.aboveSum -= other.aboveSum;
+  }
+
+  reset(): void {
+    this.histogram.reset();
+    this.missing = 0;
+    this.invalid = 0;
+    this.belowSum = 0;
+    this.aboveSum = 0;
+  }
+
+  /** Approximate bytes held (typed array plus fields). */
+  get byteSize(): number {
+    return this.histogram.counts.byteLength + 64;
+  }
+}
+
+/** Current values of one categorical feature: a count per category. */
+export class CategoricalAccumulator {
+  readonly type = 'categorical' as const;
+  readonly counts = new Map<string, number>();
+  total = 0;
+  missing = 0;
+  invalid = 0;
+
+  constructor(readonly model: CategoricalFeatureModel) {}
+
+  get rows(): number {
+    return this.total + this.missing;
+  }
+
+  record(raw: unknown): void {
+    const value = parseCategory(raw);
+    if (value === 'missing' || value === 'invalid') {
+      this.missing++;
+      if (value === 'invalid') this.invalid++;
+      return;
+    }
+    this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
+    this.total++;
+  }
+
+  merge(other: CategoricalAccumulator): void {
+    for (const [category, count] of other.counts) {
+      this.counts.set(category, (this.counts.get(category) ?? 0) + count);
+    }
+    this.total += other.total;
+    this.missing += other.missing;
+    this.invalid += other.invalid;
+  }
+
+  subtract(other: CategoricalAccumulator): void {
+    for (const [category, count] of other.counts) {
+      const left = (this.counts.get(category) ?? 0) - count;
+      if (left === 0) this.counts.delete(category);
+      else this.counts.set(category, left);
+    }
+    this.total -= other.total;
+    this.missing -= other.missing;
+    this.invalid -= other.invalid;
+  }
+
+  reset(): void {
+    this.counts.clear();
+    this.total = 0;
+    this.missing = 0;
+    this.invalid = 0;
+  }
+
+  get byteSize(): number {
+    let bytes = 64;
+    for (const key of this.counts.keys()) bytes += 2 * key.length + 48;
+    return bytes;
+  }
+}
+
+export type FeatureAccumulator = NumericAccumulator | CategoricalAccumulator;
+
+export function createAccumulator(model: FeatureModel): FeatureAccumulator {
+  return model.type === 'numeric' ? new NumericAccumulator(model) : new CategoricalAccumulator(model);
+}
