@@ -1,0 +1,180 @@
+import { Kafka, logLevel, Partitioners, type Consumer, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type {
+  Admin,
+  CommittedOffset,
+  GroupConsumer,
+  GroupConsumerHandlers,
+  GroupConsumerOptions,
+  InboundMessage,
+  KafkaClient,
+  KafkaConnection,
+  OffsetCommit,
+  Producer,
+  TopicPartitions,
+} from './types.js';
+
+/** The kafkajs implementation of the Kafka seam (the only file importing kafkajs). */
+export function createKafkajsClient(connection: KafkaConnection, logger?: Logger): KafkaClient {
+  const kafka = new Kafka({
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    ssl: connection.ssl,
+    sasl: connection.sasl as SASLOptions | undefined,
+    connectionTimeout: connection.connectionTimeoutMs ?? 3000,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...rest } = entry.log;
+      const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      logger?.[level]({ kafka: entry.namespace, ...rest }, message);
+    },
+  });
+  return {
+    consumer: (options) => new KafkajsGroupConsumer(kafka, options),
+    producer: () => kafkajsProducer(kafka),
+    admin: async () => kafkajsAdmin(kafka),
+  };
+}
+
+class KafkajsGroupConsumer implements GroupConsumer {
+  private readonly consumer: Consumer;
+  joined = false;
+
+  constructor(private readonly kafka: Kafka, private readonly options: GroupConsumerOptions) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async start(handlers: GroupConsumerHandlers): Promise<void> {
+    const { consumer } = this;
+    // kafkajs has no on-revoke callback (tulios/kafkajs#916): the GROUP_JOIN event carries the
+    // new assignment, from which the caller drops and rebuilds per-partition state.
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.joined = true;
+      const assignment: TopicPartitions[] = Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({
+        topic,
+        partitions: [...(partitions as number[])].sort((a, b) => a - b),
+      }));
+      void handlers.onAssignment?.(assignment);
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.joined = false;
+      handlers.onCrash?.(event.payload.error, event.payload.restart);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, isRunning, isStale, heartbeat }) => {
+        const messages: InboundMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          timestampMs: Number(m.timestamp),
+          key: m.key,
+          value: m.value,
+          headers: stringHeaders(m.headers),
+        }));
+        await handlers.onBatch(
+          { topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark },
+          { isRunning, isStale, heartbeat },
+        );
+      },
+    });
+  }
+
+  async commit(offsets: OffsetCommit[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })),
+    );
+  }
+
+  async committed(topic: string): Promise<CommittedOffset[]> {
+    const admin = this.adminFor();
+    await admin.connect();
+    try {
+      const [result] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+      return (result?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata ?? null }));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private adminFor() {
+    // kafkajs consumers cannot read committed offsets themselves; a short-lived admin on the
+    // same cluster does (with their metadata).
+    return this.kafka.admin();
+  }
+
+  pause(topics: TopicPartitions[]): void {
+    this.consumer.pause(topics);
+  }
+
+  resume(topics: TopicPartitions[]): void {
+    this.consumer.resume(topics);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    this.joined = false;
+  }
+}
+
+function stringHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[key] = Array.isArray(value) ? value.map(String).join(',') : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  }
+  return out;
+}
+
+function kafkajsProducer(kafka: Kafka): Producer {
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: false,
+    maxInFlightRequests: 1,
+  });
+  return {
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    async send(topic, messages) {
+      if (messages.length === 0) return;
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers, partition: m.partition })),
+      });
+    },
+  };
+}
+
+async function kafkajsAdmin(kafka: Kafka): Promise<Admin> {
+  const admin = kafka.admin();
+  await admin.connect();
+  return {
+    async ensureTopics(topics) {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? 1, replicationFactor: -1 })),
+      });
+    },
+    async topicOffsets(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.map((o) => ({ partition: o.partition, high: o.high }));
+    },
+    disconnect: () => admin.disconnect(),
+  };
+}
