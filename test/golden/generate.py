@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""Golden values for driftwatch's statistics core, computed with numpy and scipy.
+
+Run from the repository root (versions pinned in test/golden/requirements.txt):
+
+    pip install -r test/golden/requirements.txt
+    python test/golden/generate.py
+
+It writes test/golden/fixtures/*.json, which the unit tests under test/unit/ read. Everything
+is seeded (numpy.random.default_rng with fixed seeds), so a rerun with the pinned versions
+rewrites byte-identical files. The oracles follow design.md, "Statistical conventions":
+
+- PSI edges: numpy.quantile(ref, k/10), k = 1..9 (default method "linear"), deduplicated
+  with numpy.unique. Bins are right-closed: bin = numpy.searchsorted(edges, x, side="left").
+- PSI: proportions of non-missing values, floored at 1e-4, not renormalised;
+  PSI = sum((c - r) * ln(c / r)). Categorical: one bin per category in the union.
+- KS: scipy.stats.ks_2samp(ref, cur).statistic (exact D); the p-value oracle of driftwatch's
+  formula is scipy.special.kolmogorov(sqrt(n*m/(n+m)) * D); ks_2samp(method="asymp").pvalue
+  is stored as well, to measure how far the two asymptotic p-values are apart.
+- JS: scipy.spatial.distance.jensenshannon(p, q, base=2) on the unfloored PSI-bin proportions.
+- Wasserstein: scipy.stats.wasserstein_distance(ref, cur) / max(numpy.std(ref), 0.001).
+- chi2 (categorical): scipy.stats.chisquare(f_obs=current counts over the union categories,
+  f_exp=n * r'), r' = reference proportions floored at 1e-4 and renormalised.
+- Missing rate: missing rows / rows.
+
+Missing values are written to JSON as null.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+import scipy
+from scipy import special, stats
+from scipy.spatial.distance import jensenshannon
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PSI_FLOOR = 1e-4
+WASSERSTEIN_STD_FLOOR = 0.001
+PSI_QUANTILES = np.arange(1, 10) / 10  # k/10 exactly as k / 10 in float64, k = 1..9
+
+
+def provenance() -> dict:
+    return {
+        "generator": "test/golden/generate.py",
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+    }
+
+
+def to_json_values(values) -> list:
+    """Floats as shortest round-trip reprs, integers as ints, NaN/None as null."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append(None)
+        elif isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, (int, np.integer)):
+            out.append(int(v))
+        else:
+            f = float(v)
+            if math.isnan(f):
+                out.append(None)
+            elif f.is_integer() and abs(f) < 2**53:
+                out.append(int(f))
+            else:
+                out.append(f)
+    return out
+
+
+def with_missing(rng: np.random.Generator, x: np.ndarray, rate: float) -> np.ndarray:
+    """A float copy of x with a `rate` share of its entries set to NaN (positions seeded)."""
+    y = x.astype(float).copy()
+    k = int(round(rate * len(y)))
+    y[rng.choice(len(y), size=k, replace=False)] = np.nan
+    return y
+
+
+def floored(p: np.ndarray) -> np.ndarray:
+    return np.maximum(p, PSI_FLOOR)
+
+
+def psi_of(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    r = floored(ref_counts / ref_counts.sum())
+    c = floored(cur_counts / cur_counts.sum())
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def numeric_case(name: str, description: str, ref: np.ndarray, cur: np.ndarray) -> dict:
+    ref_ok = ref[~np.isnan(ref)]
+    cur_ok = cur[~np.isnan(cur)]
+    n, m = len(ref_ok), len(cur_ok)
+
+    edges = np.unique(np.quantile(ref_ok, PSI_QUANTILES))
+    ref_counts = np.bincount(np.searchsorted(edges, ref_ok, side="left"), minlength=len(edges) + 1)
+    cur_counts = np.bincount(np.searchsorted(edges, cur_ok, side="left"), minlength=len(edges) + 1)
+
+    ks_exact = stats.ks_2samp(ref_ok, cur_ok)
+    ks_asymp = stats.ks_2samp(ref_ok, cur_ok, method="asymp")
+    d = float(ks_exact.statistic)
+    n_eff = n * m / (n + m)
+
+    ref_std = float(np.std(ref_ok))
+    return {
+        "name": name,
+        "description": description,
+        "type": "numeric",
+        "reference": to_json_values(ref),
+        "current": to_json_values(cur),
+        "expected": {
+            "reference_count": n,
+            "current_count": m,
+            "reference_missing_rate": float(np.isnan(ref).mean()),
+            "missing_rate": float(np.isnan(cur).mean()),
+            "psi_edges": [float(e) for e in edges],
+            "psi_reference_counts": [int(c) for c in ref_counts],
+            "psi_current_counts": [int(c) for c in cur_counts],
+            "psi": psi_of(ref_counts, cur_counts),
+            "ks": d,
+            "ks_pvalue_kolmogorov": float(special.kolmogorov(math.sqrt(n_eff) * d)),
+            "ks_pvalue_asymp": float(ks_asymp.pvalue),
+            "js": float(jensenshannon(ref_counts / n, cur_counts / m, base=2)),
+            "wasserstein_raw": float(stats.wasserstein_distance(ref_ok, cur_ok)),
+            "reference_std": ref_std,
+            "wasserstein": float(stats.wasserstein_distance(ref_ok, cur_ok) / max(ref_std, WASSERSTEIN_STD_FLOOR)),
+            "distinct_reference_values": int(len(np.unique(ref_ok))),
+        },
+    }
+
+
+def categorical_case(name: str, description: str, ref: list, cur: list) -> dict:
+    ref_ok = [v for v in ref if v is not None]
+    cur_ok = [v for v in cur if v is not None]
+    ref_seen = sorted(set(ref_ok))
+    unseen = sorted(set(cur_ok) - set(ref_ok))
+    categories = ref_seen + unseen
+    ref_counts = np.array([ref_ok.count(c) for c in categories], dtype=float)
+    cur_counts = np.array([cur_ok.count(c) for c in categories], dtype=float)
+    n = cur_counts.sum()
+
+    r_floored = floored(ref_counts / ref_counts.sum())
+    r_renormalised = r_floored / r_floored.sum()
+    chi = stats.chisquare(f_obs=cur_counts, f_exp=n * r_renormalised)
+    return {
+        "name": name,
+        "description": description,
+        "type": "categorical",
+        "reference": to_json_values(ref),
+        "current": to_json_values(cur),
+        "expected": {
+            "reference_count": len(ref_ok),
+            "current_count": len(cur_ok),
+            "reference_missing_rate": (len(ref) - len(ref_ok)) / len(ref),
+            "missing_rate": (len(cur) - len(cur_ok)) / len(cur),
+            "categories": categories,
+            "unseen_categories": unseen,
+            "reference_counts": [int(c) for c in ref_counts],
+            "current_counts": [int(c) for c in cur_counts],
+            "psi": psi_of(ref_counts, cur_counts),
+            "js": float(jensenshannon(ref_counts / ref_counts.sum(), cur_counts / n, base=2)),
+            "chi2_statistic": float(chi.statistic),
+            "chi2_pvalue": float(chi.pvalue),
+        },
+    }
+
+
+def distribution_cases() -> list[dict]:
+    cases = []
+
+    rng = np.random.default_rng(1001)
+    ref = rng.normal(0.0, 1.0, 4000)
+    cases.append(numeric_case("normal_unshifted", "N(0,1) vs a fresh N(0,1) sample", ref, rng.normal(0.0, 1.0, 1500)))
+
+    rng = np.random.default_rng(1002)
+    ref = rng.normal(50.0, 10.0, 4000)
+    cases.append(numeric_case("normal_shifted", "N(50,10) vs N(55,10): a half-sd shift", ref, rng.normal(55.0, 10.0, 1500)))
+
+    rng = np.random.default_rng(1003)
+    ref = rng.normal(0.0, 1.0, 4000)
+    cases.append(numeric_case("normal_scaled_small_current", "N(0,1) vs N(0.1,1.3) with only 300 current values", ref, rng.normal(0.1, 1.3, 300)))
+
+    rng = np.random.default_rng(1004)
+    ref = rng.poisson(3.0, 4000).astype(float)
+    cases.append(numeric_case("poisson_ties", "Poisson(3) vs Poisson(3.6): small integer support, many ties", ref, rng.poisson(3.6, 1500).astype(float)))
+
+    rng = np.random.default_rng(1005)
+    ref = np.clip(np.round(rng.normal(600.0, 120.0, 5000)), 300, 850)
+    cur = np.clip(np.round(rng.normal(585.0, 125.0, 1500)), 300, 850)
+    cases.append(numeric_case(
+        "integer_wide_support",
+        "rounded N(600,120) scores clipped to 300..850: integer ties, more distinct values than fine bins", ref, cur))
+
+    rng = np.random.default_rng(1006)
+    ref = rng.standard_t(2, 4000)
+    cases.append(numeric_case("student_t2", "Student t (df=2) vs t(df=2)+0.3: heavy tails", ref, rng.standard_t(2, 1500) + 0.3))
+
+    rng = np.random.default_rng(1007)
+    ref = rng.lognormal(10.8, 0.8, 4000)
+    cases.append(numeric_case("lognormal", "lognormal(10.8,0.8) vs lognormal(10.9,0.9): skewed, heavy right tail", ref, rng.lognormal(10.9, 0.9, 1500)))
+
+    rng = np.random.default_rng(1008)
+    ref = np.where(rng.random(4000) < 0.3, 0.0, rng.gamma(2.0, 50.0, 4000))
+    cur = np.where(rng.random(1500) < 0.45, 0.0, rng.gamma(2.0, 55.0, 1500))
+    cases.append(numeric_case("point_mass_zero", "30% zeros + gamma(2,50) vs 45% zeros + gamma(2,55)", ref, cur))
+
+    rng = np.random.default_rng(1009)
+    ref = with_missing(rng, rng.normal(100.0, 15.0, 4000), 0.05)
+    cur = with_missing(rng, rng.normal(103.0, 15.0, 1500), 0.2)
+    cases.append(numeric_case("missing_values", "N(100,15) with 5% NaN vs N(103,15) with 20% NaN", ref, cur))
+
+    rng = np.random.default_rng(1010)
+    names = np.array(["salaried", "self_employed", "contractor", "retired", "student", "unemployed"])
+    ref_idx = rng.choice(6, 4000, p=[0.55, 0.2, 0.1, 0.08, 0.05, 0.02])
+    ref = [str(names[i]) for i in ref_idx]
+    cur_names = np.array(["salaried", "self_employed", "contractor", "retired", "gig_worker", "intern"])
+    cur_idx = rng.choice(6, 1500, p=[0.45, 0.22, 0.12, 0.06, 0.1, 0.05])
+    cur = [str(cur_names[i]) for i in cur_idx]
+    for i in rng.choice(4000, 80, replace=False):
+        ref[i] = None
+    for i in rng.choice(1500, 90, replace=False):
+        cur[i] = None
+    cases.append(categorical_case(
+        "categorical_unseen",
+        "employment type: 'student' and 'unemployed' vanish, 'gig_worker' and 'intern' are unseen; 2%/6% missing",
+        ref, cur))
+
+    rng = np.random.default_rng(1011)
+    ref_idx = rng.choice(4, 3000, p=[0.4, 0.3, 0.2, 0.1])
+    cur_idx = rng.choice(4, 800, p=[0.4, 0.3, 0.2, 0.1])
+    grades = ["A", "B", "C", "D"]
+    cases.append(categorical_case(
+        "categorical_stable", "grade A-D, same proportions in both samples",
+        [grades[i] for i in ref_idx], [grades[i] for i in cur_idx]))
+
+    rng = np.random.default_rng(1012)
+    ref_idx = rng.choice(4, 3000, p=[0.4, 0.3, 0.2, 0.1])
+    cur_idx = rng.choice(4, 800, p=[0.37, 0.3, 0.22, 0.11])
+    cur = [grades[i] for i in cur_idx]
+    cur[17] = "E"  # one unseen category, seen once: expected count n * 1e-4 / (1 + 1e-4)
+    cases.append(categorical_case(
+        "categorical_rare_unseen", "grade A-D, a mild shift and one value of an unseen grade E",
+        [grades[i] for i in ref_idx], cur))
+    return cases
+
+
+def integration_case() -> dict:
+    """Training data for the integration guide's own test (age, income, credit_score, loan_amount).
+
+    The test shifts a copy of it by drift_factor 0.5 itself (each feature + 0.5 * its std), and
+    compares a fresh sample drawn from the same distributions, which must not drift.
+    """
+    def draw(rng: np.random.Generator, n: int) -> dict:
+        return {
+            "age": np.clip(np.round(rng.normal(41.0, 12.0, n)), 18, 90),
+            "income": np.round(rng.lognormal(10.8, 0.55, n), 2),
+            "credit_score": np.clip(np.round(rng.normal(660.0, 75.0, n)), 300, 850),
+            "loan_amount": np.round(rng.gamma(2.0, 7500.0, n), 2),
+        }
+
+    train = draw(np.random.default_rng(2001), 5000)
+    fresh = draw(np.random.default_rng(2002), 2000)
+    names = ["age", "income", "credit_score", "loan_amount"]
+    return {
+        "feature_names": names,
+        "train": [to_json_values(row) for row in np.column_stack([train[k] for k in names])],
+        "fresh": [to_json_values(row) for row in np.column_stack([fresh[k] for k in names])],
+    }
+
+
+def special_functions() -> dict:
+    lambdas = sorted(set(np.round(np.linspace(0.05, 3.0, 60), 10).tolist() + [0.2, 0.5, 0.9999, 1.0, 1.0001, 1.36, 1.63, 3.5, 4.0, 5.0]))
+    kolmogorov = [{"lambda": float(x), "q": float(special.kolmogorov(x))} for x in lambdas]
+
+    chi2 = []
+    for k in [1, 2, 3, 4, 5, 9, 10, 29, 30, 99, 100, 199, 200]:
+        points = set()
+        for p in [0.999, 0.9, 0.5, 0.1, 0.01, 1e-4, 1e-8, 1e-15, 1e-30, 1e-60, 1e-100, 1e-200]:
+            points.add(float(stats.chi2.isf(p, k)))
+        for x in [0.01, 0.5, k / 2, k - 0.5, float(k), k + 0.5, k + 1.0, 2.0 * k, 1000.0]:
+            points.add(float(x))
+        for x in sorted(points):
+            if x > 0:
+                chi2.append({"x": x, "k": k, "sf": float(stats.chi2.sf(x, k))})
+    return {"kolmogorov": kolmogorov, "chi2_sf": chi2}
+
+
+def write(name: str, payload: dict) -> None:
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    path = FIXTURES / name
+    path.write_text(json.dumps({"provenance": provenance(), **payload}, separators=(",", ":"), allow_nan=False) + "\n")
+    print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path} ({path.stat().st_size:,} bytes)")
+
+
+def main() -> int:
+    write("distributions.json", {"cases": distribution_cases()})
+    write("integration.json", integration_case())
+    write("special.json", special_functions())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
