@@ -1,0 +1,105 @@
+/**
+ * Typed access to the golden fixtures written by test/golden/generate.py (numpy + scipy).
+ * Regenerate them with that script; never edit the JSON by hand.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Provenance {
+  generator: string;
+  python: string;
+  numpy: string;
+  scipy: string;
+}
+
+interface CaseBase {
+  name: string;
+  description: string;
+  /** Raw samples; null is a missing value (NaN or None in the generator). */
+  reference: (number | string | null)[];
+  current: (number | string | null)[];
+}
+
+export interface NumericCase extends CaseBase {
+  type: 'numeric';
+  reference: (number | null)[];
+  current: (number | null)[];
+  expected: {
+    reference_count: number;
+    current_count: number;
+    reference_missing_rate: number;
+    missing_rate: number;
+    psi_edges: number[];
+    psi_reference_counts: number[];
+    psi_current_counts: number[];
+    psi: number;
+    ks: number;
+    ks_pvalue_kolmogorov: number;
+    ks_pvalue_asymp: number;
+    js: number;
+    wasserstein_raw: number;
+    reference_std: number;
+    wasserstein: number;
+    distinct_reference_values: number;
+  };
+}
+
+export interface CategoricalCase extends CaseBase {
+  type: 'categorical';
+  reference: (string | null)[];
+  current: (string | null)[];
+  expected: {
+    reference_count: number;
+    current_count: number;
+    reference_missing_rate: number;
+    missing_rate: number;
+    categories: string[];
+    unseen_categories: string[];
+    reference_counts: number[];
+    current_counts: number[];
+    psi: number;
+    js: number;
+    chi2_statistic: number;
+    chi2_pvalue: number;
+  };
+}
+
+export type GoldenCase = NumericCase | CategoricalCase;
+
+export interface Distributions {
+  provenance: Provenance;
+  cases: GoldenCase[];
+}
+
+export interface Integration {
+  provenance: Provenance;
+  feature_names: string[];
+  train: number[][];
+  fresh: number[][];
+}
+
+export interface SpecialFunctions {
+  provenance: Provenance;
+  kolmogorov: { lambda: number; q: number }[];
+  chi2_sf: { x: number; k: number; sf: number }[];
+}
+
+function load<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+export const distributions = (): Distributions => load<Distributions>('distributions.json');
+export const integration = (): Integration => load<Integration>('integration.json');
+export const specialFunctions = (): SpecialFunctions => load<SpecialFunctions>('special.json');
+
+export const numericCases = (): NumericCase[] => distributions().cases.filter((c): c is NumericCase => c.type === 'numeric');
+export const categoricalCases = (): CategoricalCase[] =>
+  distributions().cases.filter((c): c is CategoricalCase => c.type === 'categorical');
+
+/** Non-missing values of a numeric sample. */
+export const present = (values: (number | null)[]): number[] => values.filter((v): v is number => v !== null);
+
+/** |a − b| / |b|, or |a − b| when b is 0. */
+export function relativeError(actual: number, expected: number): number {
+  const diff = Math.abs(actual - expected);
+  return expected === 0 ? diff : diff / Math.abs(expected);
+}
