@@ -87,11 +87,11 @@ export function parseNumeric(raw: unknown): number | ValueOutcome {
   return 'invalid';
 }
 
-/** Parses a raw categorical value: strings as they are, numbers and booleans as text. */
+/** Parses a raw categorical value: strings as they are, finite numbers and booleans as text; NaN and ±Infinity are missing. */
 export function parseCategory(raw: unknown): string | ValueOutcome {
   if (typeof raw === 'string') return raw === '' ? 'missing' : raw;
   if (raw === null || raw === undefined) return 'missing';
-  if (typeof raw === 'number') return Number.isNaN(raw) ? 'missing' : String(raw);
+  if (typeof raw === 'number') return Number.isFinite(raw) ? String(raw) : 'missing';
   if (typeof raw === 'boolean') return String(raw);
   return 'invalid';
 }
