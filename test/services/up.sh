@@ -65,6 +65,24 @@ pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 want() { [[ " $SERVICES " == *" $1 "* ]]; }
 
+# Missing tools: on a Debian machine where we are root, install them from apt (the project's
+# machines ship them; this covers a fresh machine of another kind). DRIFTWATCH_NO_APT=1 skips.
+apt_install_missing() {
+  local pkgs=() cmd pkg
+  for pair in "curl:curl" "java:openjdk-17-jre-headless" "mvn:maven" "go:golang-go"; do
+    cmd=${pair%%:*} pkg=${pair#*:}
+    case "$cmd" in java | mvn) want kafka || continue ;; go) want influxdb || continue ;; esac
+    command -v "$cmd" >/dev/null 2>&1 || pkgs+=("$pkg")
+  done
+  ((${#pkgs[@]})) || return 0
+  if [[ $(id -u) -eq 0 && -z "${DRIFTWATCH_NO_APT:-}" ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing missing tools with apt-get: ${pkgs[*]} (log: $LOGS/apt.log)"
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}"; } \
+      >"$LOGS/apt.log" 2>&1 || fail "prerequisites: apt-get install ${pkgs[*]}" "$LOGS/apt.log"
+  fi
+}
+apt_install_missing
+
 need curl "used to probe InfluxDB"
 if want kafka; then
   need java "Kafka needs Java 17+"
@@ -85,7 +103,7 @@ fetch_kafka() {
   fi
   log "kafka $KAFKA_VERSION jars: fetching with Maven (log: $LOGS/mvn.log) ..."
   rm -rf "$KAFKA_LIBS"
-  if ! mvn -B -ntp -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+  if ! mvn -B -ntp -Dstyle.color=never -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
       -Dkafka.version="$KAFKA_VERSION" -Dkafka.libs.dir="$KAFKA_LIBS" >"$LOGS/mvn.log" 2>&1; then
     fail "kafka: fetch jars with Maven (kafka_2.13:$KAFKA_VERSION)" "$LOGS/mvn.log"
   fi
