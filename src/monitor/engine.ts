@@ -1,0 +1,325 @@
+import type { ReferenceDistribution } from '../reference/index.js';
+import type { DecodeFailure, FeatureRecord } from '../source/event.js';
+import { SlidingWindow } from '../window/sliding-window.js';
+import { WatermarkTracker } from '../window/watermark.js';
+import type { DriftDetector } from './detector.js';
+import { Hysteresis, type HysteresisOptions, type HysteresisSnapshot, type StateChange } from './hysteresis.js';
+import type { CheckResult } from './result.js';
+
+/**
+ * The streaming core without I/O: routes feature records into per-(model, version) sliding
+ * windows, tracks the watermark, evaluates each window once when the watermark passes its end,
+ * applies hysteresis, and knows which offsets are safe to commit. Sources feed it, the service
+ * exports what it returns; time is passed in, so tests drive it without sleeping.
+ */
+export interface EngineOptions {
+  windowMs: number;
+  slideMs: number;
+  allowedLatenessMs: number;
+  idleTimeoutMs: number;
+  hysteresis: HysteresisOptions;
+  detector: DriftDetector;
+  /** The reference for a model version, or undefined (→ dead letter `no_reference`). */
+  referenceFor(model: string, modelVersion: string): ReferenceDistribution | undefined;
+}
+
+export interface ModelCheck {
+  model: string;
+  modelVersion: string;
+  check: CheckResult;
+  change: StateChange;
+  state: 'ok' | 'drifting';
+  /** Events of this model that were late or invalid since the previous evaluation. */
+  lateEvents: number;
+  invalidEvents: number;
+  durationMs: number;
+}
+
+export interface Evaluation {
+  windowStart: Date;
+  windowEnd: Date;
+  checks: ModelCheck[];
+  /** Wall time when the watermark was seen past the window end. */
+  closedAtWallMs: number;
+}
+
+/** What a restart needs besides the re-read events (kept in the offset commit's metadata). */
+export interface DurableState {
+  /** End of the last evaluated window, epoch ms. */
+  lastEndMs: number;
+  hysteresis: Record<string, HysteresisSnapshot>;
+}
+
+interface ModelWindow {
+  model: string;
+  modelVersion: string;
+  reference: ReferenceDistribution;
+  window: SlidingWindow;
+  hysteresis: Hysteresis;
+  late: number;
+  invalid: number;
+}
+
+export type IngestOutcome = { status: 'recorded' } | { status: 'skipped' } | { status: 'failed'; failure: DecodeFailure };
+
+const key = (model: string, version: string) => `${model}\u0000${version}`;
+
+export class Engine {
+  private readonly windows = new Map<string, ModelWindow>();
+  private readonly watermark: WatermarkTracker;
+  private readonly panesPerWindow: number;
+  /** End of the next window to evaluate; null until the first evaluation (or a restore). */
+  private nextEndMs: number | null = null;
+  private restoredHysteresis: Record<string, HysteresisSnapshot> = {};
+  /** Per partition: offsets below this were handled before a restart (re-read, not re-reported). */
+  private handledBelow = new Map<number, number>();
+  /** Per partition: the next offset after the last one ingested. */
+  private readonly nextOffsets = new Map<number, number>();
+  private readonly pendingInvalid = new Map<string, number>();
+
+  constructor(private readonly options: EngineOptions) {
+    const { windowMs, slideMs } = options;
+    if (!(slideMs > 0) || !(windowMs >= slideMs) || windowMs % slideMs !== 0) {
+      throw new RangeError(`window (${windowMs} ms) must be a positive multiple of the slide (${slideMs} ms)`);
+    }
+    this.panesPerWindow = windowMs / slideMs;
+    this.watermark = new WatermarkTracker(options);
+  }
+
+  /** Records a decoded event; a failure is returned for the dead-letter topic. */
+  ingest(record: FeatureRecord, nowWallMs: number): IngestOutcome {
+    this.noteOffset(record.partition, record.offset);
+    const handled = record.offset < (this.handledBelow.get(record.partition) ?? Number.NEGATIVE_INFINITY);
+    const mw = this.windowFor(record.model, record.modelVersion);
+    if (!mw) {
+      return handled ? { status: 'skipped' } : fail({ reason: 'no_reference', detail: `model_version: no reference distribution for "${record.modelVersion}"`, path: 'model_version', model: record.model });
+    }
+    const values = record.values;
+    if (Array.isArray(values) && values.length !== mw.reference.features.length) {
+      if (handled) return { status: 'skipped' };
+      mw.invalid++;
+      return fail({
+        reason: 'feature_vector_length',
+        detail: `feature_vector: has ${values.length} values, the reference of ${record.modelVersion} has ${mw.reference.features.length} features (${mw.reference.featureNames.join(', ')})`,
+        path: 'feature_vector',
+        model: record.model,
+      });
+    }
+    if (!Array.isArray(values) && !mw.reference.features.some((f) => f.name in values)) {
+      if (handled) return { status: 'skipped' };
+      mw.invalid++;
+      return fail({
+        reason: 'no_known_features',
+        detail: `features: none of the reference features (${mw.reference.featureNames.join(', ')}) is present`,
+        path: 'features',
+        model: record.model,
+      });
+    }
+    this.watermark.observe(record.partition, record.eventTimeMs, nowWallMs);
+    const outcome = mw.window.record(record.eventTimeMs, values, record.partition, record.offset);
+    if (outcome === 'late') {
+      if (handled) return { status: 'skipped' };
+      mw.late++;
+      return fail({
+        reason: 'late',
+        detail: `timestamp: event time ${new Date(record.eventTimeMs).toISOString()} is older than every open window (next window ends ${new Date(this.nextEndMs ?? 0).toISOString()})`,
+        path: 'timestamp',
+        model: record.model,
+      });
+    }
+    return { status: 'recorded' };
+  }
+
+  /** Counts a failure found before the engine (decoding) against its model, when known. */
+  countInvalid(model: string | undefined): void {
+    const k = model ?? '';
+    this.pendingInvalid.set(k, (this.pendingInvalid.get(k) ?? 0) + 1);
+  }
+
+  /** Notes an offset as read even though nothing was recorded (invalid, dead-lettered). */
+  noteOffset(partition: number, offset: number): void {
+    const next = this.nextOffsets.get(partition);
+    if (next === undefined || offset + 1 > next) this.nextOffsets.set(partition, offset + 1);
+  }
+
+  isHandled(partition: number, offset: number): boolean {
+    return offset < (this.handledBelow.get(partition) ?? Number.NEGATIVE_INFINITY);
+  }
+
+  private windowFor(model: string, modelVersion: string): ModelWindow | undefined {
+    const k = key(model, modelVersion);
+    let mw = this.windows.get(k);
+    if (mw) return mw;
+    const reference = this.options.referenceFor(model, modelVersion);
+    if (!reference) return undefined;
+    const window = new SlidingWindow(reference.features, this.panesPerWindow, this.options.slideMs);
+    if (this.nextEndMs !== null) window.startAt(this.nextEndMs);
+    const hysteresis = new Hysteresis(this.options.hysteresis);
+    const restored = this.restoredHysteresis[k];
+    if (restored) hysteresis.restore(restored);
+    mw = { model, modelVersion, reference, window, hysteresis, late: 0, invalid: 0 };
+    this.windows.set(k, mw);
+    return mw;
+  }
+
+  currentWatermark(nowWallMs: number): number {
+    return this.watermark.current(nowWallMs);
+  }
+
+  /** The end of the next window if the watermark has passed it, else null. */
+  dueWindowEnd(nowWallMs: number): number | null {
+    const wm = this.watermark.current(nowWallMs);
+    if (this.nextEndMs === null) {
+      const first = this.firstPane();
+      if (first === null) return null;
+      const end = (first + 1) * this.options.slideMs;
+      return wm >= end ? end : null;
+    }
+    return wm >= this.nextEndMs ? this.nextEndMs : null;
+  }
+
+  /**
+   * Evaluates the next window if it is due. Windows in which no model has any event are
+   * skipped (the evaluation clock still advances).
+   */
+  evaluateDue(nowWallMs: number, closedAtWallMs = nowWallMs): Evaluation | null {
+    const end = this.dueWindowEnd(nowWallMs);
+    if (end === null) return null;
+    if (this.nextEndMs === null) {
+      this.nextEndMs = end;
+      for (const mw of this.windows.values()) mw.window.startAt(end);
+    }
+    const start = end - this.options.windowMs;
+    const checks: ModelCheck[] = [];
+    for (const mw of this.windows.values()) {
+      const hasRows = mw.window.rowsInWindowEnding(end) > 0;
+      const t0 = performance.now();
+      const check = mw.window.evaluate(end, (values) => (hasRows ? this.options.detector.evaluate(values, mw.reference) : null));
+      if (!check) continue;
+      const decided = check.status === 'ok' ? check.drift_detected : null;
+      const change = mw.hysteresis.update(decided);
+      const invalidBeforeEngine = this.pendingInvalid.get(mw.model) ?? 0;
+      this.pendingInvalid.delete(mw.model);
+      checks.push({
+        model: mw.model,
+        modelVersion: mw.modelVersion,
+        check,
+        change,
+        state: mw.hysteresis.state,
+        lateEvents: mw.late,
+        invalidEvents: mw.invalid + invalidBeforeEngine,
+        durationMs: performance.now() - t0,
+      });
+      mw.late = 0;
+      mw.invalid = 0;
+    }
+    this.nextEndMs = end + this.options.slideMs;
+    this.skipEmptyStretch();
+    return { windowStart: new Date(start), windowEnd: new Date(end), checks, closedAtWallMs };
+  }
+
+  /** After a gap in the stream, jump the evaluation clock to the first window holding events. */
+  private skipEmptyStretch(): void {
+    if (this.nextEndMs === null) return;
+    const first = this.firstPane();
+    if (first === null) return;
+    const firstEnd = (first + 1) * this.options.slideMs;
+    if (firstEnd > this.nextEndMs) {
+      this.nextEndMs = firstEnd;
+      for (const mw of this.windows.values()) mw.window.startAt(firstEnd);
+    }
+  }
+
+  private firstPane(): number | null {
+    let first: number | null = null;
+    for (const mw of this.windows.values()) {
+      const p = mw.window.firstPane;
+      if (p !== null && (first === null || p < first)) first = p;
+    }
+    return first;
+  }
+
+  /** End of the last evaluated window, or null. */
+  get lastEndMs(): number | null {
+    return this.nextEndMs === null ? null : this.nextEndMs - this.options.slideMs;
+  }
+
+  durableState(): DurableState | null {
+    const lastEndMs = this.lastEndMs;
+    if (lastEndMs === null) return null;
+    const hysteresis: Record<string, HysteresisSnapshot> = { ...this.restoredHysteresis };
+    for (const [k, mw] of this.windows) hysteresis[k] = mw.hysteresis.snapshot();
+    return { lastEndMs, hysteresis };
+  }
+
+  /**
+   * Offsets safe to commit per partition: the lowest offset still inside an open pane, else the
+   * next offset after the last one read. A restart re-reads from there and rebuilds the open
+   * panes exactly.
+   */
+  commitOffsets(): Map<number, number> {
+    const open = new Map<number, number>();
+    for (const mw of this.windows.values()) mw.window.minOpenOffsets(open);
+    const result = new Map<number, number>();
+    for (const [partition, next] of this.nextOffsets) result.set(partition, Math.min(next, open.get(partition) ?? next));
+    return result;
+  }
+
+  /** Restores what a previous run committed; `handledBelow` is each partition's committed high-water mark. */
+  restore(state: DurableState | null, handledBelow: Map<number, number>): void {
+    this.handledBelow = new Map(handledBelow);
+    if (!state) return;
+    this.nextEndMs = state.lastEndMs + this.options.slideMs;
+    this.restoredHysteresis = { ...state.hysteresis };
+    for (const [k, mw] of this.windows) {
+      mw.window.startAt(this.nextEndMs);
+      const snapshot = state.hysteresis[k];
+      if (snapshot) mw.hysteresis.restore(snapshot);
+    }
+  }
+
+  /** High-water mark per partition: next offset after the last one read. */
+  readOffsets(): Map<number, number> {
+    return new Map(this.nextOffsets);
+  }
+
+  /** Drops every window and all progress (before rebuilding from committed offsets). */
+  reset(): void {
+    this.windows.clear();
+    this.watermark.reset();
+    this.nextEndMs = null;
+    this.restoredHysteresis = {};
+    this.handledBelow.clear();
+    this.nextOffsets.clear();
+    this.pendingInvalid.clear();
+  }
+
+  assignPartitions(partitions: readonly number[], nowWallMs: number): void {
+    this.watermark.assign(partitions, nowWallMs);
+  }
+
+  /** End of a recorded stream: let the watermark pass the end of the last pane with events. */
+  finishInput(): void {
+    const max = this.watermark.maxEventTime;
+    if (Number.isFinite(max)) this.watermark.advanceTo((Math.floor(max / this.options.slideMs) + 1) * this.options.slideMs);
+  }
+
+  /** Per (model, version): panes held and approximate bytes (for /metrics and the benchmark). */
+  stateSize(): { windows: number; panes: number; bytes: number } {
+    let panes = 0;
+    let bytes = 0;
+    for (const mw of this.windows.values()) {
+      panes += mw.window.paneCount;
+      bytes += mw.window.byteSize;
+    }
+    return { windows: this.windows.size, panes, bytes };
+  }
+
+  models(): { model: string; modelVersion: string; state: 'ok' | 'drifting' }[] {
+    return [...this.windows.values()].map((mw) => ({ model: mw.model, modelVersion: mw.modelVersion, state: mw.hysteresis.state }));
+  }
+}
+
+function fail(failure: DecodeFailure): IngestOutcome {
+  return { status: 'failed', failure };
+}

@@ -1,0 +1,141 @@
+import { FeatureSetAccumulator, type FeatureModel } from '../stats/index.js';
+
+/**
+ * Sliding windows of one (model, version): a ring of panes, each a mergeable accumulation of
+ * the events whose event time falls in [k·slide, (k+1)·slide), and a running sum of the panes
+ * shared by the window evaluated next and the ones after it.
+ *
+ * The window ending at E covers panes [E/slide − P, E/slide − 1], P = size/slide. Evaluating it
+ * adds the entering pane to the running sum and, afterwards, subtracts the leaving one and
+ * drops it: O(features × bins) per slide, whatever the event rate.
+ */
+export interface Pane {
+  readonly index: number;
+  readonly values: FeatureSetAccumulator;
+  /** Lowest Kafka offset recorded into this pane, per partition (for commits that trail open windows). */
+  readonly minOffsets: Map<number, number>;
+}
+
+export type RecordOutcome = 'recorded' | 'late';
+
+export class SlidingWindow {
+  private readonly panes = new Map<number, Pane>();
+  /** Running sum of panes [sumLo, sumHi]; empty while sumHi < sumLo. */
+  private readonly sum: FeatureSetAccumulator;
+  private sumLo = Number.POSITIVE_INFINITY;
+  private sumHi = Number.NEGATIVE_INFINITY;
+  /** Panes below this index are closed: every window holding them was evaluated. */
+  private openFrom = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly models: readonly FeatureModel[],
+    readonly panesPerWindow: number,
+    readonly slideMs: number,
+  ) {
+    this.sum = new FeatureSetAccumulator(models);
+  }
+
+  paneIndex(eventTimeMs: number): number {
+    return Math.floor(eventTimeMs / this.slideMs);
+  }
+
+  /**
+   * Records one event. Returns 'late' (and records nothing) when its pane is already closed.
+   */
+  record(eventTimeMs: number, values: Readonly<Record<string, unknown>> | readonly unknown[], partition: number, offset: number): RecordOutcome {
+    const index = Math.floor(eventTimeMs / this.slideMs);
+    if (index < this.openFrom) return 'late';
+    const pane = this.pane(index);
+    const isArray = Array.isArray(values);
+    if (isArray) pane.values.recordArray(values as readonly unknown[]);
+    else pane.values.recordObject(values as Readonly<Record<string, unknown>>);
+    // An event behind the watermark whose pane is already in the running sum goes there too.
+    if (index <= this.sumHi && index >= this.sumLo) {
+      if (isArray) this.sum.recordArray(values as readonly unknown[]);
+      else this.sum.recordObject(values as Readonly<Record<string, unknown>>);
+    }
+    const known = pane.minOffsets.get(partition);
+    if (known === undefined || offset < known) pane.minOffsets.set(partition, offset);
+    return 'recorded';
+  }
+
+  private pane(index: number): Pane {
+    let pane = this.panes.get(index);
+    if (!pane) {
+      pane = { index, values: new FeatureSetAccumulator(this.models), minOffsets: new Map() };
+      this.panes.set(index, pane);
+    }
+    return pane;
+  }
+
+  /** Lowest pane index holding events, or null. */
+  get firstPane(): number | null {
+    let first: number | null = null;
+    for (const index of this.panes.keys()) if (first === null || index < first) first = index;
+    return first;
+  }
+
+  /**
+   * Positions the window so that the next one evaluated ends at `nextEndMs`: panes before
+   * [nextEnd/slide − P] are closed; the running sum covers the P − 1 panes before the last.
+   */
+  startAt(nextEndMs: number): void {
+    const last = nextEndMs / this.slideMs - 1;
+    this.openFrom = last - this.panesPerWindow + 1;
+    this.sum.reset();
+    this.sumLo = this.openFrom;
+    this.sumHi = last - 1;
+    for (const [index, pane] of this.panes) {
+      if (index < this.openFrom) this.panes.delete(index);
+      else if (index <= this.sumHi) this.sum.merge(pane.values);
+    }
+  }
+
+  /**
+   * Completes the window ending at `endMs` (which must be the one positioned by startAt or by
+   * the previous advance): adds the entering pane to the running sum and hands the window's
+   * values to `evaluate`, then subtracts and drops the leaving pane.
+   */
+  evaluate<T>(endMs: number, evaluate: (values: FeatureSetAccumulator) => T): T {
+    const last = endMs / this.slideMs - 1;
+    if (last !== this.sumHi + 1) throw new Error(`window ending ${endMs} evaluated out of order (expected pane ${this.sumHi + 1}, got ${last})`);
+    const entering = this.panes.get(last);
+    if (entering) this.sum.merge(entering.values);
+    this.sumHi = last;
+    const result = evaluate(this.sum);
+    const leaving = this.panes.get(this.sumLo);
+    if (leaving) {
+      this.sum.subtract(leaving.values);
+      this.panes.delete(this.sumLo);
+    }
+    this.sumLo++;
+    this.openFrom = this.sumLo;
+    return result;
+  }
+
+  /** Rows in the running sum plus the entering pane, without evaluating: is the next window empty? */
+  rowsInWindowEnding(endMs: number): number {
+    const entering = this.panes.get(endMs / this.slideMs - 1);
+    return this.sum.rows + (entering ? entering.values.rows : 0);
+  }
+
+  /** Lowest offset still needed per partition: the minimum over the open panes. */
+  minOpenOffsets(into: Map<number, number>): void {
+    for (const pane of this.panes.values()) {
+      for (const [partition, offset] of pane.minOffsets) {
+        const known = into.get(partition);
+        if (known === undefined || offset < known) into.set(partition, offset);
+      }
+    }
+  }
+
+  get paneCount(): number {
+    return this.panes.size;
+  }
+
+  get byteSize(): number {
+    let bytes = this.sum.byteSize;
+    for (const pane of this.panes.values()) bytes += pane.values.byteSize + 32 * pane.minOffsets.size;
+    return bytes;
+  }
+}
