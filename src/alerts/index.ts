@@ -1,0 +1,10 @@
+// The alerts module: drift events in, Slack / email / webhook / retraining calls out.
+export * from './alert.js';
+export * from './channels/index.js';
+export * from './config.js';
+export * from './consumer.js';
+export * from './create.js';
+export * from './dispatcher.js';
+export { AlertDeliveryError, TemplateError } from './errors.js';
+export { Redactor, redactUrl, safeErrorInfo, sanitizeError } from './redact.js';
+export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody, verifySignature } from './signature.js';
