@@ -14,12 +14,18 @@ stop() { # stop NAME GRACE_SECONDS
   local name="$1" grace="$2" pidf="$RUN/$1.pid"
   if [[ -f "$pidf" ]]; then
     local pid; pid=$(cat "$pidf")
-    if kill -0 "$pid" 2>/dev/null; then
+    local marker; case "$name" in kafka) marker=kafka.Kafka ;; *) marker=influxd ;; esac
+    if kill -0 "$pid" 2>/dev/null && ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$marker"; then
+      log "$name: pid $pid now belongs to another program; not touching it"
+    elif kill -0 "$pid" 2>/dev/null; then
       log "$name: stopping pid $pid"
       kill -TERM "$pid" 2>/dev/null || true
       local deadline=$((SECONDS + grace))
       while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-      if kill -0 "$pid" 2>/dev/null; then
+      local marker; case "$name" in kafka) marker=kafka.Kafka ;; *) marker=influxd ;; esac
+    if kill -0 "$pid" 2>/dev/null && ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$marker"; then
+      log "$name: pid $pid now belongs to another program; not touching it"
+    elif kill -0 "$pid" 2>/dev/null; then
         log "$name: still running after ${grace}s, sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         sleep 0.5

@@ -61,7 +61,14 @@ fail() {
   exit 1
 }
 need() { command -v "$1" >/dev/null 2>&1 || fail "prerequisites" "" "'$1' not found on PATH ($2)"; }
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive PIDFILE: the recorded process still runs and is still ours (its command line holds
+# the pid file's marker: kafka.Kafka or influxd), so a recycled pid is never mistaken for it.
+pid_alive() {
+  [[ -f "$1" ]] || return 1
+  local pid marker; pid=$(cat "$1")
+  case "$(basename "$1")" in kafka.pid) marker=kafka.Kafka ;; influxd.pid) marker=influxd ;; *) marker= ;; esac
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$marker"
+}
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 want() { [[ " $SERVICES " == *" $1 "* ]]; }
 
@@ -176,7 +183,8 @@ start_kafka() {
   local t; t=$(date +%s.%N)
   local pidf="$RUN/kafka.pid"
   if pid_alive "$pidf"; then
-    if kafka_ready 20 "$(cat "$pidf")"; then
+    # It may still be starting (another up.sh): give it the full ready timeout.
+    if kafka_ready "$READY_TIMEOUT" "$(cat "$pidf")"; then
       log "kafka: already running (pid $(cat "$pidf")), reusing it on $KAFKA_HOST:$KAFKA_PORT"
       return 0
     fi
@@ -243,6 +251,10 @@ start_influxdb() {
   local t; t=$(date +%s.%N)
   local pidf="$RUN/influxd.pid"
   if pid_alive "$pidf" || port_open "$INFLUX_HOST" "$INFLUX_PORT"; then
+    if pid_alive "$pidf"; then # may still be starting (another up.sh)
+      local deadline=$((SECONDS + READY_TIMEOUT))
+      until influx_ping || ! pid_alive "$pidf" || ((SECONDS >= deadline)); do sleep 0.2; done
+    fi
     if influx_ping; then
       influx_create_db || fail "influxdb: create database $INFLUX_DB" "$LOGS/influxd.log"
       if pid_alive "$pidf"; then
