@@ -83,8 +83,9 @@ describe('parseCategory', () => {
     expect(parseCategory({ a: 1 })).toBe('invalid');
   });
 
-  // design.md, "Statistical conventions": ±Infinity is a missing value. parseCategory turns a
-  // numeric ±Infinity into the category "Infinity" / "-Infinity" while treating NaN as missing.
+  // design.md, "Statistical conventions": ±Infinity is a missing value. parseCategory used to
+  // turn a numeric ±Infinity into the category "Infinity" / "-Infinity" while treating NaN as
+  // missing (fixed in ef83856, "Categorical values: NaN and ±Infinity count as missing").
   it('regression: ±Infinity in a categorical feature is missing, as NaN is (not a category "Infinity")', () => {
     expect(parseCategory(Number.POSITIVE_INFINITY)).toBe('missing');
     expect(parseCategory(Number.NEGATIVE_INFINITY)).toBe('missing');
