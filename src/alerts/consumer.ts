@@ -138,7 +138,7 @@ export async function runAlertsConsumer(options: AlertsConsumerOptions): Promise
     onBatch,
     onAssignment: (assignment) => logger.info({ assignment }, 'alerts consumer assigned'),
     onCrash: (error, restarting) => {
-      logger.error({ err: { name: error.name, message: error.message }, restarting }, 'alerts consumer crashed');
+      logger.error({ error: { name: error.name, message: error.message }, restarting }, 'alerts consumer crashed');
       if (!restarting) rejectDone(error);
     },
   });

@@ -177,7 +177,7 @@ export class AlertDispatcher {
       if (this.seenEventIds.seen(event.event_id)) return this.suppress(event, 'duplicate', []);
       return event.type === 'drift_detected' ? this.onDetected(event) : this.onResolved(event);
     } catch (error) {
-      this.logger.error({ err: safeErrorInfo(error, this.redactor), event_id: event?.event_id }, 'alert dispatcher failed on a drift event');
+      this.logger.error({ error: safeErrorInfo(error, this.redactor), event_id: event?.event_id }, 'alert dispatcher failed on a drift event');
       return { alerts: [], ignored: 'error', dropped: 0 };
     }
   }
@@ -383,7 +383,7 @@ export class AlertDispatcher {
         if (!retriable || attempt >= this.maxAttempts || this.abort.signal.aborted) {
           this.metrics.failed.inc({ channel: channel.name });
           this.logger.error(
-            { ...fields, attempts: attempt, err },
+            { ...fields, attempts: attempt, error: err },
             `${alert.kind} alert to ${channel.name} failed after ${attempt} attempt(s)${retriable ? '' : ' (not retriable)'}: ${err.message}`,
           );
           return;
@@ -394,7 +394,7 @@ export class AlertDispatcher {
           Math.min(retryAfterMs ?? 0, this.backoffMaxMs),
         );
         this.metrics.retries.inc({ channel: channel.name });
-        this.logger.warn({ ...fields, attempt, delayMs, err }, `${alert.kind} alert to ${channel.name} failed, retrying in ${delayMs} ms: ${err.message}`);
+        this.logger.warn({ ...fields, attempt, delayMs, error: err }, `${alert.kind} alert to ${channel.name} failed, retrying in ${delayMs} ms: ${err.message}`);
         await this.sleep(delayMs, this.abort.signal);
       }
     }
@@ -461,7 +461,7 @@ export class AlertDispatcher {
         try {
           await c.close?.();
         } catch (error) {
-          this.logger.warn({ channel: c.name, err: safeErrorInfo(error, this.redactor) }, 'closing alert channel failed');
+          this.logger.warn({ channel: c.name, error: safeErrorInfo(error, this.redactor) }, 'closing alert channel failed');
         }
       }),
     );
