@@ -210,6 +210,21 @@ def distribution_cases() -> list[dict]:
     cur = np.where(rng.random(1500) < 0.45, 0.0, rng.gamma(2.0, 55.0, 1500))
     cases.append(numeric_case("point_mass_zero", "30% zeros + gamma(2,50) vs 45% zeros + gamma(2,55)", ref, cur))
 
+    # Reference atoms with current values just below them (off the reference support): the
+    # saved reference observes F only at its fine edges, F(atom) but not F(atom−), so these are
+    # the cases that test the design's |D − D_exact| ≤ 0.005 promise hardest.
+    rng = np.random.default_rng(1013)
+    ref = np.where(rng.random(4000) < 0.3, 0.0, rng.gamma(2.0, 50.0, 4000))
+    cur = np.where(rng.random(1500) < 0.3, -1.0, rng.gamma(2.0, 50.0, 1500))
+    cases.append(numeric_case(
+        "point_mass_sentinel_moved", "30% zeros + gamma(2,50) vs 30% of -1 (a new sentinel) + gamma(2,50)", ref, cur))
+
+    rng = np.random.default_rng(1014)
+    ref = rng.poisson(3.0, 4000).astype(float)
+    cases.append(numeric_case(
+        "poisson_half_step_down", "Poisson(3) vs Poisson(3) - 0.5: every current value half a step below a reference atom",
+        ref, rng.poisson(3.0, 1500) - 0.5))
+
     rng = np.random.default_rng(1009)
     ref = with_missing(rng, rng.normal(100.0, 15.0, 4000), 0.05)
     cur = with_missing(rng, rng.normal(103.0, 15.0, 1500), 0.2)

@@ -63,8 +63,13 @@ describe.each(numericCases())('numeric golden case $name through fromRows → JS
     // Tolerance 0.005 absolute: design.md's contract for a saved reference. Theory: the saved
     // D is evaluated at the fine edges only, so D_exact − (largest reference mass strictly
     // inside one fine bin, ≤ 1/400 + 1/n here) ≤ D_saved ≤ D_exact. The upper side is checked
-    // to 1e-12 (rounding). Measured max |D_saved − D_exact| = 0.0020 (normal_scaled_small_current);
-    // exactly 0 (to rounding) for the discrete poisson_ties, whose fine edges are every value.
+    // to 1e-12 (rounding). Measured max |D_saved − D_exact| = 0.0020 (normal_scaled_small_current)
+    // on the ordinary cases; exactly 0 (to rounding) for poisson_ties, a discrete feature whose
+    // current values lie on the reference support. The bound only holds when every fine bin
+    // with more than 0.005 of the reference mass holds nothing but its right edge (see
+    // reference/reference-distribution.test.ts): today a reference atom at edge e hides current
+    // values just below e, and point_mass_sentinel_moved (zeros → −1) and
+    // poisson_half_step_down fail by 0.27 and 0.20.
     const gap = e.ks - feature.ks!;
     measured.ks = Math.max(measured.ks, Math.abs(gap));
     expect(gap).toBeGreaterThanOrEqual(-1e-12);
@@ -101,7 +106,17 @@ describe.each(numericCases())('numeric golden case $name through fromRows → JS
     measured.wassersteinRelative = Math.max(measured.wassersteinRelative, relativeError(feature.wasserstein!, e.wasserstein));
     const onSupport = present(c.current).every((v) => v < model.summary.min || v > model.summary.max || model.fineEdges.includes(v));
     if (model.discrete && onSupport) expect(relativeError(feature.wasserstein!, e.wasserstein)).toBeLessThanOrEqual(1e-9);
-    else expect(error).toBeLessThanOrEqual(0.02);
+    else if (model.discrete) {
+      // A discrete reference (fine edges = its distinct values) with current values off its
+      // support (poisson_half_step_down: every current value half-way between two reference
+      // values). The saved counts cannot say where inside a gap of width w a current mass c
+      // sits; treating it as spread uniformly (linear CDF) errs by at most c·w/2 per gap, and
+      // these errors partly cancel. Tolerance 0.05 reference sds (1/6 of the 0.3 threshold).
+      // Measured: 0.027 with linear interpolation inside the gaps (the fix suggested for this
+      // bug); 0.25 with the current constant-on-[a, b) rule, which moves every current value up
+      // to the next reference atom and reports W ≈ 0 for a shift of 0.29 sd.
+      expect(error).toBeLessThanOrEqual(0.05);
+    } else expect(error).toBeLessThanOrEqual(0.02);
     expect(error).toBeLessThanOrEqual(wassersteinErrorBound(model, present(c.current)) + 1e-12);
     expect(relativeError(model.summary.std, e.reference_std)).toBeLessThanOrEqual(1e-12);
   });
