@@ -37,7 +37,9 @@ function secretPartsOfUrl(url: string): string[] {
     return [url];
   }
   const parts = [url, parsed.href];
-  for (const piece of [parsed.password, parsed.username]) {
+  // An SMTP user name is shown (redactUrl keeps it); an HTTP one may be a token.
+  const smtp = /^smtps?:$/i.test(parsed.protocol);
+  for (const piece of smtp ? [parsed.password] : [parsed.password, parsed.username]) {
     if (piece) parts.push(piece, safeDecode(piece));
   }
   const tail = `${parsed.pathname}${parsed.search}`;

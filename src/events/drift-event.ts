@@ -122,3 +122,17 @@ export const driftEventSchema = z.object({
   ),
   timestamp: z.string(),
 });
+
+/** The drift events of one evaluation: state changes, plus every check when `emitAllChecks`. */
+export function driftEventsOf(
+  evaluation: { windowStart: Date; windowEnd: Date; checks: { model: string; modelVersion: string; check: CheckResult; change: 'drift_detected' | 'drift_resolved' | null }[] },
+  emitAllChecks: boolean,
+): DriftEvent[] {
+  const events: DriftEvent[] = [];
+  const window = { start: evaluation.windowStart, end: evaluation.windowEnd };
+  for (const mc of evaluation.checks) {
+    if (mc.change) events.push(driftEventFromCheck(mc.change, mc.model, mc.modelVersion, window, mc.check));
+    if (emitAllChecks) events.push(driftEventFromCheck('drift_check', mc.model, mc.modelVersion, window, mc.check));
+  }
+  return events;
+}

@@ -114,6 +114,10 @@ class KafkajsGroupConsumer implements GroupConsumer {
     return this.kafka.admin();
   }
 
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
+  }
+
   pause(topics: TopicPartitions[]): void {
     this.consumer.pause(topics);
   }

@@ -96,6 +96,8 @@ export interface GroupConsumer {
   commit(offsets: OffsetCommit[]): Promise<void>;
   /** Offsets committed for the group on a topic (-1 when none). */
   committed(topic: string): Promise<CommittedOffset[]>;
+  /** Moves the next fetch of a partition to `offset` (to re-read and rebuild state). */
+  seek(topic: string, partition: number, offset: string): void;
   pause(topics: TopicPartitions[]): void;
   resume(topics: TopicPartitions[]): void;
   /** True once the group was joined and partitions assigned. */

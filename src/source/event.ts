@@ -98,6 +98,7 @@ export function decodeEvent(
     if (parsedTime === null) return fail('invalid_timestamp', `timestamp: cannot read ${JSON.stringify(event.timestamp)} as a time`, 'timestamp', model);
     eventTimeMs = parsedTime;
   }
+  if (!Number.isFinite(eventTimeMs)) return fail('invalid_timestamp', 'timestamp: required (this source has no record timestamp to fall back on)', 'timestamp', model);
   const values = event.features ?? (event.feature_vector as unknown[]);
   return { ok: true, record: { model, modelVersion, eventTimeMs, values, partition: meta.partition, offset: meta.offset } };
 }

@@ -1,0 +1,35 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The service's Prometheus metrics, on a registry of its own (served at /metrics). */
+export function serviceMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'driftwatch_process_' });
+  return {
+    registry,
+    eventsConsumed: new Counter({ name: 'driftwatch_events_consumed_total', help: 'Prediction events read', labelNames: ['model'], registers: [registry] }),
+    eventsInvalid: new Counter({ name: 'driftwatch_events_invalid_total', help: 'Events sent to the dead-letter topic, by reason', labelNames: ['model', 'reason'], registers: [registry] }),
+    eventsLate: new Counter({ name: 'driftwatch_events_late_total', help: 'Events older than every open window', labelNames: ['model'], registers: [registry] }),
+    consumerLag: new Gauge({ name: 'driftwatch_consumer_lag', help: 'High watermark minus the next offset read, per partition', labelNames: ['topic', 'partition'], registers: [registry] }),
+    evaluationDuration: new Histogram({
+      name: 'driftwatch_evaluation_duration_seconds',
+      help: 'Time to score one window of one model',
+      labelNames: ['model'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    windowCloseToExport: new Histogram({
+      name: 'driftwatch_window_export_latency_seconds',
+      help: 'From the watermark passing a window end to its results exported',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    windowsEvaluated: new Counter({ name: 'driftwatch_windows_evaluated_total', help: 'Windows scored', labelNames: ['model'], registers: [registry] }),
+    featureDriftScore: new Gauge({ name: 'feature_drift_score', help: 'Latest drift score per feature', labelNames: ['model', 'model_version', 'feature'], registers: [registry] }),
+    driftDetected: new Gauge({ name: 'drift_detected', help: '1 while a model is in the drifting state', labelNames: ['model'], registers: [registry] }),
+    sinkWriteFailures: new Counter({ name: 'driftwatch_sink_write_failures_total', help: 'Failed exports, by sink', labelNames: ['sink'], registers: [registry] }),
+    deadLetterFailures: new Counter({ name: 'driftwatch_dead_letter_failures_total', help: 'Failed dead-letter writes (retried)', registers: [registry] }),
+    watermark: new Gauge({ name: 'driftwatch_watermark_seconds', help: 'Event-time watermark, epoch seconds', registers: [registry] }),
+    stateBytes: new Gauge({ name: 'driftwatch_window_state_bytes', help: 'Approximate bytes held by window panes', registers: [registry] }),
+  };
+}
+
+export type ServiceMetrics = ReturnType<typeof serviceMetrics>;

@@ -1,0 +1,316 @@
+import type { Logger } from 'pino';
+import { defer, exhaustMap, interval, merge, Subject, type SchedulerLike, type Subscription, asyncScheduler } from 'rxjs';
+import type { Engine, Evaluation } from '../monitor/engine.js';
+import type { CheckResult } from '../monitor/result.js';
+import { decodeEvent, type EventDefaults, type FeatureRecord } from '../source/event.js';
+import type { EvaluationExporter } from '../sinks/exporter.js';
+import type { ServiceMetrics } from '../http/metrics.js';
+import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
+import type { ReferenceStore } from './reference-store.js';
+
+/** A raw message as a source hands it over (Kafka record, or a line of a recorded stream). */
+export interface SourceMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Record timestamp (epoch ms), NaN when the source has none. */
+  timestampMs: number;
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers: Record<string, string>;
+}
+
+export interface PipelineOptions {
+  engine: Engine;
+  references: ReferenceStore;
+  exporters: EvaluationExporter[];
+  deadLetters: DeadLetterSink;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  defaults: EventDefaults;
+  /** Events stamped further than this into the future (wall clock) are dead-lettered. */
+  maxClockSkewMs: number;
+  /** How often the watermark is re-read for quiet streams. Default 250 ms. */
+  tickMs?: number;
+  /** Called after each evaluation was exported (the Kafka source commits here). */
+  onEvaluated?: (evaluation: Evaluation) => Promise<void>;
+  now?: () => number;
+  scheduler?: SchedulerLike;
+  retry?: { baseMs: number; maxMs: number };
+}
+
+/** Latest check per model, for /drift and the metrics. */
+export interface LatestCheck {
+  model: string;
+  modelVersion: string;
+  windowEnd: string;
+  state: 'ok' | 'drifting';
+  check: CheckResult;
+}
+
+class StoppedError extends Error {}
+
+/**
+ * The streaming pipeline between a source and the exporters: decodes and routes events
+ * (synchronously, per event), dead-letters what cannot be used, and runs evaluations one at a
+ * time on an RxJS stream of triggers (a tick for quiet streams, and a kick after every batch).
+ * Exports are retried with exponential backoff while the service runs; meanwhile `backlogged`
+ * tells the source to stop fetching.
+ */
+export class Pipeline {
+  private readonly kicks = new Subject<void>();
+  private subscription: Subscription | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private evaluating = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  readonly latest = new Map<string, LatestCheck>();
+  lastEvaluationAtMs: number | null = null;
+  /** Sinks whose latest export failed. */
+  readonly failingSinks = new Set<string>();
+  readonly now: () => number;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get engine(): Engine {
+    return this.options.engine;
+  }
+
+  start(): void {
+    const scheduler = this.options.scheduler ?? asyncScheduler;
+    this.subscription = merge(interval(this.options.tickMs ?? 250, scheduler), this.kicks)
+      .pipe(exhaustMap(() => defer(() => this.runDue())))
+      .subscribe({ error: (error) => this.options.logger.error({ err: error }, 'evaluation stream failed') });
+  }
+
+  /** Asks for an evaluation check now (after a batch). */
+  kick(): void {
+    this.kicks.next();
+  }
+
+  /**
+   * Decodes and ingests a batch of messages; dead letters are written before this resolves,
+   * so every message is either in a pane or on the dead-letter topic.
+   */
+  async ingest(messages: readonly SourceMessage[], isCurrent: () => boolean = () => true): Promise<void> {
+    const { engine, metrics, references, defaults } = this.options;
+    const now = this.now();
+    const decoded: { message: SourceMessage; record: FeatureRecord }[] = [];
+    const dead: DeadLetter[] = [];
+    const unknownVersions = new Set<string>();
+    for (const message of messages) {
+      const result = decodeEvent(message.value, message, defaults);
+      if (!result.ok) {
+        engine.noteOffset(message.partition, message.offset);
+        if (engine.isHandled(message.partition, message.offset)) continue;
+        engine.countInvalid(result.failure.model);
+        dead.push(this.deadLetter(message, result.failure));
+        continue;
+      }
+      const record = result.record;
+      if (record.eventTimeMs > now + this.options.maxClockSkewMs) {
+        engine.noteOffset(message.partition, message.offset);
+        if (engine.isHandled(message.partition, message.offset)) continue;
+        engine.countInvalid(record.model);
+        dead.push(
+          this.deadLetter(message, {
+            reason: 'future_timestamp',
+            detail: `timestamp: ${new Date(record.eventTimeMs).toISOString()} is more than ${this.options.maxClockSkewMs} ms ahead of the clock`,
+            path: 'timestamp',
+            model: record.model,
+          }),
+        );
+        continue;
+      }
+      if (!references.has(record.modelVersion)) unknownVersions.add(record.modelVersion);
+      decoded.push({ message, record });
+    }
+    if (unknownVersions.size > 0) await references.ensure(unknownVersions, now);
+    // A rebalance during the await above reset the windows: these records belong to the old assignment.
+    if (!isCurrent()) return;
+    for (const { message, record } of decoded) {
+      const outcome = engine.ingest(record, now);
+      if (outcome.status === 'recorded') metrics.eventsConsumed.inc({ model: record.model });
+      else if (outcome.status === 'failed') {
+        if (outcome.failure.reason === 'late') metrics.eventsLate.inc({ model: record.model });
+        dead.push(this.deadLetter(message, outcome.failure));
+      }
+    }
+    if (dead.length > 0) await this.sendDeadLetters(dead);
+    this.kick();
+  }
+
+  private deadLetter(message: SourceMessage, failure: DeadLetter['failure']): DeadLetter {
+    this.options.metrics.eventsInvalid.inc({ model: failure.model ?? '', reason: failure.reason });
+    return {
+      value: message.value,
+      key: message.key,
+      headers: message.headers,
+      failure,
+      source: { topic: message.topic, partition: message.partition, offset: message.offset, timestampMs: message.timestampMs },
+    };
+  }
+
+  private async sendDeadLetters(items: DeadLetter[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.deadLetters.send(items);
+        return;
+      } catch (error) {
+        this.options.metrics.deadLetterFailures.inc();
+        if (this.stopped) throw error;
+        const delay = this.backoff(attempt);
+        this.options.logger.warn({ err: (error as Error).message, attempt, retryInMs: delay }, 'dead-letter write failed; retrying (consumption waits)');
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  /** Evaluates every due window, one at a time; never overlapping another run. */
+  runDue(): Promise<void> {
+    const next = this.chain.then(() => this.evaluateAllDue());
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async evaluateAllDue(): Promise<void> {
+    const { engine, metrics } = this.options;
+    for (;;) {
+      const now = this.now();
+      const evaluation = engine.evaluateDue(now);
+      if (!evaluation) break;
+      this.evaluating = true;
+      try {
+        for (const mc of evaluation.checks) {
+          metrics.evaluationDuration.observe({ model: mc.model }, mc.durationMs / 1000);
+          metrics.windowsEvaluated.inc({ model: mc.model });
+        }
+        if (evaluation.checks.length > 0) {
+          await this.exportWithRetry(evaluation);
+          metrics.windowCloseToExport.observe(Math.max(0, this.now() - evaluation.closedAtWallMs) / 1000);
+          this.record(evaluation);
+        }
+        await this.options.onEvaluated?.(evaluation);
+      } catch (error) {
+        if (error instanceof StoppedError) return;
+        throw error;
+      } finally {
+        this.evaluating = false;
+      }
+    }
+    const wm = engine.currentWatermark(this.now());
+    if (Number.isFinite(wm)) metrics.watermark.set(wm / 1000);
+    metrics.stateBytes.set(engine.stateSize().bytes);
+  }
+
+  private async exportWithRetry(evaluation: Evaluation): Promise<void> {
+    await Promise.all(
+      this.options.exporters.map(async (exporter) => {
+        for (let attempt = 1; ; attempt++) {
+          const result = await exporter.export(evaluation);
+          if (result.ok) {
+            this.failingSinks.delete(exporter.name);
+            return;
+          }
+          this.failingSinks.add(exporter.name);
+          this.options.metrics.sinkWriteFailures.inc({ sink: exporter.name });
+          if (!result.error.retriable) {
+            this.options.logger.error({ sink: exporter.name, err: result.error.message, windowEnd: evaluation.windowEnd.toISOString() }, 'export failed and cannot be retried; window skipped for this sink');
+            return;
+          }
+          if (this.stopped) throw new StoppedError(result.error.message);
+          const delay = this.backoff(attempt);
+          this.options.logger.warn({ sink: exporter.name, err: result.error.message, attempt, retryInMs: delay }, 'export failed; retrying (consumption waits)');
+          await sleep(delay, this.abort.signal);
+        }
+      }),
+    );
+  }
+
+  private backoff(attempt: number): number {
+    const { baseMs, maxMs } = this.options.retry ?? { baseMs: 200, maxMs: 30_000 };
+    const cap = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+    return Math.round(cap / 2 + Math.random() * (cap / 2));
+  }
+
+  private record(evaluation: Evaluation): void {
+    const { metrics } = this.options;
+    this.lastEvaluationAtMs = this.now();
+    for (const mc of evaluation.checks) {
+      this.latest.set(mc.model, { model: mc.model, modelVersion: mc.modelVersion, windowEnd: evaluation.windowEnd.toISOString(), state: mc.state, check: mc.check });
+      metrics.driftDetected.set({ model: mc.model }, mc.state === 'drifting' ? 1 : 0);
+      for (const [feature, f] of Object.entries(mc.check.features)) {
+        if (f.score !== null) metrics.featureDriftScore.set({ model: mc.model, model_version: mc.modelVersion, feature }, f.score);
+      }
+    }
+  }
+
+  /** True while an evaluation waits on a sink and more windows are due: the source should wait. */
+  backlogged(): boolean {
+    return this.evaluating && this.options.engine.dueWindowEnd(this.now()) !== null;
+  }
+
+  /** True when every exporter that can be reached answers and none is failing. */
+  async sinksReachable(): Promise<boolean> {
+    if (this.failingSinks.size > 0) return false;
+    const answers = await Promise.all(this.options.exporters.map((e) => e.reachable?.() ?? Promise.resolve(true)));
+    return answers.every(Boolean);
+  }
+
+  /** Resolves when no evaluation is running. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /** The integration guide's dashboard JSON, per model. */
+  driftSummary(): Record<string, unknown> {
+    const models: Record<string, unknown> = {};
+    for (const latest of this.latest.values()) {
+      const featureScores: Record<string, number | null> = {};
+      for (const [name, f] of Object.entries(latest.check.features)) featureScores[name] = f.score;
+      models[latest.model] = {
+        model_version: latest.modelVersion,
+        feature_scores: featureScores,
+        drifted_features: latest.check.drifted_features,
+        last_check: latest.check.timestamp,
+        window_end: latest.windowEnd,
+        drift_detected: latest.check.drift_detected,
+        state: latest.state,
+        status: latest.check.status,
+        metric: latest.check.metric,
+        threshold: latest.check.threshold,
+        sample_count: latest.check.sample_count,
+      };
+    }
+    return { models };
+  }
+
+  /** Stops the trigger stream and waits for the evaluation in hand; exports stop retrying. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    await this.chain;
+  }
+
+  async shutdownExporters(): Promise<void> {
+    await Promise.all(this.options.exporters.map((e) => e.forceFlush().then(() => e.shutdown()).catch(() => undefined)));
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts (shutdown). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,205 @@
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import type { SchedulerLike } from 'rxjs';
+import type { Config } from '../config/load.js';
+import { createAlertDispatcher } from '../alerts/index.js';
+import { createKafkajsClient, type KafkaClient, type KafkaConnection } from '../kafka/index.js';
+import { DriftDetector } from '../monitor/detector.js';
+import { Engine } from '../monitor/engine.js';
+import { serviceMetrics, type ServiceMetrics } from '../http/metrics.js';
+import { startHttpServer } from '../http/server.js';
+import { AlertExporter } from '../sinks/alerts.js';
+import { ConsoleExporter } from '../sinks/console.js';
+import type { EvaluationExporter } from '../sinks/exporter.js';
+import { InfluxExporter } from '../sinks/influx.js';
+import { JsonLinesExporter } from '../sinks/jsonl.js';
+import { KafkaDriftEventExporter } from '../sinks/kafka-events.js';
+import { KafkaSource } from '../source/kafka-source.js';
+import { replayFile } from '../source/file-source.js';
+import { KafkaDeadLetterSink, LogDeadLetterSink, type DeadLetterSink } from './dead-letter.js';
+import { Pipeline } from './pipeline.js';
+import { ReferenceStore } from './reference-store.js';
+
+/**
+ * The composition of the service: the one place where configuration becomes a source, the
+ * engine, exporters and the HTTP endpoints. Everything else receives its collaborators.
+ */
+export interface ServiceDeps {
+  logger?: Logger;
+  kafka?: KafkaClient;
+  /** Extra exporters (tests). */
+  exporters?: EvaluationExporter[];
+  now?: () => number;
+  scheduler?: SchedulerLike;
+  /** Console output (default stdout). */
+  write?: (line: string) => void;
+}
+
+export interface RunningService {
+  metrics: ServiceMetrics;
+  pipeline: Pipeline;
+  httpPort: number | null;
+  /** Resolves when the source ended by itself (a replay reached the end of its file). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The bundled example: a reference and a recorded stream in config/examples. */
+export const EXAMPLE = {
+  referenceDir: fileURLToPath(new URL('../../config/examples/model_artifacts', import.meta.url)),
+  events: fileURLToPath(new URL('../../config/examples/events.jsonl', import.meta.url)),
+  config: fileURLToPath(new URL('../../config/examples/driftwatch.yaml', import.meta.url)),
+};
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'driftwatch' },
+    // Secrets must never reach the logs, whatever an error message carries.
+    redact: { paths: ['*.password', '*.token', '*.secret', 'config.kafka.sasl', 'config.influx.token'], censor: '***' },
+  }, pino.destination(2));
+}
+
+function kafkaConnection(config: Config): KafkaConnection {
+  const { sasl } = config.kafka;
+  if (sasl.mechanism && (!sasl.username || !sasl.password)) {
+    throw new Error('KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are needed too');
+  }
+  return {
+    brokers: config.kafka.brokers ?? [],
+    clientId: config.kafka.clientId,
+    ssl: config.kafka.ssl,
+    sasl: sasl.mechanism ? { mechanism: sasl.mechanism, username: sasl.username!, password: sasl.password! } : undefined,
+  };
+}
+
+function buildEngine(config: Config, references: ReferenceStore): Engine {
+  return new Engine({
+    windowMs: config.window.sizeMs,
+    slideMs: config.window.slideMs,
+    allowedLatenessMs: config.window.allowedLatenessMs,
+    idleTimeoutMs: config.window.idleTimeoutMs,
+    hysteresis: { raiseAfter: config.drift.raiseAfter, clearAfter: config.drift.clearAfter },
+    detector: new DriftDetector({
+      metric: config.drift.metric,
+      threshold: config.drift.threshold,
+      minSamples: config.drift.minSamples,
+      missingRateThreshold: config.drift.missingRateThreshold,
+      driftShare: config.drift.share,
+      featureThresholds: Object.fromEntries(Object.entries(config.drift.features).map(([name, f]) => [name, f.threshold])),
+    }),
+    referenceFor: (_model, version) => references.get(version),
+  });
+}
+
+/**
+ * Starts the service. With Kafka brokers configured it consumes the prediction events topic;
+ * without, it replays `replayPath` (default: the bundled example) through the same pipeline.
+ */
+export async function startService(config: Config, deps: ServiceDeps = {}, replayPath?: string): Promise<RunningService> {
+  const logger = deps.logger ?? createLogger(config.log.level);
+  const metrics = serviceMetrics();
+  const useKafka = !replayPath && (config.kafka.brokers?.length ?? 0) > 0;
+  const referenceDir = !useKafka && !replayPath ? EXAMPLE.referenceDir : config.reference.dir;
+  const references = new ReferenceStore(referenceDir, logger, config.reference.fallbackVersion);
+  const loaded = await references.loadAll();
+  if (loaded === 0) logger.warn({ dir: referenceDir }, 'no reference distribution found yet; events are dead-lettered (no_reference) until one appears');
+
+  const exporters: EvaluationExporter[] = [...(deps.exporters ?? [])];
+  if (config.output.console ?? !useKafka) exporters.push(new ConsoleExporter(deps.write));
+  if (config.output.jsonlPath) exporters.push(new JsonLinesExporter(config.output.jsonlPath));
+  if (config.influx.url) {
+    exporters.push(new InfluxExporter({ url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.timeoutMs }));
+  }
+  const dispatcher = createAlertDispatcher(config.alerts, { logger: logger.child({ component: 'alerts' }), registry: metrics.registry });
+  exporters.push(new AlertExporter(dispatcher));
+
+  let kafka: KafkaClient | undefined;
+  let producer: ReturnType<KafkaClient['producer']> | undefined;
+  let deadLetters: DeadLetterSink;
+  if (useKafka) {
+    kafka = deps.kafka ?? createKafkajsClient(kafkaConnection(config), logger.child({ component: 'kafka' }));
+    if (config.kafka.createTopics) {
+      const admin = await kafka.admin();
+      try {
+        await admin.ensureTopics([{ topic: config.kafka.driftEventsTopic }, { topic: config.kafka.deadLetterTopic }]);
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    producer = kafka.producer();
+    await producer.connect();
+    exporters.push(new KafkaDriftEventExporter(producer, config.kafka.driftEventsTopic, config.output.emitAllChecks));
+    deadLetters = new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic);
+  } else {
+    deadLetters = new LogDeadLetterSink(logger.child({ component: 'dead-letter' }));
+  }
+
+  let source: KafkaSource | undefined;
+  const engine = buildEngine(config, references);
+  const pipeline = new Pipeline({
+    engine,
+    references,
+    exporters,
+    deadLetters,
+    metrics,
+    logger,
+    defaults: { model: config.model.name, modelVersion: config.model.version },
+    maxClockSkewMs: useKafka ? config.window.maxClockSkewMs : Number.POSITIVE_INFINITY,
+    now: deps.now,
+    scheduler: deps.scheduler,
+    onEvaluated: async () => {
+      await source?.commit();
+    },
+  });
+
+  const http = config.http.enabled
+    ? await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        registry: metrics.registry,
+        status: {
+          drift: () => pipeline.driftSummary(),
+          readiness: async () => ({
+            references_loaded: references.size > 0,
+            group_joined: useKafka ? (source?.joined ?? false) : true,
+            sinks_reachable: await pipeline.sinksReachable(),
+          }),
+        },
+      })
+    : null;
+  if (http) logger.info({ port: http.port }, 'HTTP: /healthz /readyz /metrics /drift');
+
+  let done: Promise<void>;
+  const abort = new AbortController();
+  if (useKafka) {
+    source = new KafkaSource({ consumer: kafka!.consumer({ groupId: config.kafka.groupId, topics: [config.kafka.topic], fromBeginning: config.kafka.fromBeginning, sessionTimeoutMs: config.kafka.sessionTimeoutMs }), topic: config.kafka.topic, pipeline, logger, metrics });
+    pipeline.start();
+    await source.start();
+    logger.info({ topic: config.kafka.topic, group: config.kafka.groupId, windowMs: config.window.sizeMs, slideMs: config.window.slideMs }, 'consuming prediction events');
+    done = new Promise(() => undefined);
+  } else {
+    const path = replayPath ?? EXAMPLE.events;
+    logger.info({ path, references: references.versions() }, replayPath ? 'replaying a recorded stream' : 'no KAFKA_BROKERS: running the bundled example (a recorded stream in which drift begins part-way)');
+    done = replayFile(path, pipeline, { signal: abort.signal }).then(({ lines }) => logger.info({ lines }, 'end of the recorded stream'));
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    metrics,
+    pipeline,
+    httpPort: http?.port ?? null,
+    done,
+    stop() {
+      stopping ??= (async () => {
+        abort.abort();
+        if (source) await source.stop();
+        else await pipeline.stop();
+        await pipeline.shutdownExporters();
+        await producer?.disconnect().catch(() => undefined);
+        await http?.close();
+      })();
+      return stopping;
+    },
+  };
+}

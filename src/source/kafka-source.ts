@@ -1,0 +1,189 @@
+import type { Logger } from 'pino';
+import type { BatchContext, GroupConsumer, InboundBatch, TopicPartitions } from '../kafka/index.js';
+import type { DurableState } from '../monitor/engine.js';
+import type { HysteresisSnapshot } from '../monitor/hysteresis.js';
+import type { ServiceMetrics } from '../http/metrics.js';
+import type { Pipeline, SourceMessage } from '../service/pipeline.js';
+
+/**
+ * The Kafka side of the service: a consumer group reading prediction events with explicit,
+ * trailing commits.
+ *
+ * Delivery (design.md): the committed offset of a partition trails the oldest record still in
+ * an open window, and its metadata keeps the end of the last evaluated window, the hysteresis
+ * state and the offset read up to. After a restart or a rebalance the whole window state is
+ * dropped, every assigned partition is re-read from its committed offset, windows already
+ * evaluated are not evaluated again, and records read before (below the stored read offset)
+ * that fall into closed panes are skipped rather than reported late again.
+ */
+export interface KafkaSourceOptions {
+  consumer: GroupConsumer;
+  topic: string;
+  pipeline: Pipeline;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** Messages handled between heartbeats and backpressure checks. */
+  chunkSize?: number;
+}
+
+interface CommitMetadata {
+  v: 1;
+  /** End of the last evaluated window (epoch ms). */
+  e: number;
+  /** Next offset after the last one read when committing. */
+  r: number;
+  /** Hysteresis per model\0version. */
+  s?: Record<string, HysteresisSnapshot>;
+}
+
+/** Kafka brokers cap commit metadata (offset.metadata.max.bytes, 4096 by default). */
+const MAX_METADATA_BYTES = 4000;
+
+export class KafkaSource {
+  private generation = 0;
+  private assigned: number[] = [];
+  private ready: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private inFlight: Promise<void> | null = null;
+  private readonly chunkSize: number;
+
+  constructor(private readonly options: KafkaSourceOptions) {
+    this.chunkSize = options.chunkSize ?? 500;
+  }
+
+  get joined(): boolean {
+    return this.options.consumer.joined;
+  }
+
+  async start(): Promise<void> {
+    await this.options.consumer.start({
+      onAssignment: (assignment) => {
+        this.ready = this.onAssignment(assignment);
+      },
+      onBatch: (batch, context) => this.onBatch(batch, context),
+      onCrash: (error, restarting) => this.options.logger.error({ err: error.message, restarting }, 'Kafka consumer crashed'),
+    });
+  }
+
+  private async onAssignment(assignment: TopicPartitions[]): Promise<void> {
+    const generation = ++this.generation;
+    const { consumer, topic, pipeline, logger } = this.options;
+    const partitions = assignment.find((a) => a.topic === topic)?.partitions ?? [];
+    this.assigned = partitions;
+    await pipeline.idle();
+    if (generation !== this.generation) return;
+    const committed = await consumer.committed(topic);
+    const engine = pipeline.engine;
+    engine.reset();
+    engine.assignPartitions(partitions, pipeline.now());
+    let state: DurableState | null = null;
+    const handledBelow = new Map<number, number>();
+    for (const c of committed) {
+      if (!partitions.includes(c.partition)) continue;
+      const meta = parseMetadata(c.metadata);
+      if (meta) {
+        handledBelow.set(c.partition, meta.r);
+        if (!state || meta.e > state.lastEndMs) state = { lastEndMs: meta.e, hysteresis: meta.s ?? {} };
+      }
+      if (Number(c.offset) >= 0) consumer.seek(topic, c.partition, c.offset);
+    }
+    engine.restore(state, handledBelow);
+    logger.info(
+      { partitions, lastEvaluatedWindowEnd: state ? new Date(state.lastEndMs).toISOString() : null, committed: committed.map((c) => `${c.partition}@${c.offset}`) },
+      'partitions assigned; rebuilding open windows from the committed offsets',
+    );
+  }
+
+  private async onBatch(batch: InboundBatch, context: BatchContext): Promise<void> {
+    if (this.stopping) return;
+    const run = this.handle(batch, context);
+    this.inFlight = run;
+    try {
+      await run;
+    } finally {
+      if (this.inFlight === run) this.inFlight = null;
+    }
+  }
+
+  private async handle(batch: InboundBatch, context: BatchContext): Promise<void> {
+    await this.ready;
+    const generation = this.generation;
+    const { pipeline, metrics } = this.options;
+    const { messages } = batch;
+    for (let i = 0; i < messages.length; i += this.chunkSize) {
+      while (pipeline.backlogged()) {
+        await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, 1000))]);
+        await context.heartbeat();
+        if (this.stopping || !context.isRunning()) return;
+      }
+      if (this.stopping || !context.isRunning() || context.isStale() || generation !== this.generation) return;
+      const chunk: SourceMessage[] = messages.slice(i, i + this.chunkSize).map((m) => ({
+        topic: m.topic,
+        partition: m.partition,
+        offset: Number(m.offset),
+        timestampMs: m.timestampMs,
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+      }));
+      await pipeline.ingest(chunk, () => generation === this.generation && !context.isStale());
+      await context.heartbeat();
+    }
+    const last = messages[messages.length - 1];
+    if (last) metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+  }
+
+  /**
+   * Commits, for each assigned partition, the offset trailing the open windows, with the
+   * durable state in the metadata. Called after every evaluation and at shutdown.
+   */
+  async commit(): Promise<void> {
+    const { consumer, topic, pipeline, logger } = this.options;
+    const engine = pipeline.engine;
+    const state = engine.durableState();
+    const offsets = engine.commitOffsets();
+    const read = engine.readOffsets();
+    const commits = this.assigned
+      .filter((p) => offsets.has(p))
+      .map((partition) => ({
+        topic,
+        partition,
+        offset: String(offsets.get(partition)),
+        metadata: state ? encodeMetadata(state, read.get(partition) ?? 0, logger) : undefined,
+      }));
+    if (commits.length === 0) return;
+    try {
+      await consumer.commit(commits);
+    } catch (error) {
+      // A rebalance may have taken the partitions; the new owner rebuilds from the last commit.
+      logger.warn({ err: (error as Error).message }, 'offset commit failed; the next commit or the new owner of the partitions catches up');
+    }
+  }
+
+  /** Stops reading: the batch in hand finishes, the evaluation in hand is exported, offsets are committed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.inFlight?.catch(() => undefined);
+    await this.options.pipeline.stop();
+    await this.commit();
+    await this.options.consumer.stop();
+  }
+}
+
+function encodeMetadata(state: DurableState, readOffset: number, logger: Logger): string {
+  const full: CommitMetadata = { v: 1, e: state.lastEndMs, r: readOffset, s: state.hysteresis };
+  const text = JSON.stringify(full);
+  if (text.length <= MAX_METADATA_BYTES) return text;
+  logger.warn({ bytes: text.length }, 'hysteresis state too large for the commit metadata; a restart will start every model in the ok state');
+  return JSON.stringify({ v: 1, e: state.lastEndMs, r: readOffset } satisfies CommitMetadata);
+}
+
+export function parseMetadata(text: string | null): CommitMetadata | null {
+  if (!text) return null;
+  try {
+    const meta = JSON.parse(text) as CommitMetadata;
+    return meta && meta.v === 1 && Number.isFinite(meta.e) && Number.isFinite(meta.r) ? meta : null;
+  } catch {
+    return null;
+  }
+}
