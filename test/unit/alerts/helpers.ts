@@ -211,3 +211,43 @@ export function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays
   const delays: number[] = [];
   return { delays, sleep: async (ms: number) => void delays.push(ms) };
 }
+
+export interface MimePart {
+  contentType: string;
+  body: string;
+}
+
+/** Headers of a raw message (folded lines joined), lower-case names. */
+export function mimeHeaders(raw: string): Record<string, string> {
+  const head = raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+  const out: Record<string, string> = {};
+  for (const line of head.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** The leaf parts of a multipart message, decoded (quoted-printable or base64). */
+export function mimeParts(raw: string): MimePart[] {
+  const headers = mimeHeaders(raw);
+  const type = headers['content-type'] ?? 'text/plain';
+  const body = raw.slice(raw.search(/\r?\n\r?\n/)).replace(/^\r?\n\r?\n/, '');
+  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
+  if (type.toLowerCase().startsWith('multipart/') && boundary) {
+    return body
+      .split(`--${boundary}`)
+      .slice(1)
+      .filter((p) => !p.startsWith('--'))
+      .flatMap((p) => mimeParts(p.replace(/^\r?\n/, '')));
+  }
+  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+  let decoded = body;
+  if (encoding === 'quoted-printable') {
+    const bytes = Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    decoded = bytes.toString('utf8');
+  } else if (encoding === 'base64') {
+    decoded = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  }
+  return [{ contentType: type.split(';')[0].trim().toLowerCase(), body: decoded.replace(/\r\n/g, '\n') }];
+}

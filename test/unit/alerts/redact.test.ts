@@ -46,6 +46,12 @@ describe('Redactor', () => {
     for (const secret of ['XXXXSECRET', 'pa%24%24word-42', 'pa$$word-42', 'hmac-key-123']) expect(out).not.toContain(secret);
   });
 
+  it('keeps an SMTP user name (shown by redactUrl too) but hides an HTTP one', () => {
+    const r = new Redactor({ urls: ['smtp://alerts:pw-123456@mail.example.com', 'https://tok3n-abc@example.com/x'] });
+    expect(r.scrub('sending alerts as alerts failed')).toBe('sending alerts as alerts failed');
+    expect(r.scrub('user tok3n-abc')).toBe('user ***');
+  });
+
   it('does not mangle text without secrets', () => {
     expect(redactor.scrub('connect ECONNREFUSED 127.0.0.1:25')).toBe('connect ECONNREFUSED 127.0.0.1:25');
   });
