@@ -145,13 +145,13 @@ export function accumulate(rows: CurrentRows, reference: ReferenceDistribution):
   if (rows.length === 0) throw new InputError('no current rows to check');
   const objectRows = !Array.isArray(rows[0]);
   if (objectRows) {
-    const seen = new Set<string>();
+    const absentSet = new Set(reference.featureNames);
     for (const row of rows) {
       if (Array.isArray(row)) throw new InputError('rows mix arrays and objects');
       accumulator.recordObject(row as Record<string, unknown>);
-      if (seen.size < reference.features.length) for (const key in row) seen.add(key);
+      if (absentSet.size > 0) for (const name of absentSet) if (name in (row as object)) absentSet.delete(name);
     }
-    const absent = reference.featureNames.filter((name) => !seen.has(name));
+    const absent = reference.featureNames.filter((name) => absentSet.has(name));
     if (absent.length > 0) {
       throw new InputError(`reference feature${absent.length > 1 ? 's' : ''} ${absent.map((n) => `"${n}"`).join(', ')} absent from the input`, {
         context: { feature: absent[0] },

@@ -1,4 +1,5 @@
 import {
+  nextDown,
   numericModel,
   parseCategory,
   parseNumeric,
@@ -109,7 +110,7 @@ function buildNumeric(name: string, column: readonly unknown[], psiBins: number,
   const fineBase = discrete
     ? distinct
     : Array.from({ length: fineBins + 1 }, (_, k) => quantileSorted(sorted, k / fineBins));
-  const fineEdges = uniqueSorted([...fineBase, ...psiEdges]);
+  const fineEdges = splitAtoms(uniqueSorted([...fineBase, ...psiEdges]), sorted);
 
   // Exact reference counts per right-closed fine bin, by one walk over the sorted values.
   const fineCounts = new Float64Array(fineEdges.length + 1);
@@ -137,6 +138,27 @@ function buildNumeric(name: string, column: readonly unknown[], psiBins: number,
     summary: { mean, std: Math.sqrt(squares / n), min: sorted[0], max: sorted[n - 1], quantiles },
   });
   return { model, invalidCount: invalid };
+}
+
+/**
+ * Gives every reference atom (a value held by several rows) a bin of its own, (nextDown(a), a]:
+ * the bin before it then holds only values strictly below the atom. KS is read at the edges,
+ * and the error inside a bin is bounded by the reference mass of the bin, so without this a
+ * current value just below an atom would hide behind the whole atom's mass.
+ */
+function splitAtoms(edges: Float64Array, sorted: Float64Array): Float64Array {
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i];
+    while (j < sorted.length && sorted[j] < e) j++;
+    let k = j;
+    while (k < sorted.length && sorted[k] === e) k++;
+    const below = nextDown(e);
+    if (k - j >= 2 && (out.length === 0 || out[out.length - 1] < below)) out.push(below);
+    out.push(e);
+  }
+  return Float64Array.from(out);
 }
 
 function buildCategorical(name: string, column: readonly unknown[]): BuiltFeature {

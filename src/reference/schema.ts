@@ -41,6 +41,14 @@ const numericFeature = z
       const bad = edges.findIndex((e, i) => i > 0 && !(e > edges[i - 1]));
       if (bad > 0) ctx.addIssue({ code: 'custom', path: [key, bad], message: 'edges must be strictly increasing' });
     }
+    if (f.summary.min > f.summary.max) ctx.addIssue({ code: 'custom', path: ['summary', 'min'], message: `min (${f.summary.min}) exceeds max (${f.summary.max})` });
+    const lastEdge = f.fine_edges[f.fine_edges.length - 1];
+    if (f.fine_counts.length === f.fine_edges.length + 1 && (lastEdge !== f.summary.max || f.fine_counts[f.fine_counts.length - 1] !== 0)) {
+      ctx.addIssue({ code: 'custom', path: ['fine_edges'], message: `the last fine edge must be the reference max (${f.summary.max}) with no reference value above it` });
+    }
+    if (!f.fine_edges.includes(f.summary.min)) {
+      ctx.addIssue({ code: 'custom', path: ['fine_edges'], message: `the reference min (${f.summary.min}) must be a fine edge` });
+    }
     const fine = new Set(f.fine_edges);
     const missingEdge = f.psi_edges.findIndex((e) => !fine.has(e));
     if (missingEdge >= 0) {
@@ -48,13 +56,18 @@ const numericFeature = z
     }
   });
 
-const categoricalFeature = z.object({
-  type: z.literal('categorical'),
-  count: count,
-  missing_count: count,
-  invalid_count: count.default(0),
-  categories: z.record(z.string(), count),
-});
+const categoricalFeature = z
+  .object({
+    type: z.literal('categorical'),
+    count: count,
+    missing_count: count,
+    invalid_count: count.default(0),
+    categories: z.record(z.string(), count),
+  })
+  .superRefine((f, ctx) => {
+    const total = Object.values(f.categories).reduce((a, b) => a + b, 0);
+    if (total !== f.count) ctx.addIssue({ code: 'custom', path: ['categories'], message: `category counts sum to ${total}, but count is ${f.count}` });
+  });
 
 export const featureSchema = z.discriminatedUnion('type', [numericFeature, categoricalFeature]);
 

@@ -68,6 +68,9 @@ export function numericModel(
 /** Why a raw value did not count as a value. */
 export type ValueOutcome = 'ok' | 'missing' | 'invalid';
 
+/** Decimal notation only: "0x10", "0b1" and "1_000" are not numbers in a CSV or an event. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * Parses a raw numeric value. Missing: null, undefined, '', NaN, ±Infinity (also as the
  * strings "nan", "inf", "-inf", "infinity"). Invalid (counted as missing and as invalid):
@@ -79,10 +82,11 @@ export function parseNumeric(raw: unknown): number | ValueOutcome {
   if (typeof raw === 'string') {
     const text = raw.trim();
     if (text === '') return 'missing';
-    const value = Number(text);
-    if (Number.isFinite(value)) return value;
-    if (Number.isNaN(value) && !/^[+-]?(nan|inf|infinity)$/i.test(text)) return 'invalid';
-    return 'missing';
+    if (DECIMAL.test(text)) {
+      const value = Number(text);
+      return Number.isFinite(value) ? value : 'missing';
+    }
+    return /^[+-]?(nan|inf|infinity)$/i.test(text) ? 'missing' : 'invalid';
   }
   return 'invalid';
 }

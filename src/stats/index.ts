@@ -36,7 +36,7 @@ export function scoreMetric(name: string): MetricDescriptor & { name: ScoreMetri
 }
 
 export { Histogram, binIndex } from './histogram.js';
-export { quantileSorted, uniqueSorted } from './quantile.js';
+export { quantileSorted, uniqueSorted, nextDown } from './quantile.js';
 export { kolmogorovSurvival, chiSquareSurvival, gammaQ, logGamma } from './special.js';
 export { psiFromCounts, PSI_PROPORTION_FLOOR } from './psi.js';
 export { ksFromBinnedCounts, ksTwoSample, ksPValue } from './ks.js';

@@ -28,3 +28,15 @@ export function uniqueSorted(values: ArrayLike<number>): Float64Array {
   }
   return sorted.slice(0, k);
 }
+
+const scratch = new Float64Array(1);
+const bits = new BigInt64Array(scratch.buffer);
+
+/** The largest double strictly below x (Math.nextDown). */
+export function nextDown(x: number): number {
+  if (Number.isNaN(x) || x === Number.NEGATIVE_INFINITY) return x;
+  if (x === 0) return -Number.MIN_VALUE;
+  scratch[0] = x;
+  bits[0] += x > 0 ? -1n : 1n;
+  return scratch[0];
+}

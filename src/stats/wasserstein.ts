@@ -12,8 +12,9 @@ export const WASSERSTEIN_STD_FLOOR = 0.001;
  * - below the min and above the max it is exact, from the current values' mean excess
  *   E[(min − X)⁺] and E[(X − max)⁺], which the accumulator keeps;
  * - inside each bin (a, b] both CDFs are taken as linear between their exact values at the
- *   edges (for discrete features, whose edges are every distinct reference value, as constant
- *   on [a, b), which is exact when the current values lie on the reference's support).
+ *   edges. Every reference atom has a bin of its own, (nextDown(a), a], so for a discrete
+ *   feature the reference CDF is exactly constant between atoms and the result is exact when
+ *   the current values lie on the reference's support.
  */
 export function normalisedWasserstein(c: NumericComparison): number | null {
   const { model, current } = c;
@@ -31,8 +32,7 @@ export function normalisedWasserstein(c: NumericComparison): number | null {
     curCum += cur[i];
     const d = refCum / model.count - curCum / n;
     const width = edges[i] - edges[i - 1];
-    if (model.discrete) area += Math.abs(dPrev) * width;
-    else area += width * linearAbsIntegral(dPrev, d);
+    area += width * linearAbsIntegral(dPrev, d);
     dPrev = d;
   }
   return area / Math.max(model.summary.std, WASSERSTEIN_STD_FLOOR);
