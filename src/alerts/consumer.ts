@@ -109,10 +109,16 @@ export async function runAlertsConsumer(options: AlertsConsumerOptions): Promise
     }
   };
 
+  // Next offset to handle per partition in this process. The seam does not resolve offsets
+  // as kafkajs consumes them, so a handled batch can be fetched again; those messages were
+  // dispatched already and are skipped (and counted once, not again, when invalid).
+  const nextOffset = new Map<number, bigint>();
+
   const onBatch = async (batch: InboundBatch, context: BatchContext): Promise<void> => {
     let last: string | null = null;
     for (const message of batch.messages) {
       if (context.isStale()) break;
+      if (BigInt(message.offset) < (nextOffset.get(message.partition) ?? 0n)) continue;
       const event = decode(message);
       if (event) {
         const result = dispatcher.dispatch(event);
@@ -122,16 +128,24 @@ export async function runAlertsConsumer(options: AlertsConsumerOptions): Promise
         );
       }
       last = message.offset;
+      nextOffset.set(message.partition, BigInt(message.offset) + 1n);
       // After stop(): finish the message in hand, commit what was read.
       if (!context.isRunning()) break;
     }
-    if (last === null) return;
+    if (last === null) {
+      const next = nextOffset.get(batch.partition);
+      if (next !== undefined && batch.messages.length > 0 && context.isRunning() && !context.isStale()) consumer.seek(batch.topic, batch.partition, next.toString());
+      return;
+    }
     if (awaitDelivery && !(await waitForDelivery(context))) {
       logger.warn({ partition: batch.partition, offset: last }, 'stopping before the alerts of this batch were delivered: offsets left uncommitted, the events will be read again');
       return;
     }
     if (context.isStale()) return;
-    await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    const next = (BigInt(last) + 1n).toString();
+    await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    // Move the fetch position past the batch (the client would otherwise fetch it again).
+    if (context.isRunning()) consumer.seek(batch.topic, batch.partition, next);
   };
 
   await consumer.start({
@@ -178,7 +192,7 @@ export interface AlertsService {
 
 /** `driftwatch alerts`: dispatcher + consumer from the alerts section of the configuration. */
 export async function startAlertsService(config: AlertsConfig, deps: AlertsServiceDeps): Promise<AlertsService> {
-  const dispatcher = createAlertDispatcher(config, deps);
+  const dispatcher = createAlertDispatcher(config, { ...deps, logger: deps.logger.child({ component: 'alerts' }) });
   let consumer: AlertsConsumer;
   try {
     consumer = await runAlertsConsumer({

@@ -148,7 +148,7 @@ export class AlertDispatcher {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.backoffBaseMs = options.backoffBaseMs ?? 500;
     this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
-    this.logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'alerts' });
+    this.logger = options.logger ?? pino({ level: 'silent' });
     this.redactor = options.redactor ?? new Redactor();
     this.metrics = alertMetrics(options.registry ?? new Registry());
     this.now = options.now ?? Date.now;

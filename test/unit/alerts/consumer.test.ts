@@ -12,6 +12,7 @@ function fakeKafka() {
     options: null as GroupConsumerOptions | null,
     handlers: null as GroupConsumerHandlers | null,
     commits: [] as OffsetCommit[],
+    seeks: [] as string[],
     stopped: false,
   };
   const consumer: GroupConsumer = {
@@ -24,6 +25,9 @@ function fakeKafka() {
     },
     async committed() {
       return [];
+    },
+    seek(topic, partition, offset) {
+      state.seeks.push(`${topic}/${partition}@${offset}`);
     },
     pause() {},
     resume() {},
@@ -90,11 +94,29 @@ describe('runAlertsConsumer', () => {
     );
     expect(slack.sent.map((a) => a.kind)).toEqual(['drift']); // delivered before the commit
     expect(k.state.commits).toEqual([{ topic: 'drift-events', partition: 1, offset: '46' }]);
+    expect(k.state.seeks).toEqual(['drift-events/1@46']);
     expect(await metricValue(registry, 'alerts_invalid_events_total')).toBe(3);
     expect(await metricValue(registry, 'alerts_suppressed_total', { reason: 'duplicate' })).toBe(1);
     expect(text()).toContain('message is not JSON, skipped');
     expect(text()).toContain('message without a value skipped');
     expect(text()).toMatch(/"issues":\[\{"code":"too_small","path":"event_id"/);
+  });
+
+  it('skips messages of a batch fetched again (already dispatched in this process)', async () => {
+    const k = fakeKafka();
+    const registry = new Registry();
+    const slack = memoryChannel('slack');
+    const dispatcher = new AlertDispatcher({ channels: [slack], registry });
+    await runAlertsConsumer({ kafka: k.kafka, topic: 'drift-events', groupId: 'g', dispatcher, logger: captureLogger().logger, registry });
+    const values = [JSON.stringify(driftEvent()), 'garbage'];
+    await k.deliver(0, values);
+    await k.deliver(0, values); // the same batch again
+    await k.deliver(0, [...values, JSON.stringify(driftEvent({ model: 'other' }))]);
+    expect(slack.sent.map((a) => a.event.model)).toEqual(['credit-risk', 'other']);
+    expect(await metricValue(registry, 'alerts_invalid_events_total')).toBe(1);
+    expect(await metricValue(registry, 'alerts_suppressed_total', { reason: 'duplicate' })).toBe(0);
+    expect(k.state.commits.map((c) => c.offset)).toEqual(['2', '3']);
+    expect(k.state.seeks).toEqual(['drift-events/0@2', 'drift-events/0@2', 'drift-events/0@3']);
   });
 
   it('commits only after the batch\'s alerts were delivered (at-least-once)', async () => {
