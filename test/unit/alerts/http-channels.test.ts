@@ -5,6 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertsConfigSchema, type AlertsConfigInput } from '../../../src/alerts/config.js';
 import { createAlertDispatcher } from '../../../src/alerts/create.js';
 import { verifySignature } from '../../../src/alerts/signature.js';
+import { createSlackChannel } from '../../../src/alerts/channels/slack.js';
+import { AlertDeliveryError } from '../../../src/alerts/errors.js';
+import { Redactor } from '../../../src/alerts/redact.js';
+import type { Alert } from '../../../src/alerts/alert.js';
 import type { DriftEvent } from '../../../src/events/drift-event.js';
 import { captureLogger, driftEvent, HOUR_MS, metricValue, recordingSleep, startHttpServer, waitFor, type TestHttpServer } from './helpers.js';
 
@@ -30,6 +34,7 @@ function build(input: AlertsConfigInput, extra: { queueSize?: number } = {}) {
   return { dispatcher, registry, log, delays };
 }
 
+const sampleAlert = (): Alert => ({ kind: 'drift', severity: 'critical', escalation: false, event: driftEvent(), dashboardUrl: null, retrainThreshold: 0.5, createdAt: new Date(T0).toISOString() });
 const byPath = (prefix: string) => server.requests.filter((r) => r.path.startsWith(prefix));
 const field = (body: any, title: string) => body.attachments[0].fields.find((f: { title: string }) => f.title === title)?.value;
 
@@ -174,6 +179,23 @@ describe('HTTP failures', () => {
     expect(text).toContain('answered 500 Internal Server Error: no route for *** (key ***)');
     expectNoSecret(text);
     expectNoSecret(await registry.metrics());
+  });
+
+  it('errors thrown by a channel carry no secret: message, cause and context', async () => {
+    const closed = await startHttpServer();
+    const url = `${closed.url}/services/${SLACK_SECRET}`;
+    await closed.close();
+    const redactor = new Redactor({ urls: [url] });
+    const channel = createSlackChannel({ webhookUrl: url, redactor });
+    const error = await channel.send(sampleAlert(), AbortSignal.timeout(5000)).then(
+      () => null,
+      (e: unknown) => e as AlertDeliveryError,
+    );
+    expect(error).toBeInstanceOf(AlertDeliveryError);
+    expect(error!.retriable).toBe(true);
+    expect(error!.message).toMatch(/^slack: POST http:\/\/127\.0\.0\.1:\d+\/\*\*\* failed: fetch failed: connect ECONNREFUSED/);
+    const everything = [error!.message, error!.stack, String((error!.cause as Error)?.message), (error!.cause as Error)?.stack, JSON.stringify(error!.context)].join('\n');
+    expectNoSecret(everything);
   });
 
   it('HTTP 400 is not retried', async () => {
