@@ -72,7 +72,7 @@ class KafkajsGroupConsumer implements GroupConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, isRunning, isStale, heartbeat }) => {
+      eachBatch: async ({ batch, isRunning, isStale, heartbeat, resolveOffset }) => {
         const messages: InboundMessage[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -84,7 +84,7 @@ class KafkajsGroupConsumer implements GroupConsumer {
         }));
         await handlers.onBatch(
           { topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark },
-          { isRunning, isStale, heartbeat },
+          { isRunning, isStale, heartbeat, resolveOffset },
         );
       },
     });

@@ -37,6 +37,11 @@ export interface BatchContext {
   /** True when a rebalance made this batch's partition no longer ours. */
   isStale(): boolean;
   heartbeat(): Promise<void>;
+  /**
+   * Marks a message as handled: the next fetch of this partition starts after it. Unresolved
+   * messages are fetched again. (This moves the read position only; commits are explicit.)
+   */
+  resolveOffset(offset: string): void;
 }
 
 export interface InboundBatch {

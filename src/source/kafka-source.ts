@@ -127,6 +127,7 @@ export class KafkaSource {
         headers: m.headers,
       }));
       await pipeline.ingest(chunk, () => generation === this.generation && !context.isStale());
+      context.resolveOffset(String(chunk[chunk.length - 1].offset));
       await context.heartbeat();
     }
     const last = messages[messages.length - 1];
