@@ -1,0 +1,160 @@
+// Shared by test/unit/compose/compose.test.ts and test/integration/dashboard/: the Grafana
+// dashboard's Flux queries, and evaluations of seeded credit-risk data as the service makes them.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { creditRow, rng } from '../../../src/demo/credit.js';
+import { DriftDetector } from '../../../src/monitor/detector.js';
+import type { Evaluation, ModelCheck } from '../../../src/monitor/engine.js';
+import { ReferenceDistribution } from '../../../src/reference/index.js';
+import { pointsOf } from '../../../src/sinks/influx.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const DASHBOARD_PATH = 'config/grafana/dashboards/driftwatch.json';
+
+export interface DashboardQuery {
+  /** Panel title, or `variable <name>`. */
+  where: string;
+  /** Panel type, or `variable`. */
+  kind: string;
+  query: string;
+}
+
+interface Panel {
+  type: string;
+  title: string;
+  targets?: { query?: string; refId: string }[];
+  panels?: Panel[];
+}
+
+export interface Dashboard {
+  uid: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] };
+}
+
+export function loadDashboard(): Dashboard {
+  return JSON.parse(readFileSync(new URL(DASHBOARD_PATH, `file://${repoRoot}`), 'utf8')) as Dashboard;
+}
+
+/** Every Flux query of the dashboard: panel targets (rows included) and query variables. */
+export function dashboardQueries(dashboard: Dashboard = loadDashboard()): DashboardQuery[] {
+  const out: DashboardQuery[] = [];
+  const visit = (panels: Panel[]) => {
+    for (const p of panels) {
+      for (const t of p.targets ?? []) if (typeof t.query === 'string') out.push({ where: p.title, kind: p.type, query: t.query });
+      if (p.panels) visit(p.panels);
+    }
+  };
+  visit(dashboard.panels);
+  for (const v of dashboard.templating.list) {
+    if (v.type === 'query' && typeof v.query === 'string') out.push({ where: `variable ${v.name}`, kind: 'variable', query: v.query });
+  }
+  return out;
+}
+
+/** Escapes a value as Grafana's `:regex` format does. */
+export function regexEscape(value: string): string {
+  return value.replace(/[\\^$*+?.()|[\]{}/]/g, '\\$&');
+}
+
+export interface Substitution {
+  bucket: string;
+  model: string;
+  /** Selected features (Grafana's `${feature:regex}`: one escaped value, or `(a|b|…)`). */
+  features: string[];
+  start: Date;
+  stop: Date;
+  /** A Flux duration literal, e.g. `1m`. */
+  windowPeriod: string;
+}
+
+/** What Grafana does to a query before sending it: dashboard variables and the v.* macros. */
+export function substitute(query: string, s: Substitution): string {
+  const feature = s.features.length === 1 ? regexEscape(s.features[0]) : `(${s.features.map(regexEscape).join('|')})`;
+  const out = query
+    .replaceAll('${bucket}', s.bucket)
+    .replaceAll('${model}', s.model)
+    .replaceAll('${feature:regex}', feature)
+    .replaceAll('v.timeRangeStart', s.start.toISOString())
+    .replaceAll('v.timeRangeStop', s.stop.toISOString())
+    .replaceAll('v.windowPeriod', s.windowPeriod);
+  const left = /\$\{?[A-Za-z_][\w:]*\}?|\bv\.\w+/.exec(out);
+  if (left) throw new Error(`unsubstituted ${left[0]} in:\n${out}`);
+  return out;
+}
+
+export const FEATURES = ['age', 'income', 'credit_score', 'loan_amount', 'employment_type'] as const;
+
+/**
+ * Evaluations of consecutive windows for one model: the reference from clean seeded rows, then
+ * `windows` windows of `rowsPerWindow` rows each, drifted from window `driftFrom` on; each
+ * scored with DriftDetector exactly as the engine does, stamped `windowEnd(i)`.
+ */
+export function seededEvaluations(options: { model: string; modelVersion?: string; windows: number; driftFrom: number; rowsPerWindow?: number; firstEnd: Date; slideMs: number; seed?: number }): Evaluation[] {
+  const r = rng(options.seed ?? 20261126);
+  const modelVersion = options.modelVersion ?? 'v1.2.0';
+  const reference = ReferenceDistribution.fromRows(Array.from({ length: 4000 }, () => creditRow(r)), { modelVersion, now: new Date('2026-11-25T12:00:00Z') });
+  const detector = new DriftDetector({ threshold: 0.3, minSamples: 100 });
+  const evaluations: Evaluation[] = [];
+  for (let i = 0; i < options.windows; i++) {
+    const drift = i >= options.driftFrom;
+    const rows = Array.from({ length: options.rowsPerWindow ?? 600 }, () => creditRow(r, drift));
+    const check = detector.detect(rows, reference);
+    const end = new Date(options.firstEnd.getTime() + i * options.slideMs);
+    const mc: ModelCheck = {
+      model: options.model,
+      modelVersion,
+      check,
+      change: drift && i === options.driftFrom ? 'drift_detected' : null,
+      state: check.drift_detected ? 'drifting' : 'ok',
+      lateEvents: (i * 3) % 5,
+      invalidEvents: i % 2,
+      durationMs: 1.25 + i / 8,
+    };
+    evaluations.push({ windowStart: new Date(end.getTime() - 10 * options.slideMs), windowEnd: end, checks: [mc], closedAtWallMs: end.getTime() });
+  }
+  return evaluations;
+}
+
+export interface WrittenPoint {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, number | boolean>;
+  timeMs: number;
+}
+
+/** The points `pointsOf` makes, read back from their line protocol. */
+export function writtenPoints(evaluation: Evaluation): WrittenPoint[] {
+  return pointsOf(evaluation).map((p) => {
+    const line = p.toLineProtocol();
+    if (!line) throw new Error('a point without fields');
+    // No string fields and no spaces in names: measurement+tags, fields, timestamp.
+    const [head, fieldText, time] = line.split(' ');
+    const [measurement, ...tagPairs] = head.split(',');
+    const tags = Object.fromEntries(tagPairs.map((t) => t.split('=') as [string, string]));
+    const fields = Object.fromEntries(
+      fieldText.split(',').map((f) => {
+        const [k, v] = f.split('=');
+        if (v === 'T' || v === 'true') return [k, true];
+        if (v === 'F' || v === 'false') return [k, false];
+        return [k, Number(v.replace(/i$/, ''))];
+      }),
+    );
+    // Without write settings the client renders a Date in nanoseconds.
+    return { measurement, tags, fields, timeMs: Number(BigInt(time) / 1_000_000n) };
+  });
+}
+
+/** Measurement → the tags and fields driftwatch writes to it. */
+export function writtenSchema(evaluations: Evaluation[]): Map<string, { tags: Set<string>; fields: Set<string> }> {
+  const schema = new Map<string, { tags: Set<string>; fields: Set<string> }>();
+  for (const e of evaluations) {
+    for (const p of writtenPoints(e)) {
+      const m = schema.get(p.measurement) ?? { tags: new Set<string>(), fields: new Set<string>() };
+      for (const t of Object.keys(p.tags)) m.tags.add(t);
+      for (const f of Object.keys(p.fields)) m.fields.add(f);
+      schema.set(p.measurement, m);
+    }
+  }
+  return schema;
+}
