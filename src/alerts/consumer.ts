@@ -109,9 +109,9 @@ export async function runAlertsConsumer(options: AlertsConsumerOptions): Promise
     }
   };
 
-  // Next offset to handle per partition in this process. The seam does not resolve offsets
-  // as kafkajs consumes them, so a handled batch can be fetched again; those messages were
-  // dispatched already and are skipped (and counted once, not again, when invalid).
+  // Next offset to handle per partition in this process. A batch fetched again (a batch left
+  // unresolved at stop, a rebalance) holds messages dispatched already: they are skipped (and
+  // counted once, not again, when invalid).
   const nextOffset = new Map<number, bigint>();
 
   const onBatch = async (batch: InboundBatch, context: BatchContext): Promise<void> => {
@@ -133,8 +133,8 @@ export async function runAlertsConsumer(options: AlertsConsumerOptions): Promise
       if (!context.isRunning()) break;
     }
     if (last === null) {
-      const next = nextOffset.get(batch.partition);
-      if (next !== undefined && batch.messages.length > 0 && context.isRunning() && !context.isStale()) consumer.seek(batch.topic, batch.partition, next.toString());
+      const final = batch.messages[batch.messages.length - 1];
+      if (final && context.isRunning() && !context.isStale() && BigInt(final.offset) < (nextOffset.get(batch.partition) ?? 0n)) context.resolveOffset(final.offset);
       return;
     }
     if (awaitDelivery && !(await waitForDelivery(context))) {
@@ -145,7 +145,7 @@ export async function runAlertsConsumer(options: AlertsConsumerOptions): Promise
     const next = (BigInt(last) + 1n).toString();
     await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     // Move the fetch position past the batch (the client would otherwise fetch it again).
-    if (context.isRunning()) consumer.seek(batch.topic, batch.partition, next);
+    if (context.isRunning()) context.resolveOffset(last);
   };
 
   await consumer.start({

@@ -13,6 +13,7 @@ function fakeKafka() {
     handlers: null as GroupConsumerHandlers | null,
     commits: [] as OffsetCommit[],
     seeks: [] as string[],
+    resolved: [] as string[],
     stopped: false,
   };
   const consumer: GroupConsumer = {
@@ -48,7 +49,7 @@ function fakeKafka() {
     },
   };
   let running = true;
-  const context: BatchContext = { isRunning: () => running, isStale: () => false, heartbeat: async () => {} };
+  const context: BatchContext = { isRunning: () => running, isStale: () => false, heartbeat: async () => {}, resolveOffset: (offset) => void state.resolved.push(`${offset}`) };
   const deliver = (partition: number, values: (string | null)[], firstOffset = 0) => {
     const messages: InboundMessage[] = values.map((v, i) => ({
       topic: 'drift-events',
@@ -94,7 +95,7 @@ describe('runAlertsConsumer', () => {
     );
     expect(slack.sent.map((a) => a.kind)).toEqual(['drift']); // delivered before the commit
     expect(k.state.commits).toEqual([{ topic: 'drift-events', partition: 1, offset: '46' }]);
-    expect(k.state.seeks).toEqual(['drift-events/1@46']);
+    expect(k.state.resolved).toEqual(['45']); // the fetch position moves past the batch
     expect(await metricValue(registry, 'alerts_invalid_events_total')).toBe(3);
     expect(await metricValue(registry, 'alerts_suppressed_total', { reason: 'duplicate' })).toBe(1);
     expect(text()).toContain('message is not JSON, skipped');
@@ -116,7 +117,7 @@ describe('runAlertsConsumer', () => {
     expect(await metricValue(registry, 'alerts_invalid_events_total')).toBe(1);
     expect(await metricValue(registry, 'alerts_suppressed_total', { reason: 'duplicate' })).toBe(0);
     expect(k.state.commits.map((c) => c.offset)).toEqual(['2', '3']);
-    expect(k.state.seeks).toEqual(['drift-events/0@2', 'drift-events/0@2', 'drift-events/0@3']);
+    expect(k.state.resolved).toEqual(['1', '1', '2']);
   });
 
   it('commits only after the batch\'s alerts were delivered (at-least-once)', async () => {
