@@ -175,6 +175,7 @@ async function kafkajsAdmin(kafka: Kafka): Promise<Admin> {
         topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? 1, replicationFactor: -1 })),
       });
     },
+    listTopics: () => admin.listTopics(),
     async topicOffsets(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
       return offsets.map((o) => ({ partition: o.partition, high: o.high }));

@@ -119,6 +119,7 @@ export interface Producer {
 
 export interface Admin {
   ensureTopics(topics: { topic: string; partitions?: number }[]): Promise<void>;
+  listTopics(): Promise<string[]>;
   /** Latest offset (high watermark) per partition. */
   topicOffsets(topic: string): Promise<{ partition: number; high: string }[]>;
   disconnect(): Promise<void>;

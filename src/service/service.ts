@@ -18,6 +18,7 @@ import { KafkaSource } from '../source/kafka-source.js';
 import { replayFile } from '../source/file-source.js';
 import { KafkaDeadLetterSink, LogDeadLetterSink, type DeadLetterSink } from './dead-letter.js';
 import { Pipeline } from './pipeline.js';
+import { DriftwatchError, SinkError } from '../errors.js';
 import { ReferenceStore } from './reference-store.js';
 
 /**
@@ -119,13 +120,18 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   let deadLetters: DeadLetterSink;
   if (useKafka) {
     kafka = deps.kafka ?? createKafkajsClient(kafkaConnection(config), logger.child({ component: 'kafka' }));
-    if (config.kafka.createTopics) {
-      const admin = await kafka.admin();
-      try {
-        await admin.ensureTopics([{ topic: config.kafka.driftEventsTopic }, { topic: config.kafka.deadLetterTopic }]);
-      } finally {
-        await admin.disconnect();
+    const admin = await kafka.admin().catch((cause) => {
+      throw new SinkError(`cannot reach the Kafka brokers ${config.kafka.brokers!.join(',')} (KAFKA_BROKERS): ${(cause as Error).message}`, { retriable: true, cause });
+    });
+    try {
+      if (config.kafka.createTopics) await admin.ensureTopics([{ topic: config.kafka.driftEventsTopic }, { topic: config.kafka.deadLetterTopic }]);
+      if (!(await admin.listTopics()).includes(config.kafka.topic)) {
+        throw new DriftwatchError(`the prediction events topic "${config.kafka.topic}" (KAFKA_TOPIC) does not exist on ${config.kafka.brokers!.join(',')}: create it, or point KAFKA_TOPIC at the topic your models write to`, {
+          context: { topic: config.kafka.topic },
+        });
       }
+    } finally {
+      await admin.disconnect();
     }
     producer = kafka.producer();
     await producer.connect();
