@@ -28,6 +28,7 @@ function fakeKafka(options: { failSend?: boolean } = {}) {
   const admin: Admin = {
     ensureTopics: async (topics) => void ensured.push(...topics),
     topicOffsets: async () => [],
+    listTopics: async () => ensured.map((t) => t.topic),
     disconnect: async () => void calls.push('admin.disconnect'),
   };
   const client: KafkaClient = {
