@@ -83,6 +83,24 @@ export function buildProgram(): Command {
       process.exitCode = await alertsCommand(opts);
     });
 
+  program
+    .command('demo-producer')
+    .description('produce credit-risk prediction events to Kafka (the docker compose demo), drifting after a while')
+    .option('--rate <events/s>', 'events per second (may be fractional)', positiveNumber('--rate'), 20)
+    .option('--drift-after <duration>', 'when the rows start to drift ("5m", "30s", or "never")', '5m')
+    .option('--model <name>', 'model name in the events', 'credit-risk')
+    .option('--model-version <version>', 'model_version in the events', 'v1.2.0')
+    .option('--seed <n>', 'seed of the row generator', (v) => Number.parseInt(v, 10), 42)
+    .option('--topic <topic>', 'topic (default: KAFKA_TOPIC)')
+    .option('--partitions <n>', 'partitions when the topic is created', positiveInteger('--partitions'), 1)
+    .option('--max-events <n>', 'stop after this many events', positiveInteger('--max-events'))
+    .option('--no-create-topic', 'do not create the topic when it is missing')
+    .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
+    .action(async (opts) => {
+      const { demoProducerCommand } = await import('./cli/run.js');
+      process.exitCode = await demoProducerCommand(opts);
+    });
+
   return program;
 }
 

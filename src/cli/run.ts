@@ -1,6 +1,8 @@
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError, DriftwatchError } from '../errors.js';
-import { createLogger, EXAMPLE, startService, type RunningService } from '../service/service.js';
+import { createLogger, EXAMPLE, kafkaConnection, startService, type RunningService } from '../service/service.js';
+import { parseDuration } from '../config/duration.js';
+import { runDemoProducer } from '../demo/producer.js';
 import { createKafkajsClient } from '../kafka/index.js';
 import { startAlertsService } from '../alerts/index.js';
 import { Registry } from 'prom-client';
@@ -42,7 +44,13 @@ function onSignals(stop: () => Promise<void>): Promise<void> {
 
 async function runUntilDone(service: RunningService): Promise<number> {
   const signalled = onSignals(() => service.stop());
-  await Promise.race([service.done, signalled]);
+  try {
+    await Promise.race([service.done, signalled]);
+  } catch (error) {
+    process.stderr.write(`driftwatch: ${(error as Error).message}\n`);
+    await service.stop().catch(() => undefined);
+    return EXIT_FAILURE;
+  }
   await service.stop();
   return EXIT_OK;
 }
@@ -95,7 +103,7 @@ export async function alertsCommand(options: { config?: string }): Promise<numbe
   }
   const logger = createLogger(config.log.level);
   try {
-    const kafka = createKafkajsClient({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-alerts`, ssl: config.kafka.ssl }, logger.child({ component: 'kafka' }));
+    const kafka = createKafkajsClient({ ...kafkaConnection(config), clientId: `${config.kafka.clientId}-alerts` }, logger.child({ component: 'kafka' }));
     const service = await startAlertsService(config.alerts, { kafka, topic: config.kafka.driftEventsTopic, logger, registry: new Registry() });
     const signalled = onSignals(() => service.stop());
     await Promise.race([service.consumer.done, signalled]);
@@ -110,4 +118,56 @@ function fail(error: unknown): number {
   const message = error instanceof DriftwatchError ? error.message : (error as Error).stack ?? String(error);
   process.stderr.write(`driftwatch: ${message}\n`);
   return EXIT_FAILURE;
+}
+
+export interface DemoProducerCommandOptions {
+  rate: number;
+  driftAfter: string;
+  model: string;
+  modelVersion: string;
+  seed: number;
+  topic?: string;
+  partitions: number;
+  maxEvents?: number;
+  createTopic: boolean;
+  config?: string;
+}
+
+export async function demoProducerCommand(options: DemoProducerCommandOptions): Promise<number> {
+  const config = await configOrExit(options.config);
+  if (!config) return EXIT_FAILURE;
+  if (!config.kafka.brokers?.length) {
+    process.stderr.write('driftwatch: `driftwatch demo-producer` writes to Kafka: set KAFKA_BROKERS\n');
+    return EXIT_FAILURE;
+  }
+  const driftAfterMs = options.driftAfter === 'never' ? Number.POSITIVE_INFINITY : parseDuration(options.driftAfter);
+  if (driftAfterMs === null) throw new RangeError(`--drift-after must be a duration such as "5m" or "never", got "${options.driftAfter}"`);
+  const logger = createLogger(config.log.level);
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    const result = await runDemoProducer({
+      kafka: createKafkajsClient({ ...kafkaConnection(config), clientId: `${config.kafka.clientId}-demo` }, logger.child({ component: 'kafka' })),
+      topic: options.topic ?? config.kafka.topic,
+      ratePerSecond: options.rate,
+      driftAfterMs,
+      model: options.model,
+      modelVersion: options.modelVersion,
+      seed: options.seed,
+      partitions: options.partitions,
+      maxEvents: options.maxEvents,
+      createTopic: options.createTopic,
+      signal: abort.signal,
+      logger,
+    });
+    logger.info(result, 'demo producer stopped');
+    return EXIT_OK;
+  } catch (error) {
+    return fail(error);
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
 }

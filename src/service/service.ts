@@ -61,7 +61,7 @@ export function createLogger(level: string): Logger {
   }, pino.destination(2));
 }
 
-function kafkaConnection(config: Config): KafkaConnection {
+export function kafkaConnection(config: Config): KafkaConnection {
   const { sasl } = config.kafka;
   if (sasl.mechanism && (!sasl.username || !sasl.password)) {
     throw new Error('KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are needed too');
@@ -179,11 +179,27 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   let done: Promise<void>;
   const abort = new AbortController();
   if (useKafka) {
-    source = new KafkaSource({ consumer: kafka!.consumer({ groupId: config.kafka.groupId, topics: [config.kafka.topic], fromBeginning: config.kafka.fromBeginning, sessionTimeoutMs: config.kafka.sessionTimeoutMs }), topic: config.kafka.topic, pipeline, logger, metrics });
+    let fatal: (error: Error) => void = () => undefined;
+    done = new Promise((_, reject) => (fatal = reject));
+    source = new KafkaSource({
+      consumer: kafka!.consumer({ groupId: config.kafka.groupId, topics: [config.kafka.topic], fromBeginning: config.kafka.fromBeginning, sessionTimeoutMs: config.kafka.sessionTimeoutMs }),
+      topic: config.kafka.topic,
+      pipeline,
+      logger,
+      metrics,
+      onFatal: (error) => fatal(error),
+    });
     pipeline.start();
-    await source.start();
+    try {
+      await source.start();
+    } catch (error) {
+      // Nothing must keep answering /healthz for a service that did not start.
+      await pipeline.stop();
+      await producer?.disconnect().catch(() => undefined);
+      await http?.close();
+      throw error;
+    }
     logger.info({ topic: config.kafka.topic, group: config.kafka.groupId, windowMs: config.window.sizeMs, slideMs: config.window.slideMs }, 'consuming prediction events');
-    done = new Promise(() => undefined);
   } else {
     const path = replayPath ?? EXAMPLE.events;
     logger.info({ path, references: references.versions() }, replayPath ? 'replaying a recorded stream' : 'no KAFKA_BROKERS: running the bundled example (a recorded stream in which drift begins part-way)');

@@ -24,6 +24,8 @@ export interface KafkaSourceOptions {
   metrics: ServiceMetrics;
   /** Messages handled between heartbeats and backpressure checks. */
   chunkSize?: number;
+  /** The consumer crashed and the client will not restart it. */
+  onFatal?: (error: Error) => void;
 }
 
 interface CommitMetadata {
@@ -61,7 +63,10 @@ export class KafkaSource {
         this.ready = this.onAssignment(assignment);
       },
       onBatch: (batch, context) => this.onBatch(batch, context),
-      onCrash: (error, restarting) => this.options.logger.error({ err: error.message, restarting }, 'Kafka consumer crashed'),
+      onCrash: (error, restarting) => {
+        this.options.logger.error({ err: error.message, restarting }, restarting ? 'Kafka consumer crashed; the client restarts it' : 'Kafka consumer crashed and will not restart');
+        if (!restarting) this.options.onFatal?.(error);
+      },
     });
   }
 
