@@ -1,0 +1,156 @@
+/**
+ * Issue 4, 8 (first bullet) — in-process, JSON event bytes to scores on one core:
+ * `Pipeline.ingest` (decode, validate, route into the engine's panes, dead letters) over
+ * pre-encoded Buffers in chunks of 500 (the Kafka source's chunk), followed after each chunk by
+ * the evaluations the stream makes due (`pipeline.runDue()`, exported to an InMemoryExporter).
+ * Window 1 h sliding by 5 min (the defaults) over 2 h of event time: 24 evaluations a run.
+ *
+ * Baselines in the same run, over the same buffers: `JSON.parse` alone (the floor), and a naive
+ * window that keeps raw values and sorts them at each slide (test/bench/naive-window.ts).
+ * Also shown: `decodeEvent` alone (JSON.parse + zod), the decode share of the pipeline.
+ *
+ * Targets: ≥ 150,000 events/s with 20 features, ≥ 40,000 events/s with 100.
+ */
+import { pino } from 'pino';
+import { serviceMetrics } from '../../src/http/metrics.js';
+import { DriftDetector } from '../../src/monitor/detector.js';
+import { Engine } from '../../src/monitor/engine.js';
+import { Pipeline, type SourceMessage } from '../../src/service/pipeline.js';
+import { ReferenceStore } from '../../src/service/reference-store.js';
+import { InMemoryExporter } from '../../src/sinks/memory.js';
+import { decodeEvent } from '../../src/source/event.js';
+import { column } from './baseline.js';
+import { featureNames, numericRows } from './data.js';
+import { encodeEvents, referenceDir } from './events.js';
+import { median, progress, report, timeRuns, type Figure } from './harness.js';
+import { NaiveWindow } from './naive-window.js';
+
+const WINDOW_MS = 3_600_000;
+const SLIDE_MS = 300_000;
+const SPAN_MS = 2 * WINDOW_MS;
+const CHUNK = 500;
+const RUNS = 3;
+const START_MS = Date.UTC(2026, 0, 1);
+const logger = pino({ level: 'silent' });
+
+const cases = [
+  { features: 20, events: 200_000, target: 150_000 },
+  { features: 100, events: 50_000, target: 40_000 },
+].filter((c) => !process.env.BENCH_FEATURES || String(c.features) === process.env.BENCH_FEATURES);
+
+const figures: Figure[] = [];
+for (const { features, events, target } of cases) {
+  progress(`${features} features: reference from 20,000 rows, ${events.toLocaleString()} events over 2 h of event time`);
+  const { dir } = await referenceDir(features);
+  const encoded = encodeEvents(events, features, START_MS, SPAN_MS / events);
+  const messages: SourceMessage[] = encoded.values.map((value, offset) => ({
+    topic: 'predictions',
+    partition: 0,
+    offset,
+    timestampMs: encoded.timestampsMs[offset],
+    key: null,
+    value,
+    headers: {},
+  }));
+
+  let evaluations = 0;
+  let consumed = 0;
+  let dead = 0;
+  const runPipeline = async () => {
+    const references = new ReferenceStore(dir, logger);
+    await references.loadAll();
+    const metrics = serviceMetrics();
+    const exporter = new InMemoryExporter();
+    const engine = new Engine({
+      windowMs: WINDOW_MS,
+      slideMs: SLIDE_MS,
+      allowedLatenessMs: 30_000,
+      idleTimeoutMs: 60_000,
+      hysteresis: { raiseAfter: 1, clearAfter: 2 },
+      detector: new DriftDetector(),
+      referenceFor: (_model, version) => references.get(version),
+    });
+    dead = 0;
+    const pipeline = new Pipeline({
+      engine,
+      references,
+      exporters: [exporter],
+      deadLetters: { send: async (items) => void (dead += items.length) },
+      metrics,
+      logger,
+      defaults: {},
+      maxClockSkewMs: Number.POSITIVE_INFINITY,
+    });
+    for (let i = 0; i < messages.length; i += CHUNK) {
+      await pipeline.ingest(messages.slice(i, i + CHUNK));
+      await pipeline.runDue();
+    }
+    evaluations = exporter.evaluations.length;
+    consumed = (await metrics.eventsConsumed.get()).values.reduce((s, v) => s + v.value, 0);
+  };
+
+  let parsed = 0;
+  const runParse = () => {
+    parsed = 0;
+    for (const m of messages) if (JSON.parse((m.value as Buffer).toString('utf8')) !== null) parsed++;
+  };
+  const defaults = {};
+  let decoded = 0;
+  const runDecode = () => {
+    decoded = 0;
+    for (const m of messages) if (decodeEvent(m.value, m, defaults).ok) decoded++;
+  };
+  const names = featureNames(features);
+  const referenceSorted = Array.from({ length: features }, (_, j) => j).map((j) => column(numericRows(20_000, features, 1), j).sort());
+  let naive: NaiveWindow | undefined;
+  const runNaive = () => {
+    naive = new NaiveWindow(features, WINDOW_MS / SLIDE_MS, SLIDE_MS, referenceSorted);
+    const row = new Float64Array(features);
+    for (const m of messages) {
+      const event = JSON.parse((m.value as Buffer).toString('utf8')) as { timestamp: string; features: Record<string, number> };
+      for (let j = 0; j < features; j++) row[j] = event.features[names[j]];
+      naive.record(Date.parse(event.timestamp), row);
+    }
+  };
+
+  progress(`pipeline: 1 warm-up + ${RUNS} runs`);
+  const pipelineMs = await timeRuns(runPipeline, RUNS);
+  // BENCH_ONLY_DRIFTWATCH=1 skips the baselines (for a CPU profile of the pipeline alone).
+  const baselines = !process.env.BENCH_ONLY_DRIFTWATCH;
+  progress(`JSON.parse: 1 warm-up + ${RUNS} runs`);
+  const parseMs = baselines ? await timeRuns(runParse, RUNS) : [Number.NaN];
+  progress(`decodeEvent: 1 warm-up + ${RUNS} runs`);
+  const decodeMs = baselines ? await timeRuns(runDecode, RUNS) : [Number.NaN];
+  progress(`naive window: 1 warm-up + ${RUNS} runs`);
+  const naiveMs = baselines ? await timeRuns(runNaive, RUNS) : [Number.NaN];
+
+  const rate = (ms: number[]) => events / (median(ms) / 1000);
+  const perEvent = (ms: number[]) => ((median(ms) * 1000) / events).toFixed(2);
+  figures.push(
+    {
+      name: `pipeline ${features} features, events/s`,
+      value: rate(pipelineMs),
+      unit: 'ev/s',
+      baseline: { name: 'naive: raw values, sort per slide', value: rate(naiveMs) },
+      target: { kind: 'min', value: target },
+      note:
+        `median of ${RUNS} after 1 warm-up (${pipelineMs.map((t) => t.toFixed(0)).join('/')} ms for ${events.toLocaleString()} events, ${(encoded.bytes / events).toFixed(0)} B each); ` +
+        `per event: pipeline ${perEvent(pipelineMs)} µs, decodeEvent ${perEvent(decodeMs)} µs, JSON.parse ${perEvent(parseMs)} µs, naive ${perEvent(naiveMs)} µs; ` +
+        `${consumed.toLocaleString()} recorded, ${dead} dead letters, ${evaluations} evaluations (naive ${naive?.evaluations})`,
+    },
+    {
+      name: `JSON.parse alone ${features} features (floor)`,
+      value: rate(parseMs),
+      unit: 'ev/s',
+      note: `${parsed.toLocaleString()} parsed`,
+    },
+    {
+      name: `decodeEvent alone ${features} features`,
+      value: rate(decodeMs),
+      unit: 'ev/s',
+      note: `${decoded.toLocaleString()} decoded (JSON.parse + zod safeParse + time)`,
+    },
+  );
+}
+
+report('ingest (issue 4, in-process)', figures);
