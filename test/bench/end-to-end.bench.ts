@@ -1,0 +1,250 @@
+/**
+ * Issue 4, 8 (second bullet) — end to end through the real broker (`npm run services:up`;
+ * BENCH_KAFKA_BROKERS overrides 127.0.0.1:9092).
+ *
+ * 1. Throughput: 200,000 events with 20 numeric features (2 h of event time in the past) are
+ *    produced to a fresh one-partition topic; then the service (`startService`, HTTP off, an
+ *    InMemoryExporter added, 1 h / 5 min windows) consumes and scores them, counted by its
+ *    `eventsConsumed` metric. Baseline, same topic, same run: a bare consume-only loop through
+ *    the Kafka seam (count, resolveOffset), run before and after the service; the better of the
+ *    two is the baseline. Rates run from the first message seen to the last (group joins
+ *    excluded). Target: service ≥ half the bare loop.
+ * 2. Latency: live events (timestamp = now, 500/s) into a fresh topic, the service with
+ *    DRIFT_WINDOW=10s, DRIFT_CHECK_INTERVAL=2s, ALLOWED_LATENESS=0s, EMIT_ALL_CHECKS=true; per
+ *    window, the time its drift_check event is received from the drift events topic minus the
+ *    window end + lateness (when the watermark passes it, given live timestamps). Baseline,
+ *    same run: the transport alone, receive time minus event time of the live events read by a
+ *    bare consumer. Target: ≤ 2 s for every window (max).
+ */
+import { pino } from 'pino';
+import { resolveConfig } from '../../src/config/load.js';
+import { createKafkajsClient, type InboundMessage, type KafkaClient } from '../../src/kafka/index.js';
+import { startService } from '../../src/service/service.js';
+import { InMemoryExporter } from '../../src/sinks/memory.js';
+import { featureNames, numericRows, toObject } from './data.js';
+import { encodeEvents, MODEL, referenceDir, VERSION } from './events.js';
+import { median, percentile, progress, report, type Figure } from './harness.js';
+
+const BROKERS = (process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const EVENTS = 200_000;
+const FEATURES = 20;
+const PRODUCE_BATCH = 1_000;
+const LIVE_SECONDS = 30;
+const LIVE_PER_SECOND = 500;
+const LIVE_TICK_MS = 20;
+
+const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const kafka: KafkaClient = createKafkajsClient({ brokers: BROKERS, clientId: 'driftwatch-bench', connectionTimeoutMs: 3000 }, logger);
+
+async function waitUntil(what: string, timeoutMs: number, done: () => boolean | Promise<boolean>, pollMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+function serviceConfig(env: Record<string, string>) {
+  return resolveConfig({}, { KAFKA_BROKERS: BROKERS.join(','), HTTP_ENABLED: 'false', LOG_LEVEL: 'silent', ...env }).config;
+}
+
+/** Consume-only loop through the seam: counts messages, resolves each batch. */
+async function bareConsume(topic: string, expected: number): Promise<{ firstToLastMs: number; totalMs: number }> {
+  const consumer = kafka.consumer({ groupId: `bench-bare-${id}-${Math.random().toString(36).slice(2, 6)}`, topics: [topic], fromBeginning: true });
+  let count = 0;
+  let firstMs = 0;
+  let lastMs = 0;
+  const t0 = Date.now();
+  await consumer.start({
+    onBatch: async (batch, context) => {
+      if (count === 0) firstMs = Date.now();
+      count += batch.messages.length;
+      lastMs = Date.now();
+      context.resolveOffset(batch.messages[batch.messages.length - 1].offset);
+    },
+  });
+  try {
+    await waitUntil(`${expected} messages (have ${count})`, 300_000, () => count >= expected, 5);
+  } finally {
+    await consumer.stop();
+  }
+  return { firstToLastMs: lastMs - firstMs, totalMs: lastMs - t0 };
+}
+
+const admin = await kafka.admin().catch((error: Error) => {
+  console.error(`Kafka is not reachable on ${BROKERS.join(',')} (${error.message}): start it with npm run services:up`);
+  process.exit(1);
+});
+const { dir } = await referenceDir(FEATURES);
+const figures: Figure[] = [];
+
+// 1. Throughput.
+const topic = `bench-e2e-${id}`;
+await admin.ensureTopics([{ topic, partitions: 1 }]);
+progress(`encoding ${EVENTS.toLocaleString()} events with ${FEATURES} features`);
+const encoded = encodeEvents(EVENTS, FEATURES, Date.now() - 3 * 3_600_000, (2 * 3_600_000) / EVENTS);
+const producer = kafka.producer();
+await producer.connect();
+progress(`producing them to ${topic}`);
+const p0 = performance.now();
+for (let i = 0; i < EVENTS; i += PRODUCE_BATCH) {
+  await producer.send(topic, encoded.values.slice(i, i + PRODUCE_BATCH).map((value) => ({ value })));
+}
+const produceMs = performance.now() - p0;
+
+progress('bare consume-only loop (1 of 2)');
+const bare1 = await bareConsume(topic, EVENTS);
+
+progress('service');
+const memory = new InMemoryExporter();
+const service = await startService(
+  serviceConfig({ KAFKA_TOPIC: topic, KAFKA_GROUP_ID: `bench-service-${id}`, DRIFT_EVENTS_TOPIC: `bench-e2e-drift-${id}`, DEAD_LETTER_TOPIC: `bench-e2e-dlq-${id}`, REFERENCE_DIR: dir }),
+  { exporters: [memory], logger },
+);
+const consumed = async () => (await service.metrics.eventsConsumed.get()).values.reduce((s, v) => s + v.value, 0);
+const s0 = Date.now();
+let serviceFirstMs = 0;
+let serviceSeenAtFirst = 0;
+await waitUntil('the first event in the service', 120_000, async () => {
+  const n = await consumed();
+  if (n > 0) {
+    serviceFirstMs = Date.now();
+    serviceSeenAtFirst = n;
+  }
+  return n > 0;
+});
+await waitUntil(`${EVENTS} events in the service`, 300_000, async () => (await consumed()) >= EVENTS, 5);
+await service.pipeline.idle();
+const serviceLastMs = Date.now();
+const evaluations = memory.evaluations.length;
+const invalid = (await service.metrics.eventsInvalid.get()).values.reduce((s, v) => s + v.value, 0);
+await service.stop();
+
+progress('bare consume-only loop (2 of 2)');
+const bare2 = await bareConsume(topic, EVENTS);
+
+// The first poll already saw `serviceSeenAtFirst` events: the rate counts the rest.
+const serviceRate = (EVENTS - serviceSeenAtFirst) / ((serviceLastMs - serviceFirstMs) / 1000);
+const bareRates = [bare1, bare2].map((b) => EVENTS / (b.firstToLastMs / 1000));
+const bareBest = Math.max(...bareRates);
+figures.push(
+  {
+    name: `service consume + score, ${FEATURES} features`,
+    value: serviceRate,
+    unit: 'ev/s',
+    baseline: { name: 'bare consume loop via the seam, best of 2', value: bareBest },
+    note:
+      `first→last message; bare runs ${bareRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s; ` +
+      `start→last: service ${((serviceLastMs - s0) / 1000).toFixed(1)} s, bare ${(bare1.totalMs / 1000).toFixed(1)} / ${(bare2.totalMs / 1000).toFixed(1)} s; ` +
+      `${evaluations} windows scored, ${invalid} dead letters; produced at ${Math.round(EVENTS / (produceMs / 1000)).toLocaleString()} ev/s (${(encoded.bytes / 1_048_576).toFixed(0)} MiB)`,
+  },
+  {
+    name: 'service / bare consume',
+    value: serviceRate / bareBest,
+    unit: '×',
+    target: { kind: 'min', value: 0.5 },
+  },
+);
+
+// 2. Latency from a window's close to its drift event on the topic.
+const liveTopic = `bench-live-${id}`;
+const driftTopic = `bench-live-drift-${id}`;
+await admin.ensureTopics([{ topic: liveTopic, partitions: 1 }, { topic: driftTopic, partitions: 1 }]);
+const live = await startService(
+  serviceConfig({
+    KAFKA_TOPIC: liveTopic,
+    KAFKA_GROUP_ID: `bench-live-service-${id}`,
+    DRIFT_EVENTS_TOPIC: driftTopic,
+    DEAD_LETTER_TOPIC: `bench-live-dlq-${id}`,
+    REFERENCE_DIR: dir,
+    DRIFT_WINDOW: '10s',
+    DRIFT_CHECK_INTERVAL: '2s',
+    ALLOWED_LATENESS: '0s',
+    EMIT_ALL_CHECKS: 'true',
+  }),
+  { logger },
+);
+const LATENESS_MS = 0;
+const received: { windowEndMs: number; receivedMs: number }[] = [];
+const transport: number[] = [];
+const driftReader = kafka.consumer({ groupId: `bench-live-reader-${id}`, topics: [driftTopic], fromBeginning: true });
+const inputReader = kafka.consumer({ groupId: `bench-live-bare-${id}`, topics: [liveTopic], fromBeginning: true });
+const onDrift = async (batch: { messages: InboundMessage[] }, context: { resolveOffset(o: string): void }) => {
+  const now = Date.now();
+  for (const m of batch.messages) {
+    const event = JSON.parse(m.value!.toString('utf8')) as { type: string; window: { end: string } };
+    if (event.type === 'drift_check') received.push({ windowEndMs: Date.parse(event.window.end), receivedMs: now });
+  }
+  context.resolveOffset(batch.messages[batch.messages.length - 1].offset);
+};
+await driftReader.start({ onBatch: onDrift });
+await inputReader.start({
+  onBatch: async (batch, context) => {
+    const now = Date.now();
+    for (const m of batch.messages) transport.push(now - (JSON.parse(m.value!.toString('utf8')) as { ts: number }).ts);
+    context.resolveOffset(batch.messages[batch.messages.length - 1].offset);
+  },
+});
+await waitUntil('the live service and readers to join', 60_000, () => driftReader.joined && inputReader.joined, 100);
+await sleep(1000);
+
+progress(`producing live events for ${LIVE_SECONDS} s at ${LIVE_PER_SECOND}/s (timestamp = now)`);
+const names = featureNames(FEATURES);
+const rows = numericRows(5_000, FEATURES, 11);
+const perTick = (LIVE_PER_SECOND * LIVE_TICK_MS) / 1000;
+const liveStart = Date.now();
+let sent = 0;
+let lastEventMs = 0;
+for (let tick = 0; Date.now() - liveStart < LIVE_SECONDS * 1000; tick++) {
+  const now = Date.now();
+  await producer.send(
+    liveTopic,
+    Array.from({ length: perTick }, (_, k) => ({
+      value: JSON.stringify({ model: MODEL, model_version: VERSION, timestamp: new Date(now).toISOString(), ts: now, features: toObject(rows[(sent + k) % rows.length], names) }),
+    })),
+  );
+  sent += perTick;
+  lastEventMs = now;
+  const wait = liveStart + (tick + 1) * LIVE_TICK_MS - Date.now();
+  if (wait > 0) await sleep(wait);
+}
+// Windows ending at or before the last event time close while events still flow.
+const closable = (end: number) => end + LATENESS_MS <= lastEventMs;
+await waitUntil('drift events of every closed window', 30_000, () => {
+  const latestEnd = Math.floor(lastEventMs / 2000) * 2000;
+  return received.some((r) => r.windowEndMs >= latestEnd);
+}, 50).catch((error: Error) => progress(error.message));
+await Promise.all([driftReader.stop(), inputReader.stop(), live.stop()]);
+await producer.disconnect();
+await admin.disconnect();
+
+const latencies = received.filter((r) => closable(r.windowEndMs)).map((r) => r.receivedMs - (r.windowEndMs + LATENESS_MS));
+const transportSettled = transport.slice(Math.floor(transport.length * 0.1));
+figures.push(
+  {
+    name: 'window close → drift event, max',
+    value: Math.max(...latencies) / 1000,
+    unit: 's',
+    baseline: { name: 'transport: event time → bare consumer, max', value: Math.max(...transportSettled) / 1000 },
+    target: { kind: 'max', value: 2 },
+    note: `${latencies.length} windows (10 s sliding by 2 s, lateness 0) over ${LIVE_SECONDS} s at ${LIVE_PER_SECOND} ev/s; ${sent.toLocaleString()} live events`,
+  },
+  {
+    name: 'window close → drift event, p50',
+    value: median(latencies) / 1000,
+    unit: 's',
+    baseline: { name: 'transport p50', value: median(transportSettled) / 1000 },
+  },
+  {
+    name: 'window close → drift event, p95',
+    value: percentile(latencies, 0.95) / 1000,
+    unit: 's',
+    baseline: { name: 'transport p95', value: percentile(transportSettled, 0.95) / 1000 },
+    note: `transport over the last 90 % of ${transport.length.toLocaleString()} live events (the first 10 % include the readers' start)`,
+  },
+);
+
+report('end-to-end (issue 4, real broker)', figures);
+process.exit(0);
