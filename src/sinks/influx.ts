@@ -1,4 +1,4 @@
-import { HttpError, InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import type { Evaluation } from '../monitor/engine.js';
 import { SinkError } from '../errors.js';
 import { SUCCESS, type EvaluationExporter, type ExportResult } from './exporter.js';
@@ -22,22 +22,26 @@ export interface InfluxOptions {
  *   sample_count, duration_ms, late_events, invalid_events
  *
  * The client's own retry buffer is off: each export is written and flushed, and a failure is
- * returned (retriable for network errors, 5xx, 429 and 404, the answer of InfluxDB 1.8 for a
- * database that does not exist yet) so that the service retries with backoff and holds back
- * consumption meanwhile.
+ * returned (retriable for network errors, 5xx, 429 and 408) so that the service retries with
+ * backoff and holds back consumption meanwhile. A 404 (bucket or database missing) is not
+ * retried: the window is skipped for this sink and the error logged.
  */
 export class InfluxExporter implements EvaluationExporter {
   readonly name = 'influx';
   private readonly writeApi: WriteApi;
 
   constructor(private readonly options: InfluxOptions) {
+    // The client would print failures to the console; they come back from flush() instead and
+    // are logged (once, with context) by the pipeline.
+    setLogger({ error: () => undefined, warn: () => undefined });
     const influx = new InfluxDB({ url: options.url, token: options.token, timeout: options.timeoutMs ?? 10_000 });
     this.writeApi = influx.getWriteApi(options.org, options.bucket, 'ms', {
       batchSize: 100_000,
       flushInterval: 0,
       maxRetries: 0,
       maxBufferLines: 1_000_000,
-      writeFailed: () => Promise.resolve(), // failures surface from flush(); nothing is kept for a silent retry
+      // No writeFailed hook: a promise returned from it replaces the error, and flush() would
+      // then report success for a failed write.
     });
   }
 
@@ -50,8 +54,14 @@ export class InfluxExporter implements EvaluationExporter {
       return SUCCESS;
     } catch (cause) {
       const status = cause instanceof HttpError ? cause.statusCode : undefined;
-      const retriable = status === undefined || status >= 500 || status === 429 || status === 404 || status === 408;
-      const what = status === undefined ? (cause as Error).message : `HTTP ${status}${status === 404 ? ' (does the bucket/database exist?)' : ''}: ${(cause as Error).message}`;
+      // Network errors, 5xx, 429 and 408 are outages: retried (and consumption held back).
+      // 404 is a missing bucket or database, a configuration problem that retrying cannot fix:
+      // the window is skipped for InfluxDB (and logged) so that the other sinks carry on.
+      const retriable = status === undefined || status >= 500 || status === 429 || status === 408;
+      const what =
+        status === undefined
+          ? (cause as Error).message
+          : `HTTP ${status}${status === 404 ? ` (bucket or database "${this.options.bucket}" not found: create it; on InfluxDB 1.8, CREATE DATABASE)` : ''}: ${(cause as Error).message}`;
       return { ok: false, error: new SinkError(`InfluxDB write to ${safeUrl(this.options.url)} bucket "${this.options.bucket}" failed: ${what}`, { retriable, cause }) };
     }
   }
