@@ -17,6 +17,8 @@ export interface EngineOptions {
   slideMs: number;
   allowedLatenessMs: number;
   idleTimeoutMs: number;
+  /** See WatermarkOptions.maxAheadOfClockMs (default: unbounded). */
+  maxAheadOfClockMs?: number;
   hysteresis: HysteresisOptions;
   detector: DriftDetector;
   /** The reference for a model version, or undefined (→ dead letter `no_reference`). */
@@ -296,6 +298,19 @@ export class Engine {
 
   assignPartitions(partitions: readonly number[], nowWallMs: number): void {
     this.watermark.assign(partitions, nowWallMs);
+  }
+
+  setPartitionLag(partition: number, lag: number): void {
+    this.watermark.setLag(partition, lag);
+  }
+
+  /** The service stopped reading (sink outage): silence must not close windows meanwhile. */
+  holdIdleClock(nowWallMs: number): void {
+    this.watermark.hold(nowWallMs);
+  }
+
+  releaseIdleClock(nowWallMs: number): void {
+    this.watermark.release(nowWallMs);
   }
 
   /** End of a recorded stream: let the watermark pass the end of the last pane with events. */

@@ -188,7 +188,11 @@ export class Pipeline {
           metrics.windowsEvaluated.inc({ model: mc.model });
         }
         if (evaluation.checks.length > 0) {
-          await this.exportWithRetry(evaluation);
+          try {
+            await this.exportWithRetry(evaluation);
+          } finally {
+            engine.releaseIdleClock(this.now());
+          }
           metrics.windowCloseToExport.observe(Math.max(0, this.now() - evaluation.closedAtWallMs) / 1000);
           this.record(evaluation);
         }
@@ -216,6 +220,7 @@ export class Pipeline {
           }
           this.failingSinks.add(exporter.name);
           this.options.metrics.sinkWriteFailures.inc({ sink: exporter.name });
+          this.options.engine.holdIdleClock(this.now());
           if (!result.error.retriable) {
             this.options.logger.error({ sink: exporter.name, err: result.error.message, windowEnd: evaluation.windowEnd.toISOString() }, 'export failed and cannot be retried; window skipped for this sink');
             return;

@@ -74,12 +74,14 @@ export function kafkaConnection(config: Config): KafkaConnection {
   };
 }
 
-function buildEngine(config: Config, references: ReferenceStore): Engine {
+function buildEngine(config: Config, references: ReferenceStore, live: boolean): Engine {
   return new Engine({
     windowMs: config.window.sizeMs,
     slideMs: config.window.slideMs,
     allowedLatenessMs: config.window.allowedLatenessMs,
     idleTimeoutMs: config.window.idleTimeoutMs,
+    // Live streams: the watermark never runs ahead of the clock (replays: no bound).
+    maxAheadOfClockMs: live ? 0 : undefined,
     hysteresis: { raiseAfter: config.drift.raiseAfter, clearAfter: config.drift.clearAfter },
     detector: new DriftDetector({
       metric: config.drift.metric,
@@ -142,7 +144,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   }
 
   let source: KafkaSource | undefined;
-  const engine = buildEngine(config, references);
+  const engine = buildEngine(config, references, useKafka);
   const pipeline = new Pipeline({
     engine,
     references,

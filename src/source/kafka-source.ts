@@ -136,7 +136,11 @@ export class KafkaSource {
       await context.heartbeat();
     }
     const last = messages[messages.length - 1];
-    if (last) metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+    if (last && generation === this.generation) {
+      const lag = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
+      metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
+      pipeline.engine.setPartitionLag(batch.partition, lag);
+    }
   }
 
   /**

@@ -9,11 +9,19 @@
 export interface WatermarkOptions {
   allowedLatenessMs: number;
   idleTimeoutMs: number;
+  /**
+   * Event times count towards the watermark only up to the wall clock plus this much: one event
+   * stamped in the future must not close the windows before it. Default: no bound (recorded
+   * streams, whose event times have nothing to do with the clock).
+   */
+  maxAheadOfClockMs?: number;
 }
 
 interface PartitionProgress {
   maxEventTimeMs: number;
   lastSeenWallMs: number;
+  /** Records known to be waiting on the broker; a partition with a backlog is never idle. */
+  lag: number;
 }
 
 export class WatermarkTracker {
@@ -21,13 +29,16 @@ export class WatermarkTracker {
   private maxEventTimeMs = Number.NEGATIVE_INFINITY;
   private lastSeenWallMs = Number.NEGATIVE_INFINITY;
   private watermarkMs = Number.NEGATIVE_INFINITY;
+  /** Wall time since which the idle clock is held (a sink outage: we stopped reading), or null. */
+  private heldSinceWallMs: number | null = null;
 
   constructor(private readonly options: WatermarkOptions) {}
 
   observe(partition: number, eventTimeMs: number, nowWallMs: number): void {
+    eventTimeMs = Math.min(eventTimeMs, nowWallMs + (this.options.maxAheadOfClockMs ?? Number.POSITIVE_INFINITY));
     let p = this.partitions.get(partition);
     if (!p) {
-      p = { maxEventTimeMs: eventTimeMs, lastSeenWallMs: nowWallMs };
+      p = { maxEventTimeMs: eventTimeMs, lastSeenWallMs: nowWallMs, lag: 0 };
       this.partitions.set(partition, p);
     } else {
       if (eventTimeMs > p.maxEventTimeMs) p.maxEventTimeMs = eventTimeMs;
@@ -41,8 +52,32 @@ export class WatermarkTracker {
   assign(partitions: readonly number[], nowWallMs: number): void {
     for (const id of [...this.partitions.keys()]) if (!partitions.includes(id)) this.partitions.delete(id);
     for (const id of partitions) {
-      if (!this.partitions.has(id)) this.partitions.set(id, { maxEventTimeMs: Number.NEGATIVE_INFINITY, lastSeenWallMs: nowWallMs });
+      if (!this.partitions.has(id)) this.partitions.set(id, { maxEventTimeMs: Number.NEGATIVE_INFINITY, lastSeenWallMs: nowWallMs, lag: 0 });
     }
+  }
+
+  /** Records waiting on the broker for a partition (from the fetch's high watermark). */
+  setLag(partition: number, lag: number): void {
+    const p = this.partitions.get(partition);
+    if (p) p.lag = lag;
+  }
+
+  /**
+   * Holds the idle clock: while the service does not read (a sink outage holds consumption
+   * back), silence says nothing about the stream. `release` moves every partition's last-seen
+   * time forward by the time held, so no partition idles out and no window closes on the wall
+   * clock because of the outage.
+   */
+  hold(nowWallMs: number): void {
+    this.heldSinceWallMs ??= nowWallMs;
+  }
+
+  release(nowWallMs: number): void {
+    if (this.heldSinceWallMs === null) return;
+    const heldMs = Math.max(0, nowWallMs - this.heldSinceWallMs);
+    this.heldSinceWallMs = null;
+    for (const p of this.partitions.values()) p.lastSeenWallMs += heldMs;
+    this.lastSeenWallMs += heldMs;
   }
 
   /** Forgets everything (state rebuilt after a rebalance). */
@@ -51,6 +86,7 @@ export class WatermarkTracker {
     this.maxEventTimeMs = Number.NEGATIVE_INFINITY;
     this.lastSeenWallMs = Number.NEGATIVE_INFINITY;
     this.watermarkMs = Number.NEGATIVE_INFINITY;
+    this.heldSinceWallMs = null;
   }
 
   get maxEventTime(): number {
@@ -59,10 +95,11 @@ export class WatermarkTracker {
 
   current(nowWallMs: number): number {
     const { allowedLatenessMs, idleTimeoutMs } = this.options;
+    if (this.heldSinceWallMs !== null) nowWallMs = Math.min(nowWallMs, this.heldSinceWallMs);
     let min = Number.POSITIVE_INFINITY;
     let active = 0;
     for (const p of this.partitions.values()) {
-      if (nowWallMs - p.lastSeenWallMs > idleTimeoutMs) continue;
+      if (p.lag === 0 && nowWallMs - p.lastSeenWallMs > idleTimeoutMs) continue;
       active++;
       if (p.maxEventTimeMs < min) min = p.maxEventTimeMs;
     }

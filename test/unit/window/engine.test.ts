@@ -215,3 +215,49 @@ describe('restart: re-reading from the committed offset rebuilds the same window
     }
   });
 });
+
+describe('regressions found in review', () => {
+  const ref = reference();
+  const base = () => stream(1)[0];
+
+  it('regression: a sink outage (idle clock held) does not close windows on the wall clock', () => {
+    const e = engine(ref);
+    e.assignPartitions([0], 0);
+    let wall = 1_000_000;
+    let offset = 0;
+    for (let t = T0; t < T0 + 30 * MIN; t += 1000) e.ingest({ ...base(), eventTimeMs: t, offset: offset++ }, wall++);
+    while (e.evaluateDue(wall));
+    const before = e.lastEndMs;
+    e.holdIdleClock(wall);
+    wall += 40 * MIN; // the outage: nothing read
+    expect(e.evaluateDue(wall)).toBeNull();
+    e.releaseIdleClock(wall);
+    expect(e.evaluateDue(wall + 1)).toBeNull();
+    expect(e.lastEndMs).toBe(before);
+    // The backlog resumes where it stopped: nothing is late.
+    for (let t = T0 + 30 * MIN; t < T0 + 40 * MIN; t += 1000) expect(e.ingest({ ...base(), eventTimeMs: t, offset: offset++ }, wall).status).toBe('recorded');
+  });
+
+  it('regression: a partition with a backlog on the broker never idles out', () => {
+    const e = engine(ref);
+    e.ingest({ ...base(), partition: 0, offset: 0, eventTimeMs: T0 + 30 * MIN }, 0);
+    e.ingest({ ...base(), partition: 1, offset: 0, eventTimeMs: T0 + 1 * MIN }, 0);
+    e.setPartitionLag(1, 5_000);
+    expect(e.currentWatermark(10 * MIN)).toBe(T0 + 1 * MIN - 30_000);
+    e.setPartitionLag(1, 0);
+    expect(e.currentWatermark(10 * MIN)).toBeGreaterThanOrEqual(T0 + 30 * MIN - 30_000); // both idle: the quiet-stream rule takes over
+  });
+
+  it('regression: one event stamped in the future does not close the windows before it (live streams)', () => {
+    const e = engine(ref, { maxAheadOfClockMs: 0 });
+    let offset = 0;
+    for (let t = T0; t < T0 + 30 * MIN; t += 1000) {
+      e.ingest({ ...base(), eventTimeMs: t, offset: offset++ }, t);
+      while (e.evaluateDue(t));
+    }
+    const before = e.lastEndMs;
+    e.ingest({ ...base(), eventTimeMs: T0 + 80 * MIN, offset: offset++ }, T0 + 30 * MIN);
+    expect(e.evaluateDue(T0 + 30 * MIN)).toBeNull();
+    expect(e.lastEndMs).toBe(before);
+  });
+});
