@@ -89,8 +89,17 @@ export class Engine {
   }
 
   /** Records a decoded event; a failure is returned for the dead-letter topic. */
+  /**
+   * Records a decoded event. A failure is returned for the dead-letter topic and its offset is
+   * not counted as read: the caller notes it (`noteOffset`) once the dead letter is written.
+   */
   ingest(record: FeatureRecord, nowWallMs: number): IngestOutcome {
-    this.noteOffset(record.partition, record.offset);
+    const outcome = this.route(record, nowWallMs);
+    if (outcome.status !== 'failed') this.noteOffset(record.partition, record.offset);
+    return outcome;
+  }
+
+  private route(record: FeatureRecord, nowWallMs: number): IngestOutcome {
     const handled = record.offset < (this.handledBelow.get(record.partition) ?? Number.NEGATIVE_INFINITY);
     const mw = this.windowFor(record.model, record.modelVersion);
     if (!mw) {

@@ -63,7 +63,10 @@ export class Pipeline {
   private chain: Promise<void> = Promise.resolve();
   private evaluating = false;
   private stopped = false;
-  private readonly abort = new AbortController();
+  private readonly aborter = new AbortController();
+  private readonly inFlight = new Set<Map<number, number>>();
+  /** An export was abandoned at shutdown: its window must not be committed as evaluated. */
+  exportAbandoned = false;
   readonly latest = new Map<string, LatestCheck>();
   lastEvaluationAtMs: number | null = null;
   /** Sinks whose latest export failed. */
@@ -95,6 +98,26 @@ export class Pipeline {
    * so every message is either in a pane or on the dead-letter topic.
    */
   async ingest(messages: readonly SourceMessage[], isCurrent: () => boolean = () => true): Promise<void> {
+    // Until this resolves, nothing from this batch may be committed as read: a dead letter not
+    // yet written must be read again after a crash.
+    const inFlight = new Map<number, number>();
+    for (const m of messages) if (!(m.offset >= (inFlight.get(m.partition) ?? Infinity))) inFlight.set(m.partition, m.offset);
+    this.inFlight.add(inFlight);
+    try {
+      await this.ingestBatch(messages, isCurrent);
+    } finally {
+      this.inFlight.delete(inFlight);
+    }
+  }
+
+  /** Lowest offset per partition of the batches being ingested (commits must stay below it). */
+  inFlightOffsets(): Map<number, number> {
+    const min = new Map<number, number>();
+    for (const batch of this.inFlight) for (const [p, o] of batch) if (!(o >= (min.get(p) ?? Infinity))) min.set(p, o);
+    return min;
+  }
+
+  private async ingestBatch(messages: readonly SourceMessage[], isCurrent: () => boolean): Promise<void> {
     const { engine, metrics, references, defaults } = this.options;
     const now = this.now();
     const decoded: { message: SourceMessage; record: FeatureRecord }[] = [];
@@ -103,16 +126,20 @@ export class Pipeline {
     for (const message of messages) {
       const result = decodeEvent(message.value, message, defaults);
       if (!result.ok) {
-        engine.noteOffset(message.partition, message.offset);
-        if (engine.isHandled(message.partition, message.offset)) continue;
+        if (engine.isHandled(message.partition, message.offset)) {
+          engine.noteOffset(message.partition, message.offset);
+          continue;
+        }
         engine.countInvalid(result.failure.model);
         dead.push(this.deadLetter(message, result.failure));
         continue;
       }
       const record = result.record;
       if (record.eventTimeMs > now + this.options.maxClockSkewMs) {
-        engine.noteOffset(message.partition, message.offset);
-        if (engine.isHandled(message.partition, message.offset)) continue;
+        if (engine.isHandled(message.partition, message.offset)) {
+          engine.noteOffset(message.partition, message.offset);
+          continue;
+        }
         engine.countInvalid(record.model);
         dead.push(
           this.deadLetter(message, {
@@ -138,7 +165,10 @@ export class Pipeline {
         dead.push(this.deadLetter(message, outcome.failure));
       }
     }
-    if (dead.length > 0) await this.sendDeadLetters(dead);
+    if (dead.length > 0) {
+      await this.sendDeadLetters(dead);
+      for (const d of dead) engine.noteOffset(d.source.partition, d.source.offset);
+    }
     this.kick();
   }
 
@@ -163,7 +193,7 @@ export class Pipeline {
         if (this.stopped) throw error;
         const delay = this.backoff(attempt);
         this.options.logger.warn({ err: (error as Error).message, attempt, retryInMs: delay }, 'dead-letter write failed; retrying (consumption waits)');
-        await sleep(delay, this.abort.signal);
+        await sleep(delay, this.aborter.signal);
       }
     }
   }
@@ -198,7 +228,10 @@ export class Pipeline {
         }
         await this.options.onEvaluated?.(evaluation);
       } catch (error) {
-        if (error instanceof StoppedError) return;
+        if (error instanceof StoppedError) {
+          this.exportAbandoned = true;
+          return;
+        }
         throw error;
       } finally {
         this.evaluating = false;
@@ -228,7 +261,7 @@ export class Pipeline {
           if (this.stopped) throw new StoppedError(result.error.message);
           const delay = this.backoff(attempt);
           this.options.logger.warn({ sink: exporter.name, err: result.error.message, attempt, retryInMs: delay }, 'export failed; retrying (consumption waits)');
-          await sleep(delay, this.abort.signal);
+          await sleep(delay, this.aborter.signal);
         }
       }),
     );
@@ -292,13 +325,22 @@ export class Pipeline {
     return { models };
   }
 
-  /** Stops the trigger stream and waits for the evaluation in hand; exports stop retrying. */
-  async stop(): Promise<void> {
+  /** Stops the trigger stream and ends retries at once (first step of a shutdown). */
+  abort(): void {
     this.stopped = true;
-    this.abort.abort();
+    this.aborter.abort();
     this.subscription?.unsubscribe();
     this.subscription = null;
+  }
+
+  /** Aborts, then waits for the evaluation in hand. */
+  async stop(): Promise<void> {
+    this.abort();
     await this.chain;
+  }
+
+  async flushExporters(): Promise<void> {
+    await Promise.all(this.options.exporters.map((e) => e.forceFlush().catch(() => undefined)));
   }
 
   async shutdownExporters(): Promise<void> {

@@ -75,9 +75,8 @@ export class KafkaSource {
     const { consumer, topic, pipeline, logger } = this.options;
     const partitions = assignment.find((a) => a.topic === topic)?.partitions ?? [];
     this.assigned = partitions;
-    await pipeline.idle();
-    if (generation !== this.generation) return;
     const committed = await consumer.committed(topic);
+    if (generation !== this.generation) return;
     const engine = pipeline.engine;
     engine.reset();
     engine.assignPartitions(partitions, pipeline.now());
@@ -105,6 +104,9 @@ export class KafkaSource {
     this.inFlight = run;
     try {
       await run;
+    } catch (error) {
+      // At shutdown a dead-letter write may be abandoned: the batch is read again next time.
+      if (!this.stopping) throw error;
     } finally {
       if (this.inFlight === run) this.inFlight = null;
     }
@@ -153,6 +155,11 @@ export class KafkaSource {
     const state = engine.durableState();
     const offsets = engine.commitOffsets();
     const read = engine.readOffsets();
+    // Batches still being ingested (a dead letter not yet written) must be read again after a crash.
+    for (const [partition, offset] of pipeline.inFlightOffsets()) {
+      if (offsets.has(partition)) offsets.set(partition, Math.min(offsets.get(partition)!, offset));
+      if (read.has(partition)) read.set(partition, Math.min(read.get(partition)!, offset));
+    }
     const commits = this.assigned
       .filter((p) => offsets.has(p))
       .map((partition) => ({
@@ -170,12 +177,20 @@ export class KafkaSource {
     }
   }
 
-  /** Stops reading: the batch in hand finishes, the evaluation in hand is exported, offsets are committed. */
+  /**
+   * Stops reading: retries end, the batch in hand finishes, the evaluation in hand completes,
+   * the sinks are flushed, offsets are committed (unless an export was abandoned: then the last
+   * commit, which matches what was exported, stands), and the consumer leaves the group.
+   */
   async stop(): Promise<void> {
+    const { pipeline, logger } = this.options;
     this.stopping = true;
+    pipeline.abort();
     await this.inFlight?.catch(() => undefined);
-    await this.options.pipeline.stop();
-    await this.commit();
+    await pipeline.stop();
+    await pipeline.flushExporters();
+    if (pipeline.exportAbandoned) logger.warn('an export was abandoned at shutdown: offsets left at the last commit, the window is evaluated again after the restart');
+    else await this.commit();
     await this.options.consumer.stop();
   }
 }

@@ -1,0 +1,153 @@
+// KafkaSource against a scripted GroupConsumer: what gets committed, and how it stops.
+// Regressions from review: a commit covering a dead letter not yet written; SIGTERM hanging
+// while the dead-letter topic fails; SIGTERM during a sink outage committing a window that was
+// never exported.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { DriftDetector } from '../../../src/monitor/detector.js';
+import { Engine } from '../../../src/monitor/engine.js';
+import { ReferenceDistribution } from '../../../src/reference/index.js';
+import { serviceMetrics } from '../../../src/http/metrics.js';
+import { Pipeline } from '../../../src/service/pipeline.js';
+import { ReferenceStore } from '../../../src/service/reference-store.js';
+import type { DeadLetterSink } from '../../../src/service/dead-letter.js';
+import { KafkaSource } from '../../../src/source/kafka-source.js';
+import type { BatchContext, GroupConsumer, GroupConsumerHandlers, InboundBatch, OffsetCommit } from '../../../src/kafka/index.js';
+import { InMemoryExporter } from '../../../src/sinks/memory.js';
+import type { EvaluationExporter } from '../../../src/sinks/exporter.js';
+import { SinkError } from '../../../src/errors.js';
+import { creditRow, rng } from '../../fixtures/random.js';
+
+const MIN = 60_000;
+const T0 = Date.parse('2026-11-26T00:00:00Z');
+const logger = pino({ level: 'silent' });
+const r = rng(5);
+const ref = ReferenceDistribution.fromRows(Array.from({ length: 2000 }, () => creditRow(r)), { modelVersion: 'v1' });
+
+class Store extends ReferenceStore {
+  constructor() {
+    super('/none', logger);
+  }
+  override get() {
+    return ref;
+  }
+  override has() {
+    return true;
+  }
+}
+
+function fakeConsumer() {
+  const commits: OffsetCommit[][] = [];
+  let handlers!: GroupConsumerHandlers;
+  const consumer: GroupConsumer = {
+    joined: true,
+    start: async (h) => {
+      handlers = h;
+      await h.onAssignment?.([{ topic: 't', partitions: [0] }]);
+    },
+    commit: async (offsets) => void commits.push(offsets),
+    committed: async () => [{ partition: 0, offset: '-1', metadata: null }],
+    seek: () => undefined,
+    pause: () => undefined,
+    resume: () => undefined,
+    stop: async () => undefined,
+  };
+  const context: BatchContext = { isRunning: () => true, isStale: () => false, heartbeat: async () => {}, resolveOffset: () => {} };
+  const deliver = (batch: InboundBatch) => handlers.onBatch(batch, context);
+  return { consumer, commits, deliver };
+}
+
+function batchOf(count: number, badAt?: number): InboundBatch {
+  return {
+    topic: 't',
+    partition: 0,
+    highWatermark: String(count),
+    messages: Array.from({ length: count }, (_, i) => ({
+      topic: 't',
+      partition: 0,
+      offset: String(i),
+      timestampMs: T0 + i * 1000,
+      key: null,
+      headers: {},
+      value: Buffer.from(i === badAt ? '{not json' : JSON.stringify({ model: 'm', model_version: 'v1', timestamp: T0 + i * 1000, features: creditRow(r) })),
+    })),
+  };
+}
+
+function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
+  const engine = new Engine({
+    windowMs: 10 * MIN,
+    slideMs: 5 * MIN,
+    allowedLatenessMs: 0,
+    idleTimeoutMs: 60 * MIN,
+    hysteresis: { raiseAfter: 1, clearAfter: 2 },
+    detector: new DriftDetector({ minSamples: 10 }),
+    referenceFor: () => ref,
+  });
+  const fake = fakeConsumer();
+  let source!: KafkaSource;
+  const pipeline = new Pipeline({
+    engine,
+    references: new Store(),
+    exporters,
+    deadLetters,
+    metrics: serviceMetrics(),
+    logger,
+    defaults: {},
+    maxClockSkewMs: Infinity,
+    now: () => T0 + 60 * MIN,
+    retry: { baseMs: 5, maxMs: 20 },
+    onEvaluated: () => source.commit(),
+  });
+  source = new KafkaSource({ consumer: fake.consumer, topic: 't', pipeline, logger, metrics: serviceMetrics(), chunkSize: 10_000 });
+  return { ...fake, pipeline, source, engine };
+}
+
+describe('KafkaSource commits and shutdown', () => {
+  it('regression: no commit covers a dead letter that is not written yet', async () => {
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const { source, deliver, commits, pipeline } = setup([new InMemoryExporter()], { send: () => blocked });
+    await source.start();
+    const delivery = deliver(batchOf(1500, 1400)); // 25 min of events; offset 1400 is malformed
+    await new Promise((r) => setTimeout(r, 20));
+    await pipeline.runDue(); // windows are due while the dead letter hangs
+    expect(commits.length).toBeGreaterThan(0);
+    for (const c of commits.flat()) {
+      expect(Number(c.offset)).toBeLessThanOrEqual(1400);
+      if (c.metadata) expect(JSON.parse(c.metadata).r).toBeLessThanOrEqual(1400);
+    }
+    release();
+    await delivery;
+    await pipeline.runDue();
+    await source.commit();
+    expect(JSON.parse(commits.at(-1)![0].metadata!).r).toBe(1500);
+  });
+
+  it('regression: SIGTERM does not hang while the dead-letter topic keeps failing', async () => {
+    const failing: DeadLetterSink = { send: async () => { throw new SinkError('topic unavailable', { retriable: true }); } };
+    const { source, deliver } = setup([new InMemoryExporter()], failing);
+    await source.start();
+    void deliver(batchOf(100, 50)).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    const stopped = await Promise.race([source.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('hanging'), 3000))]);
+    expect(stopped).toBe('stopped');
+  });
+
+  it('regression: SIGTERM during a sink outage does not commit the window it could not export', async () => {
+    const down: EvaluationExporter = {
+      name: 'down',
+      export: async () => ({ ok: false, error: new SinkError('HTTP 503', { retriable: true }) }),
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
+    const { source, deliver, commits, pipeline } = setup([down], { send: async () => {} });
+    await source.start();
+    await deliver(batchOf(700));
+    void pipeline.runDue();
+    await new Promise((r) => setTimeout(r, 50));
+    await source.stop();
+    expect(pipeline.exportAbandoned).toBe(true);
+    expect(commits).toEqual([]);
+  });
+});
