@@ -122,7 +122,7 @@ export class Pipeline {
     const now = this.now();
     const decoded: { message: SourceMessage; record: FeatureRecord }[] = [];
     const dead: DeadLetter[] = [];
-    const unknownVersions = new Set<string>();
+    const unknown = new Map<string, readonly [string, string]>();
     for (const message of messages) {
       const result = decodeEvent(message.value, message, defaults);
       if (!result.ok) {
@@ -151,10 +151,10 @@ export class Pipeline {
         );
         continue;
       }
-      if (!references.has(record.modelVersion)) unknownVersions.add(record.modelVersion);
+      if (!references.has(record.model, record.modelVersion)) unknown.set(`${record.model}\u0000${record.modelVersion}`, [record.model, record.modelVersion]);
       decoded.push({ message, record });
     }
-    if (unknownVersions.size > 0) await references.ensure(unknownVersions, now);
+    if (unknown.size > 0) await references.ensure(unknown.values(), now);
     // A rebalance during the await above reset the windows: these records belong to the old assignment.
     if (!isCurrent()) return;
     for (const { message, record } of decoded) {

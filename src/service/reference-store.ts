@@ -1,18 +1,25 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ReferenceDistribution } from '../reference/index.js';
 import { ReferenceFileError } from '../errors.js';
 
+const FILE = 'reference_distribution.json';
+const MAX_REMEMBERED_MISSES = 10_000;
+
 /**
- * References by model version from `{dir}/{version}/reference_distribution.json` (the guide's
- * model versioning). All versions present are loaded at start; a version seen in an event and
- * not loaded is looked for again (at most once per `retryMs`), so deploying a new model version
- * with its reference needs no restart. A corrupt file is logged with its path and field and
- * its version treated as absent.
+ * References by model version, from the integration guide's layout
+ * `{dir}/{model_version}/reference_distribution.json` (any model), or per model,
+ * `{dir}/{model}/{model_version}/reference_distribution.json`, which wins when both exist (two
+ * models on one topic that both ship a "v1.2.0").
+ *
+ * Every reference present is loaded at start; one seen in events but not loaded is looked for
+ * again (at most once per `retryMs`), so a new model version needs no restart. A corrupt file
+ * is logged with its path and field and treated as absent.
  */
 export class ReferenceStore {
-  private readonly references = new Map<string, ReferenceDistribution>();
+  private readonly byVersion = new Map<string, ReferenceDistribution>();
+  private readonly byModel = new Map<string, ReferenceDistribution>();
   private readonly lastMiss = new Map<string, number>();
   readonly errors = new Map<string, string>();
 
@@ -30,62 +37,92 @@ export class ReferenceStore {
     } catch (cause) {
       throw new ReferenceFileError(`reference directory ${this.dir}: cannot list it (${(cause as NodeJS.ErrnoException).code ?? cause}); set REFERENCE_DIR`, { cause, context: { path: this.dir } });
     }
-    await Promise.all(entries.map((version) => this.tryLoad(version)));
-    if (this.fallbackVersion && !this.references.has(this.fallbackVersion)) {
-      throw new ReferenceFileError(`fallback reference version "${this.fallbackVersion}" has no usable ${this.pathOf(this.fallbackVersion)}`, { context: { path: this.pathOf(this.fallbackVersion) } });
+    await Promise.all(
+      entries.map(async (name) => {
+        if (await exists(join(this.dir, name, FILE))) return this.tryLoad(null, name);
+        // Not a version directory: a model directory holding versions.
+        const versions = (await readdir(join(this.dir, name), { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory());
+        await Promise.all(versions.map((v) => this.tryLoad(name, v.name)));
+      }),
+    );
+    if (this.fallbackVersion && !this.byVersion.has(this.fallbackVersion)) {
+      throw new ReferenceFileError(`fallback reference version "${this.fallbackVersion}" has no usable ${this.pathOf(null, this.fallbackVersion)}`, {
+        context: { path: this.pathOf(null, this.fallbackVersion) },
+      });
     }
-    return this.references.size;
+    return this.size;
   }
 
-  pathOf(version: string): string {
-    return join(this.dir, version, 'reference_distribution.json');
+  pathOf(model: string | null, version: string): string {
+    return model === null ? join(this.dir, version, FILE) : join(this.dir, model, version, FILE);
   }
 
-  private async tryLoad(version: string): Promise<boolean> {
+  private async tryLoad(model: string | null, version: string): Promise<boolean> {
+    const path = this.pathOf(model, version);
     try {
-      const reference = await ReferenceDistribution.load(this.pathOf(version));
-      this.references.set(version, reference);
-      this.errors.delete(version);
-      this.logger.info({ version, features: reference.featureNames.length, path: this.pathOf(version) }, 'reference loaded');
+      const reference = await ReferenceDistribution.load(path);
+      if (model === null) this.byVersion.set(version, reference);
+      else this.byModel.set(key(model, version), reference);
+      this.errors.delete(path);
+      this.logger.info({ model: model ?? '*', version, features: reference.featureNames.length, path }, 'reference loaded');
       return true;
     } catch (error) {
       const message = (error as Error).message;
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !/ENOENT/.test(message)) {
-        this.errors.set(version, message);
-        this.logger.error({ version, err: message }, 'reference not usable');
+      if (!/ENOENT/.test(message)) {
+        this.errors.set(path, message);
+        this.logger.error({ model: model ?? '*', version, err: message }, 'reference not usable');
       }
       return false;
     }
   }
 
-  /** Loads versions seen in events but not yet known (rate-limited per version). */
-  async ensure(versions: Iterable<string>, nowMs = Date.now()): Promise<void> {
-    const wanted = [...new Set(versions)].filter((v) => !this.references.has(v) && nowMs - (this.lastMiss.get(v) ?? -Infinity) >= this.retryMs && isSafeVersion(v));
+  /** Looks again for references of (model, version) pairs seen in events but not loaded (rate-limited). */
+  async ensure(pairs: Iterable<readonly [string, string]>, nowMs = Date.now()): Promise<void> {
+    const wanted = new Map<string, readonly [string, string]>();
+    for (const pair of pairs) {
+      const k = key(...pair);
+      if (this.has(...pair) || wanted.has(k) || !isSafeName(pair[0]) || !isSafeName(pair[1])) continue;
+      if (nowMs - (this.lastMiss.get(k) ?? Number.NEGATIVE_INFINITY) < this.retryMs) continue;
+      wanted.set(k, pair);
+    }
     await Promise.all(
-      wanted.map(async (v) => {
-        if (!(await this.tryLoad(v))) this.lastMiss.set(v, nowMs);
+      [...wanted].map(async ([k, [model, version]]) => {
+        const found = (await this.tryLoad(model, version)) || (await this.tryLoad(null, version));
+        if (found) return;
+        if (this.lastMiss.size >= MAX_REMEMBERED_MISSES) this.lastMiss.clear();
+        this.lastMiss.set(k, nowMs);
       }),
     );
   }
 
-  get(version: string): ReferenceDistribution | undefined {
-    return this.references.get(version) ?? (this.fallbackVersion ? this.references.get(this.fallbackVersion) : undefined);
+  get(model: string, version: string): ReferenceDistribution | undefined {
+    return this.byModel.get(key(model, version)) ?? this.byVersion.get(version) ?? (this.fallbackVersion ? this.byVersion.get(this.fallbackVersion) : undefined);
   }
 
-  has(version: string): boolean {
-    return this.references.has(version);
+  /** True when (model, version) has a reference of its own (not through the fallback). */
+  has(model: string, version: string): boolean {
+    return this.byModel.has(key(model, version)) || this.byVersion.has(version);
   }
 
   get size(): number {
-    return this.references.size;
+    return this.byVersion.size + this.byModel.size;
   }
 
   versions(): string[] {
-    return [...this.references.keys()];
+    return [...this.byVersion.keys(), ...[...this.byModel.keys()].map((k) => k.replace('\u0000', '/'))];
   }
 }
 
-/** A version names a directory: no separators, not "." or "..". */
-function isSafeVersion(version: string): boolean {
-  return /^[\w.+-]+$/.test(version) && version !== '.' && version !== '..';
+const key = (model: string, version: string) => `${model}\u0000${version}`;
+
+/** A model or version names a directory: no separators, not "." or "..". */
+function isSafeName(name: string): boolean {
+  return /^[\w.+-]+$/.test(name) && name !== '.' && name !== '..';
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -91,7 +91,7 @@ function buildEngine(config: Config, references: ReferenceStore, live: boolean):
       driftShare: config.drift.share,
       featureThresholds: Object.fromEntries(Object.entries(config.drift.features).map(([name, f]) => [name, f.threshold])),
     }),
-    referenceFor: (_model, version) => references.get(version),
+    referenceFor: (model, version) => references.get(model, version),
   });
 }
 

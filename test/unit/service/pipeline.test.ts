@@ -21,10 +21,10 @@ class StoreWith extends ReferenceStore {
   constructor(private readonly ref: ReferenceDistribution) {
     super('/nonexistent', logger);
   }
-  override get(version: string) {
+  override get(_model: string, version: string) {
     return version === 'v1' ? this.ref : undefined;
   }
-  override has(version: string) {
+  override has(_model: string, version: string) {
     return version === 'v1';
   }
 }
