@@ -101,7 +101,8 @@ for (const { features, events, target } of cases) {
     for (const m of messages) if (decodeEvent(m.value, m, defaults).ok) decoded++;
   };
   const names = featureNames(features);
-  const referenceSorted = Array.from({ length: features }, (_, j) => j).map((j) => column(numericRows(20_000, features, 1), j).sort());
+  const referenceRows = numericRows(20_000, features, 1); // the rows referenceDir() built the reference from
+  const referenceSorted = Array.from({ length: features }, (_, j) => column(referenceRows, j).sort());
   let naive: NaiveWindow | undefined;
   const runNaive = () => {
     naive = new NaiveWindow(features, WINDOW_MS / SLIDE_MS, SLIDE_MS, referenceSorted);

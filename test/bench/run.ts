@@ -10,7 +10,7 @@
  * Figures are printed, never asserted: a MISS does not change the exit code; a scenario that
  * crashes does (exit 1 after the summary).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -102,7 +102,14 @@ for (const o of outcomes) {
 const header = ['scenario', 'figure', 'value', 'baseline, same run', 'target', '', 'load (1, 5, 15 min)'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-console.log(`\n## summary  (node ${process.version}, ${new Date().toISOString()}, ${outcomes.reduce((s, o) => s + o.seconds, 0).toFixed(0)} s)`);
+const revision = (() => {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: here, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown revision';
+  }
+})();
+console.log(`\n## summary  (${revision}, node ${process.version}, ${new Date().toISOString()}, ${outcomes.reduce((s, o) => s + o.seconds, 0).toFixed(0)} s)`);
 console.log(line(header));
 for (const r of rows) console.log(line(r));
 if (outcomes.some((o) => o.exitCode !== 0 || !o.report)) process.exit(1);
