@@ -68,7 +68,7 @@ for (const { features, events, target } of cases) {
       idleTimeoutMs: 60_000,
       hysteresis: { raiseAfter: 1, clearAfter: 2 },
       detector: new DriftDetector(),
-      referenceFor: (_model, version) => references.get(version),
+      referenceFor: (model, version) => references.get(model, version),
     });
     dead = 0;
     const pipeline = new Pipeline({
@@ -87,6 +87,8 @@ for (const { features, events, target } of cases) {
     }
     evaluations = exporter.evaluations.length;
     consumed = (await metrics.eventsConsumed.get()).values.reduce((s, v) => s + v.value, 0);
+    // A figure over events that were dead-lettered would measure the wrong path.
+    if (consumed !== events || dead > 0) throw new Error(`pipeline recorded ${consumed} of ${events} events (${dead} dead letters): the figures would not measure scoring`);
   };
 
   let parsed = 0;
