@@ -1,10 +1,27 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * Label values taken from event fields (model names) are untrusted: past `limit` distinct
+ * values, new ones are reported as "other" so that a stream of garbage cannot grow /metrics
+ * without bound.
+ */
+export function labelLimiter(limit = 200): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    if (seen.has(value)) return value;
+    if (seen.size >= limit) return 'other';
+    seen.add(value);
+    return value;
+  };
+}
+
 /** The service's Prometheus metrics, on a registry of its own (served at /metrics). */
 export function serviceMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'driftwatch_process_' });
   return {
     registry,
+    /** Bounds label values that come from events (model names). */
+    modelLabel: labelLimiter(),
     eventsConsumed: new Counter({ name: 'driftwatch_events_consumed_total', help: 'Prediction events read', labelNames: ['model'], registers: [registry] }),
     eventsInvalid: new Counter({ name: 'driftwatch_events_invalid_total', help: 'Events sent to the dead-letter topic, by reason', labelNames: ['model', 'reason'], registers: [registry] }),
     eventsLate: new Counter({ name: 'driftwatch_events_late_total', help: 'Events older than every open window', labelNames: ['model'], registers: [registry] }),
@@ -24,7 +41,7 @@ export function serviceMetrics(registry = new Registry()) {
     }),
     windowsEvaluated: new Counter({ name: 'driftwatch_windows_evaluated_total', help: 'Windows scored', labelNames: ['model'], registers: [registry] }),
     featureDriftScore: new Gauge({ name: 'feature_drift_score', help: 'Latest drift score per feature', labelNames: ['model', 'model_version', 'feature'], registers: [registry] }),
-    driftDetected: new Gauge({ name: 'drift_detected', help: '1 while a model is in the drifting state', labelNames: ['model'], registers: [registry] }),
+    driftDetected: new Gauge({ name: 'drift_detected', help: '1 while a model version is in the drifting state', labelNames: ['model', 'model_version'], registers: [registry] }),
     sinkWriteFailures: new Counter({ name: 'driftwatch_sink_write_failures_total', help: 'Failed exports, by sink', labelNames: ['sink'], registers: [registry] }),
     deadLetterFailures: new Counter({ name: 'driftwatch_dead_letter_failures_total', help: 'Failed dead-letter writes (retried)', registers: [registry] }),
     watermark: new Gauge({ name: 'driftwatch_watermark_seconds', help: 'Event-time watermark, epoch seconds', registers: [registry] }),

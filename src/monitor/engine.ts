@@ -143,7 +143,9 @@ export class Engine {
 
   /** Counts a failure found before the engine (decoding) against its model, when known. */
   countInvalid(model: string | undefined): void {
-    const k = model ?? '';
+    // Only models with windows report invalid events (a model name is untrusted input).
+    if (model === undefined || ![...this.windows.values()].some((mw) => mw.model === model)) return;
+    const k = model;
     this.pendingInvalid.set(k, (this.pendingInvalid.get(k) ?? 0) + 1);
   }
 
@@ -167,7 +169,10 @@ export class Engine {
     if (this.nextEndMs !== null) window.startAt(this.nextEndMs);
     const hysteresis = new Hysteresis(this.options.hysteresis);
     const restored = this.restoredHysteresis[k];
-    if (restored) hysteresis.restore(restored);
+    if (restored) {
+      hysteresis.restore(restored);
+      delete this.restoredHysteresis[k];
+    }
     mw = { model, modelVersion, reference, window, hysteresis, late: 0, invalid: 0 };
     this.windows.set(k, mw);
     return mw;
@@ -225,8 +230,20 @@ export class Engine {
       mw.invalid = 0;
     }
     this.nextEndMs = end + this.options.slideMs;
+    this.evictIdle();
     this.skipEmptyStretch();
     return { windowStart: new Date(start), windowEnd: new Date(end), checks, closedAtWallMs };
+  }
+
+  /**
+   * Forgets (model, version) pairs whose windows hold no event and that are not drifting: a
+   * version no longer served costs nothing, and the commit metadata keeps only live state.
+   * A drifting one is kept, so that its drift_resolved still comes.
+   */
+  private evictIdle(): void {
+    for (const [k, mw] of this.windows) {
+      if (mw.window.isEmpty && mw.hysteresis.state === 'ok') this.windows.delete(k);
+    }
   }
 
   /** After a gap in the stream, jump the evaluation clock to the first window holding events. */
@@ -281,11 +298,13 @@ export class Engine {
     this.handledBelow = new Map(handledBelow);
     if (!state) return;
     this.nextEndMs = state.lastEndMs + this.options.slideMs;
-    this.restoredHysteresis = { ...state.hysteresis };
+    // Only drifting states need carrying until their model shows up again.
+    this.restoredHysteresis = Object.fromEntries(Object.entries(state.hysteresis).filter(([, snapshot]) => snapshot[0] === 1));
     for (const [k, mw] of this.windows) {
       mw.window.startAt(this.nextEndMs);
       const snapshot = state.hysteresis[k];
       if (snapshot) mw.hysteresis.restore(snapshot);
+      delete this.restoredHysteresis[k];
     }
   }
 

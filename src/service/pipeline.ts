@@ -159,9 +159,9 @@ export class Pipeline {
     if (!isCurrent()) return;
     for (const { message, record } of decoded) {
       const outcome = engine.ingest(record, now);
-      if (outcome.status === 'recorded') metrics.eventsConsumed.inc({ model: record.model });
+      if (outcome.status === 'recorded') metrics.eventsConsumed.inc({ model: metrics.modelLabel(record.model) });
       else if (outcome.status === 'failed') {
-        if (outcome.failure.reason === 'late') metrics.eventsLate.inc({ model: record.model });
+        if (outcome.failure.reason === 'late') metrics.eventsLate.inc({ model: metrics.modelLabel(record.model) });
         dead.push(this.deadLetter(message, outcome.failure));
       }
     }
@@ -173,7 +173,7 @@ export class Pipeline {
   }
 
   private deadLetter(message: SourceMessage, failure: DeadLetter['failure']): DeadLetter {
-    this.options.metrics.eventsInvalid.inc({ model: failure.model ?? '', reason: failure.reason });
+    this.options.metrics.eventsInvalid.inc({ model: this.options.metrics.modelLabel(failure.model ?? ''), reason: failure.reason });
     return {
       value: message.value,
       key: message.key,
@@ -277,8 +277,8 @@ export class Pipeline {
     const { metrics } = this.options;
     this.lastEvaluationAtMs = this.now();
     for (const mc of evaluation.checks) {
-      this.latest.set(mc.model, { model: mc.model, modelVersion: mc.modelVersion, windowEnd: evaluation.windowEnd.toISOString(), state: mc.state, check: mc.check });
-      metrics.driftDetected.set({ model: mc.model }, mc.state === 'drifting' ? 1 : 0);
+      this.latest.set(`${mc.model}\u0000${mc.modelVersion}`, { model: mc.model, modelVersion: mc.modelVersion, windowEnd: evaluation.windowEnd.toISOString(), state: mc.state, check: mc.check });
+      metrics.driftDetected.set({ model: mc.model, model_version: mc.modelVersion }, mc.state === 'drifting' ? 1 : 0);
       for (const [feature, f] of Object.entries(mc.check.features)) {
         if (f.score !== null) metrics.featureDriftScore.set({ model: mc.model, model_version: mc.modelVersion, feature }, f.score);
       }
@@ -302,13 +302,17 @@ export class Pipeline {
     return this.chain;
   }
 
-  /** The integration guide's dashboard JSON, per model. */
+  /**
+   * The integration guide's dashboard JSON, per model: the latest check of its most recently
+   * evaluated version at the top (feature_scores, last_check, drift_detected), and every
+   * version's latest check under `versions` (a canary beside the stable version).
+   */
   driftSummary(): Record<string, unknown> {
-    const models: Record<string, unknown> = {};
+    const models: Record<string, { window_end: string; versions: Record<string, unknown>; [k: string]: unknown }> = {};
     for (const latest of this.latest.values()) {
       const featureScores: Record<string, number | null> = {};
       for (const [name, f] of Object.entries(latest.check.features)) featureScores[name] = f.score;
-      models[latest.model] = {
+      const summary = {
         model_version: latest.modelVersion,
         feature_scores: featureScores,
         drifted_features: latest.check.drifted_features,
@@ -321,6 +325,9 @@ export class Pipeline {
         threshold: latest.check.threshold,
         sample_count: latest.check.sample_count,
       };
+      const entry = models[latest.model];
+      const versions = { ...(entry?.versions ?? {}), [latest.modelVersion]: summary };
+      models[latest.model] = !entry || latest.windowEnd >= entry.window_end ? { ...summary, versions } : { ...entry, versions };
     }
     return { models };
   }

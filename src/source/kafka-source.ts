@@ -79,6 +79,8 @@ export class KafkaSource {
     if (generation !== this.generation) return;
     const engine = pipeline.engine;
     engine.reset();
+    // Lag series of partitions no longer ours would stay frozen at their last value.
+    this.options.metrics.consumerLag.reset();
     engine.assignPartitions(partitions, pipeline.now());
     let state: DurableState | null = null;
     const handledBelow = new Map<number, number>();

@@ -129,6 +129,11 @@ export class SlidingWindow {
     }
   }
 
+  /** No pane and nothing in the running sum: the window holds no event. */
+  get isEmpty(): boolean {
+    return this.panes.size === 0 && this.sum.rows === 0;
+  }
+
   get paneCount(): number {
     return this.panes.size;
   }

@@ -169,7 +169,7 @@ describe('streaming monitor against real Kafka and InfluxDB', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain(`driftwatch_events_consumed_total{model="${model}"} ${events.length}`);
     expect(metrics).toMatch(new RegExp(`feature_drift_score\\{model="${model}",model_version="v1",feature="income"\\} \\d`));
-    expect(metrics).toContain(`drift_detected{model="${model}"} 1`);
+    expect(metrics).toContain(`drift_detected{model="${model}",model_version="v1"} 1`);
     expect(metrics).toContain('driftwatch_evaluation_duration_seconds_bucket');
     expect(metrics).toContain('driftwatch_events_invalid_total{model="",reason="invalid_json"} 1');
     const drift = (await (await fetch(`${base}/drift`)).json()) as { models: Record<string, { drift_detected: boolean; feature_scores: Record<string, number> }> };

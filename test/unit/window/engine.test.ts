@@ -261,3 +261,17 @@ describe('regressions found in review', () => {
     expect(e.lastEndMs).toBe(before);
   });
 });
+
+describe('state that must not grow', () => {
+  it('a (model, version) no longer served is forgotten once its windows are empty, unless it is drifting', () => {
+    const ref = reference();
+    const e = engine(ref);
+    const records = stream(1200); // 40 minutes
+    const v1 = records.slice(0, 300); // the first 10 minutes on "v1"
+    const v2 = records.slice(300).map((r) => ({ ...r, model: 'other' }));
+    run(e, [...v1, ...v2], [], false);
+    const models = e.models().map((m) => m.model);
+    expect(models).toEqual(['other']);
+    expect(Object.keys(e.durableState()!.hysteresis)).toEqual(['other\u0000v1']);
+  });
+});
