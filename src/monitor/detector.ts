@@ -158,10 +158,8 @@ export function accumulate(rows: CurrentRows, reference: ReferenceDistribution):
       });
     }
   } else {
-    for (const row of rows) {
-      if (!Array.isArray(row)) throw new InputError('rows mix arrays and objects');
-      accumulator.recordArray(row);
-    }
+    for (const row of rows) if (!Array.isArray(row)) throw new InputError('rows mix arrays and objects');
+    accumulator.recordArrays(rows as readonly (readonly unknown[])[]);
   }
   return accumulator;
 }

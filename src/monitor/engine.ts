@@ -116,7 +116,7 @@ export class Engine {
         model: record.model,
       });
     }
-    if (!Array.isArray(values) && !mw.reference.features.some((f) => f.name in values)) {
+    if (!Array.isArray(values) && !(mw.reference.features[0].name in values) && !mw.reference.features.some((f) => f.name in values)) {
       if (handled) return { status: 'skipped' };
       mw.invalid++;
       return fail({
@@ -159,10 +159,15 @@ export class Engine {
     return offset < (this.handledBelow.get(partition) ?? Number.NEGATIVE_INFINITY);
   }
 
+  /** The window of the previous event: consecutive events are mostly of the same model version. */
+  private last: ModelWindow | undefined;
+
   private windowFor(model: string, modelVersion: string): ModelWindow | undefined {
+    const last = this.last;
+    if (last && last.model === model && last.modelVersion === modelVersion) return last;
     const k = key(model, modelVersion);
     let mw = this.windows.get(k);
-    if (mw) return mw;
+    if (mw) return (this.last = mw);
     const reference = this.options.referenceFor(model, modelVersion);
     if (!reference) return undefined;
     const window = new SlidingWindow(reference.features, this.panesPerWindow, this.options.slideMs);
@@ -175,7 +180,7 @@ export class Engine {
     }
     mw = { model, modelVersion, reference, window, hysteresis, late: 0, invalid: 0 };
     this.windows.set(k, mw);
-    return mw;
+    return (this.last = mw);
   }
 
   currentWatermark(nowWallMs: number): number {
@@ -241,6 +246,7 @@ export class Engine {
    * A drifting one is kept, so that its drift_resolved still comes.
    */
   private evictIdle(): void {
+    this.last = undefined;
     for (const [k, mw] of this.windows) {
       if (mw.window.isEmpty && mw.hysteresis.state === 'ok') this.windows.delete(k);
     }
@@ -315,6 +321,7 @@ export class Engine {
 
   /** Drops every window and all progress (before rebuilding from committed offsets). */
   reset(): void {
+    this.last = undefined;
     this.windows.clear();
     this.watermark.reset();
     this.nextEndMs = null;

@@ -123,6 +123,8 @@ export class Pipeline {
     const decoded: { message: SourceMessage; record: FeatureRecord }[] = [];
     const dead: DeadLetter[] = [];
     const unknown = new Map<string, readonly [string, string]>();
+    let knownModel: string | undefined;
+    let knownVersion: string | undefined;
     for (const message of messages) {
       const result = decodeEvent(message.value, message, defaults);
       if (!result.ok) {
@@ -151,20 +153,28 @@ export class Pipeline {
         );
         continue;
       }
-      if (!references.has(record.model, record.modelVersion)) unknown.set(`${record.model}\u0000${record.modelVersion}`, [record.model, record.modelVersion]);
+      if ((record.model !== knownModel || record.modelVersion !== knownVersion) && !references.has(record.model, record.modelVersion)) {
+        unknown.set(`${record.model}\u0000${record.modelVersion}`, [record.model, record.modelVersion]);
+      } else {
+        knownModel = record.model;
+        knownVersion = record.modelVersion;
+      }
       decoded.push({ message, record });
     }
     if (unknown.size > 0) await references.ensure(unknown.values(), now);
     // A rebalance during the await above reset the windows: these records belong to the old assignment.
     if (!isCurrent()) return;
+    // Counted per model once per batch: a labelled counter increment per event is costly.
+    const consumed = new Map<string, number>();
     for (const { message, record } of decoded) {
       const outcome = engine.ingest(record, now);
-      if (outcome.status === 'recorded') metrics.eventsConsumed.inc({ model: metrics.modelLabel(record.model) });
+      if (outcome.status === 'recorded') consumed.set(record.model, (consumed.get(record.model) ?? 0) + 1);
       else if (outcome.status === 'failed') {
         if (outcome.failure.reason === 'late') metrics.eventsLate.inc({ model: metrics.modelLabel(record.model) });
         dead.push(this.deadLetter(message, outcome.failure));
       }
     }
+    for (const [model, count] of consumed) metrics.eventsConsumed.inc({ model: metrics.modelLabel(model) }, count);
     if (dead.length > 0) {
       await this.sendDeadLetters(dead);
       for (const d of dead) engine.noteOffset(d.source.partition, d.source.offset);

@@ -11,13 +11,41 @@ export class FeatureSetAccumulator {
 
   constructor(readonly models: readonly FeatureModel[]) {
     this.features = models.map(createAccumulator);
+    this.names = models.map((m) => m.name);
   }
+
+  private readonly names: string[];
 
   /** Records a row keyed by feature name; absent keys count as missing, extra keys are ignored. */
   recordObject(values: Readonly<Record<string, unknown>>): void {
-    const { features, models } = this;
-    for (let i = 0; i < features.length; i++) features[i].record(values[models[i].name]);
+    const { features, names } = this;
+    // Events usually list their features in the reference's order: walk the keys while they
+    // match, then look the remaining features up by name (absent ones count as missing).
+    let i = 0;
+    for (const key in values) {
+      if (i === names.length || key !== names[i]) break;
+      features[i].record(values[key]);
+      i++;
+    }
+    for (; i < features.length; i++) features[i].record(values[names[i]]);
     this.rows++;
+  }
+
+  /** Records many rows given in the reference's feature order, one feature at a time (cache-friendly). */
+  recordArrays(rows: readonly (readonly unknown[])[]): void {
+    const { features } = this;
+    for (let i = 0; i < features.length; i++) {
+      const feature = features[i];
+      if (feature.type === 'numeric') {
+        feature.recordColumn(rows, i);
+        continue;
+      }
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r];
+        feature.record(i < row.length ? row[i] : undefined);
+      }
+    }
+    this.rows += rows.length;
   }
 
   /** Records a row given in the reference's feature order; short rows leave the rest missing. */

@@ -59,13 +59,17 @@ export class SlidingWindow {
     return 'recorded';
   }
 
+  /** The pane of the previous event (events mostly arrive in time order). */
+  private lastPane: Pane | undefined;
+
   private pane(index: number): Pane {
+    if (this.lastPane?.index === index && this.panes.get(index) === this.lastPane) return this.lastPane;
     let pane = this.panes.get(index);
     if (!pane) {
       pane = { index, values: new FeatureSetAccumulator(this.models), minOffsets: new Map() };
       this.panes.set(index, pane);
     }
-    return pane;
+    return (this.lastPane = pane);
   }
 
   /** Lowest pane index holding events, or null. */
