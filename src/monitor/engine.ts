@@ -100,7 +100,7 @@ export class Engine {
   }
 
   private route(record: FeatureRecord, nowWallMs: number): IngestOutcome {
-    const handled = record.offset < (this.handledBelow.get(record.partition) ?? Number.NEGATIVE_INFINITY);
+    const handled = this.handledBelow.size > 0 && record.offset < (this.handledBelow.get(record.partition) ?? Number.NEGATIVE_INFINITY);
     const mw = this.windowFor(record.model, record.modelVersion);
     if (!mw) {
       return handled ? { status: 'skipped' } : fail({ reason: 'no_reference', detail: `model_version: no reference distribution for "${record.modelVersion}"`, path: 'model_version', model: record.model });

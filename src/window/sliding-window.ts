@@ -14,6 +14,8 @@ export interface Pane {
   readonly values: FeatureSetAccumulator;
   /** Lowest Kafka offset recorded into this pane, per partition (for commits that trail open windows). */
   readonly minOffsets: Map<number, number>;
+  /** Partition of the previous record: its offsets only grow, so its minimum is already known. */
+  lastPartition: number;
 }
 
 export type RecordOutcome = 'recorded' | 'late';
@@ -54,8 +56,13 @@ export class SlidingWindow {
       if (isArray) this.sum.recordArray(values as readonly unknown[]);
       else this.sum.recordObject(values as Readonly<Record<string, unknown>>);
     }
-    const known = pane.minOffsets.get(partition);
-    if (known === undefined || offset < known) pane.minOffsets.set(partition, offset);
+    // Offsets of a partition only grow while a pane lives (a re-read starts from fresh panes),
+    // so only the first record of each partition sets its minimum; min() guards the rest.
+    if (pane.lastPartition !== partition) {
+      const known = pane.minOffsets.get(partition);
+      if (known === undefined || offset < known) pane.minOffsets.set(partition, offset);
+      pane.lastPartition = partition;
+    }
     return 'recorded';
   }
 
@@ -63,10 +70,11 @@ export class SlidingWindow {
   private lastPane: Pane | undefined;
 
   private pane(index: number): Pane {
-    if (this.lastPane?.index === index && this.panes.get(index) === this.lastPane) return this.lastPane;
+    // lastPane is cleared whenever a pane is dropped, so it is always one of this.panes.
+    if (this.lastPane !== undefined && this.lastPane.index === index) return this.lastPane;
     let pane = this.panes.get(index);
     if (!pane) {
-      pane = { index, values: new FeatureSetAccumulator(this.models), minOffsets: new Map() };
+      pane = { index, values: new FeatureSetAccumulator(this.models), minOffsets: new Map(), lastPartition: -1 };
       this.panes.set(index, pane);
     }
     return (this.lastPane = pane);
@@ -89,6 +97,7 @@ export class SlidingWindow {
     this.sum.reset();
     this.sumLo = this.openFrom;
     this.sumHi = last - 1;
+    this.lastPane = undefined;
     for (const [index, pane] of this.panes) {
       if (index < this.openFrom) this.panes.delete(index);
       else if (index <= this.sumHi) this.sum.merge(pane.values);
@@ -111,6 +120,7 @@ export class SlidingWindow {
     if (leaving) {
       this.sum.subtract(leaving.values);
       this.panes.delete(this.sumLo);
+      if (this.lastPane === leaving) this.lastPane = undefined;
     }
     this.sumLo++;
     this.openFrom = this.sumLo;

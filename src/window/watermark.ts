@@ -36,7 +36,7 @@ export class WatermarkTracker {
 
   observe(partition: number, eventTimeMs: number, nowWallMs: number): void {
     eventTimeMs = Math.min(eventTimeMs, nowWallMs + (this.options.maxAheadOfClockMs ?? Number.POSITIVE_INFINITY));
-    let p = this.partitions.get(partition);
+    let p = this.lastId === partition ? this.lastProgress : this.partitions.get(partition);
     if (!p) {
       p = { maxEventTimeMs: eventTimeMs, lastSeenWallMs: nowWallMs, lag: 0 };
       this.partitions.set(partition, p);
@@ -46,10 +46,18 @@ export class WatermarkTracker {
     }
     if (eventTimeMs > this.maxEventTimeMs) this.maxEventTimeMs = eventTimeMs;
     this.lastSeenWallMs = nowWallMs;
+    this.lastId = partition;
+    this.lastProgress = p;
   }
+
+  /** The partition of the previous event, to skip a map lookup per event. */
+  private lastId = -1;
+  private lastProgress: PartitionProgress | undefined;
 
   /** Partitions assigned but not yet read still hold the watermark back until they idle out. */
   assign(partitions: readonly number[], nowWallMs: number): void {
+    this.lastId = -1;
+    this.lastProgress = undefined;
     for (const id of [...this.partitions.keys()]) if (!partitions.includes(id)) this.partitions.delete(id);
     for (const id of partitions) {
       if (!this.partitions.has(id)) this.partitions.set(id, { maxEventTimeMs: Number.NEGATIVE_INFINITY, lastSeenWallMs: nowWallMs, lag: 0 });
@@ -82,6 +90,8 @@ export class WatermarkTracker {
 
   /** Forgets everything (state rebuilt after a rebalance). */
   reset(): void {
+    this.lastId = -1;
+    this.lastProgress = undefined;
     this.partitions.clear();
     this.maxEventTimeMs = Number.NEGATIVE_INFINITY;
     this.lastSeenWallMs = Number.NEGATIVE_INFINITY;
