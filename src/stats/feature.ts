@@ -111,8 +111,13 @@ export class NumericAccumulator {
   /** Σ (x − max) over current values above the reference max: the Wasserstein upper tail. */
   aboveSum = 0;
 
+  private readonly min: number;
+  private readonly max: number;
+
   constructor(readonly model: NumericFeatureModel) {
     this.histogram = new Histogram(model.fineEdges);
+    this.min = model.summary.min;
+    this.max = model.summary.max;
   }
 
   /** Rows seen, missing or not. */
@@ -133,9 +138,8 @@ export class NumericAccumulator {
 
   recordNumber(value: number): void {
     this.histogram.record(value);
-    const { min, max } = this.model.summary;
-    if (value < min) this.belowSum += min - value;
-    else if (value > max) this.aboveSum += value - max;
+    if (value < this.min) this.belowSum += this.min - value;
+    else if (value > this.max) this.aboveSum += value - this.max;
   }
 
   recordMissing(invalid: boolean): void {

@@ -56,9 +56,10 @@ for (const { features, events, target } of cases) {
   let evaluations = 0;
   let consumed = 0;
   let dead = 0;
+  // Loaded once, as the service does at start: reading the reference is not part of ingesting.
+  const references = new ReferenceStore(dir, logger);
+  await references.loadAll();
   const runPipeline = async () => {
-    const references = new ReferenceStore(dir, logger);
-    await references.loadAll();
     const metrics = serviceMetrics();
     const exporter = new InMemoryExporter();
     const engine = new Engine({
