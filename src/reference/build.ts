@@ -105,10 +105,10 @@ function buildNumeric(name: string, column: readonly unknown[], psiBins: number,
   const n = sorted.length;
 
   const psiEdges = uniqueSorted(Array.from({ length: psiBins - 1 }, (_, k) => quantileSorted(sorted, (k + 1) / psiBins)));
-  const distinct = uniqueSorted(sorted);
-  const discrete = distinct.length <= fineBins;
+  const distinctCount = countDistinct(sorted);
+  const discrete = distinctCount <= fineBins;
   const fineBase = discrete
-    ? distinct
+    ? uniqueSorted(sorted)
     : Array.from({ length: fineBins + 1 }, (_, k) => quantileSorted(sorted, k / fineBins));
   const fineEdges = splitAtoms(uniqueSorted([...fineBase, ...psiEdges]), sorted);
 
@@ -138,6 +138,13 @@ function buildNumeric(name: string, column: readonly unknown[], psiBins: number,
     summary: { mean, std: Math.sqrt(squares / n), min: sorted[0], max: sorted[n - 1], quantiles },
   });
   return { model, invalidCount: invalid };
+}
+
+/** Distinct values of a sorted array, in one pass. */
+function countDistinct(sorted: Float64Array): number {
+  let count = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) count++;
+  return count;
 }
 
 /**
