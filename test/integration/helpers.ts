@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createKafkajsClient, type InboundMessage, type KafkaClient } from '../../src/kafka/index.js';
 import { ReferenceDistribution } from '../../src/reference/index.js';
+import type { DriftEvent } from '../../src/events/drift-event.js';
 import { creditRow, rng } from '../fixtures/random.js';
 
 export const brokers = () => inject('kafkaBrokers');
@@ -110,4 +111,40 @@ export function creditStream(startMs: number, minutes: number, perMinute: number
 
 export function eventJson(model: string, version: string, e: StreamEvent): string {
   return JSON.stringify({ model, model_version: version, timestamp: new Date(e.timestampMs).toISOString(), features: e.features, prediction: 0.5 });
+}
+
+/**
+ * What the streaming tests share: a reference directory, a 2-partition predictions topic and a
+ * drift events topic named after `id`, and the service environment for them (20 min windows
+ * sliding by 5 min, 5 s lateness, no quiet-stream advance, every check published).
+ */
+export async function streamingSetup(id: string, overrides: Record<string, string> = {}): Promise<{ reference: ReferenceDistribution; env: Record<string, string>; topic: string; eventsTopic: string }> {
+  const refs = await referenceDir('v1');
+  const topic = `predictions-${id}`;
+  const eventsTopic = `drift-events-${id}`;
+  const admin = await kafkaClient().admin();
+  await admin.ensureTopics([{ topic, partitions: 2 }, { topic: eventsTopic }]);
+  await admin.disconnect();
+  const env = {
+    KAFKA_BROKERS: brokers(),
+    KAFKA_TOPIC: topic,
+    KAFKA_GROUP_ID: `driftwatch-${id}`,
+    DRIFT_EVENTS_TOPIC: eventsTopic,
+    DEAD_LETTER_TOPIC: `dlq-${id}`,
+    REFERENCE_DIR: refs.dir,
+    DRIFT_WINDOW: '20m',
+    DRIFT_CHECK_INTERVAL: '5m',
+    ALLOWED_LATENESS: '5s',
+    // No quiet-stream advance: windows close on event time only, as in an uninterrupted run.
+    PARTITION_IDLE_TIMEOUT: '1h',
+    EMIT_ALL_CHECKS: 'true',
+    HTTP_ENABLED: 'false',
+    ...overrides,
+  };
+  return { reference: refs.reference, env, topic, eventsTopic };
+}
+
+/** The drift_check events among messages of the drift events topic. */
+export function driftChecks(messages: { value: Buffer | null }[]): DriftEvent[] {
+  return messages.map((m) => JSON.parse(m.value!.toString()) as DriftEvent).filter((e) => e.type === 'drift_check');
 }

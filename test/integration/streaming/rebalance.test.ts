@@ -6,15 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/load.js';
 import { DriftDetector, accumulate } from '../../../src/monitor/detector.js';
 import { startService, type RunningService } from '../../../src/service/service.js';
-import type { DriftEvent } from '../../../src/events/drift-event.js';
 import type { ReferenceDistribution } from '../../../src/reference/index.js';
-import { brokers, creditStream, eventJson, kafkaClient, quietLogger, readTopic, referenceDir, runId, type StreamEvent } from '../helpers.js';
+import { driftChecks, streamingSetup, creditStream, eventJson, kafkaClient, quietLogger, readTopic, runId, type StreamEvent } from '../helpers.js';
 
 const MIN = 60_000;
 const SLIDE_MS = 5 * MIN;
 const LATENESS_MS = 5_000;
 const id = runId();
-const topic = `predictions-${id}`;
+const topic = `predictions-${id}`; // as streamingSetup names them
 const eventsTopic = `drift-events-${id}`;
 const start = Math.floor((Date.now() - 3 * 3_600_000) / SLIDE_MS) * SLIDE_MS;
 const models = [
@@ -43,32 +42,12 @@ async function instance(): Promise<RunningService> {
 }
 
 beforeAll(async () => {
-  const refs = await referenceDir('v1');
-  reference = refs.reference;
-  const admin = await kafka.admin();
-  await admin.ensureTopics([{ topic, partitions: 2 }, { topic: eventsTopic }]);
-  await admin.disconnect();
-  env = {
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: `driftwatch-${id}`,
-    DRIFT_EVENTS_TOPIC: eventsTopic,
-    DEAD_LETTER_TOPIC: `dlq-${id}`,
-    REFERENCE_DIR: refs.dir,
-    DRIFT_WINDOW: '20m',
-    DRIFT_CHECK_INTERVAL: '5m',
-    ALLOWED_LATENESS: '5s',
-    PARTITION_IDLE_TIMEOUT: '1h',
-    EMIT_ALL_CHECKS: 'true',
-    HTTP_ENABLED: 'false',
-  };
+  ({ reference, env } = await streamingSetup(id));
 });
 
 afterAll(async () => {
   for (const s of services) await s.stop();
 });
-
-const checksOf = (messages: { value: Buffer | null }[]) => messages.map((m) => JSON.parse(m.value!.toString()) as DriftEvent).filter((e) => e.type === 'drift_check');
 
 function expectedEnds(events: StreamEvent[]): string[] {
   const maxT = Math.max(...events.map((e) => e.timestampMs));
@@ -81,16 +60,16 @@ describe('rebalance', () => {
   it('a member joining mid-stream changes nothing in the results', async () => {
     await produce(start, start + 40 * MIN);
     await instance();
-    await readTopic(kafka, eventsTopic, (m) => checksOf(m).length >= 8, 60_000);
+    await readTopic(kafka, eventsTopic, (m) => driftChecks(m).length >= 8, 60_000);
     await instance(); // the group rebalances: one partition each
     await new Promise((r) => setTimeout(r, 3000));
     await produce(start + 40 * MIN, start + 91 * MIN);
 
     const total = models.reduce((n, m) => n + expectedEnds(m.events).length, 0);
-    const messages = await readTopic(kafka, eventsTopic, (m) => new Set(checksOf(m).map((e) => e.event_id)).size >= total, 120_000);
+    const messages = await readTopic(kafka, eventsTopic, (m) => new Set(driftChecks(m).map((e) => e.event_id)).size >= total, 120_000);
     const detector = new DriftDetector({ now: () => new Date(0) });
     for (const m of models) {
-      const checks = checksOf(messages).filter((c) => c.model === m.name);
+      const checks = driftChecks(messages).filter((c) => c.model === m.name);
       expect([...new Set(checks.map((c) => c.window.end))].sort()).toEqual(expectedEnds(m.events));
       for (const c of checks) {
         const end = Date.parse(c.window.end);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftDetector, accumulate } from '../../../src/monitor/detector.js';
 import type { DriftEvent } from '../../../src/events/drift-event.js';
 import type { ReferenceDistribution } from '../../../src/reference/index.js';
-import { brokers, creditStream, eventJson, kafkaClient, readTopic, referenceDir, runId, waitFor, type StreamEvent } from '../helpers.js';
+import { driftChecks, streamingSetup, creditStream, eventJson, kafkaClient, readTopic, runId, waitFor, type StreamEvent } from '../helpers.js';
 
 const MIN = 60_000;
 const WINDOW_MS = 20 * MIN;
@@ -18,7 +18,7 @@ const LATENESS_MS = 5_000;
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const id = runId();
 const model = `restart-${id}`;
-const topic = `predictions-${id}`;
+const topic = `predictions-${id}`; // as streamingSetup names them
 const eventsTopic = `drift-events-${id}`;
 const start = Math.floor((Date.now() - 3 * 3_600_000) / SLIDE_MS) * SLIDE_MS;
 const events: StreamEvent[] = creditStream(start, 90, 30, 45, 1234);
@@ -48,32 +48,8 @@ async function produce(part: StreamEvent[]): Promise<void> {
   await producer.disconnect();
 }
 
-const checksOf = (messages: { value: Buffer | null }[]) =>
-  messages.map((m) => JSON.parse(m.value!.toString()) as DriftEvent).filter((e) => e.type === 'drift_check');
-
 beforeAll(async () => {
-  const refs = await referenceDir('v1');
-  reference = refs.reference;
-  const admin = await kafka.admin();
-  await admin.ensureTopics([{ topic, partitions: 2 }, { topic: eventsTopic }]);
-  await admin.disconnect();
-  env = {
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: `driftwatch-${id}`,
-    DRIFT_EVENTS_TOPIC: eventsTopic,
-    DEAD_LETTER_TOPIC: `dlq-${id}`,
-    REFERENCE_DIR: refs.dir,
-    DRIFT_WINDOW: '20m',
-    DRIFT_CHECK_INTERVAL: '5m',
-    ALLOWED_LATENESS: '5s',
-    // No quiet-stream advance during the test: windows close on event time only, as in an uninterrupted run.
-    PARTITION_IDLE_TIMEOUT: '1h',
-    EMIT_ALL_CHECKS: 'true',
-    HTTP_ENABLED: 'false',
-    LOG_LEVEL: 'info',
-    INFLUX_URL: '',
-  };
+  ({ reference, env } = await streamingSetup(id, { LOG_LEVEL: 'info', INFLUX_URL: '' }));
 });
 
 afterAll(() => {
@@ -85,7 +61,7 @@ describe('restart after SIGKILL', () => {
     await produce(firstPart);
     const first = startService();
     // Let the first life evaluate (and commit) a few windows, then kill it without warning.
-    await readTopic(kafka, eventsTopic, (m) => checksOf(m).length >= 4, 60_000).catch((error) => {
+    await readTopic(kafka, eventsTopic, (m) => driftChecks(m).length >= 4, 60_000).catch((error) => {
       throw new Error(`${(error as Error).message}\nservice stderr:\n${first.stderr().slice(-3000)}`);
     });
     first.child.kill('SIGKILL');
@@ -98,8 +74,8 @@ describe('restart after SIGKILL', () => {
     const expectedEnds: string[] = [];
     for (let end = firstEnd; end <= maxT - LATENESS_MS; end += SLIDE_MS) expectedEnds.push(new Date(end).toISOString());
 
-    const messages = await readTopic(kafka, eventsTopic, (m) => new Set(checksOf(m).map((e) => e.window.end)).size >= expectedEnds.length, 90_000);
-    const checks = checksOf(messages);
+    const messages = await readTopic(kafka, eventsTopic, (m) => new Set(driftChecks(m).map((e) => e.window.end)).size >= expectedEnds.length, 90_000);
+    const checks = driftChecks(messages);
     const byEnd = new Map<string, DriftEvent[]>();
     for (const c of checks) byEnd.set(c.window.end, [...(byEnd.get(c.window.end) ?? []), c]);
     expect([...byEnd.keys()].sort()).toEqual(expectedEnds);
