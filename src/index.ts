@@ -31,3 +31,13 @@ export { driftEventFromCheck, driftEventId, driftEventSchema, type DriftEvent, t
 export { DriftwatchError, ReferenceFileError, InputError, ConfigError, SinkError } from './errors.js';
 export type { EvaluationExporter, ExportResult } from './sinks/exporter.js';
 export { InMemoryExporter } from './sinks/memory.js';
+export {
+  AlertDispatcher,
+  alertsConfigSchema,
+  createAlertDispatcher,
+  startAlertsService,
+  runAlertsConsumer,
+  verifySignature,
+  type AlertsConfig,
+} from './alerts/index.js';
+export { createKafkajsClient, type KafkaClient } from './kafka/index.js';
