@@ -8,18 +8,7 @@ import type { CheckResult, FeatureResult } from '../monitor/result.js';
  */
 export type DriftEventType = 'drift_detected' | 'drift_resolved' | 'drift_check';
 
-export interface DriftEventFeature {
-  psi: number | null;
-  ks: number | null;
-  ks_pvalue: number | null;
-  js: number | null;
-  wasserstein: number | null;
-  chi2_pvalue: number | null;
-  missing_rate: number | null;
-  score: number | null;
-  drifted: boolean;
-  reasons: string[];
-}
+export type DriftEventFeature = Pick<FeatureResult, 'psi' | 'ks' | 'ks_pvalue' | 'js' | 'wasserstein' | 'chi2_pvalue' | 'missing_rate' | 'score' | 'drifted' | 'reasons'>;
 
 export interface DriftEvent {
   event_id: string;

@@ -68,7 +68,6 @@ export class Pipeline {
   /** An export was abandoned at shutdown: its window must not be committed as evaluated. */
   exportAbandoned = false;
   readonly latest = new Map<string, LatestCheck>();
-  lastEvaluationAtMs: number | null = null;
   /** Sinks whose latest export failed. */
   readonly failingSinks = new Set<string>();
   readonly now: () => number;
@@ -285,7 +284,6 @@ export class Pipeline {
 
   private record(evaluation: Evaluation): void {
     const { metrics } = this.options;
-    this.lastEvaluationAtMs = this.now();
     for (const mc of evaluation.checks) {
       this.latest.set(`${mc.model}\u0000${mc.modelVersion}`, { model: mc.model, modelVersion: mc.modelVersion, windowEnd: evaluation.windowEnd.toISOString(), state: mc.state, check: mc.check });
       metrics.driftDetected.set({ model: mc.model, model_version: mc.modelVersion }, mc.state === 'drifting' ? 1 : 0);
@@ -360,8 +358,9 @@ export class Pipeline {
     await Promise.all(this.options.exporters.map((e) => e.forceFlush().catch(() => undefined)));
   }
 
+  /** Shuts every exporter down; each one's shutdown flushes what it still holds. */
   async shutdownExporters(): Promise<void> {
-    await Promise.all(this.options.exporters.map((e) => e.forceFlush().then(() => e.shutdown()).catch(() => undefined)));
+    await Promise.all(this.options.exporters.map((e) => e.shutdown().catch(() => undefined)));
   }
 }
 

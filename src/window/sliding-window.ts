@@ -37,10 +37,6 @@ export class SlidingWindow {
     this.sum = new FeatureSetAccumulator(models);
   }
 
-  paneIndex(eventTimeMs: number): number {
-    return Math.floor(eventTimeMs / this.slideMs);
-  }
-
   /**
    * Records one event. Returns 'late' (and records nothing) when its pane is already closed.
    */
