@@ -1,4 +1,5 @@
 import type { ReferenceDistribution } from '../reference/index.js';
+import { NumericRow, type FeatureModel } from '../stats/index.js';
 import type { DecodeFailure, FeatureRecord } from '../source/event.js';
 import { SlidingWindow } from '../window/sliding-window.js';
 import { WatermarkTracker } from '../window/watermark.js';
@@ -116,7 +117,8 @@ export class Engine {
         model: record.model,
       });
     }
-    if (!Array.isArray(values) && !(mw.reference.features[0].name in values) && !mw.reference.features.some((f) => f.name in values)) {
+    // A NumericRow holds at least one reference feature (the fast decoder hands over no other).
+    if (!(values instanceof NumericRow) && !Array.isArray(values) && !hasAnyFeature(values as Readonly<Record<string, unknown>>, mw.reference.features)) {
       if (handled) return { status: 'skipped' };
       mw.invalid++;
       return fail({
@@ -161,6 +163,14 @@ export class Engine {
 
   /** The window of the previous event: consecutive events are mostly of the same model version. */
   private last: ModelWindow | undefined;
+
+  /** The features an event of (model, version) is recorded against: its window's, or the reference it would get. */
+  featuresFor(model: string, modelVersion: string): readonly FeatureModel[] | undefined {
+    const last = this.last;
+    if (last && last.model === model && last.modelVersion === modelVersion) return last.reference.features;
+    const mw = this.windows.get(key(model, modelVersion));
+    return mw ? mw.reference.features : this.options.referenceFor(model, modelVersion)?.features;
+  }
 
   private windowFor(model: string, modelVersion: string): ModelWindow | undefined {
     const last = this.last;
@@ -368,6 +378,12 @@ export class Engine {
   models(): { model: string; modelVersion: string; state: 'ok' | 'drifting' }[] {
     return [...this.windows.values()].map((mw) => ({ model: mw.model, modelVersion: mw.modelVersion, state: mw.hysteresis.state }));
   }
+}
+
+/** Does the event carry any of the reference's features (as an own key: "constructor" is not one)? */
+function hasAnyFeature(values: Readonly<Record<string, unknown>>, features: readonly FeatureModel[]): boolean {
+  if (Object.hasOwn(values, features[0].name)) return true;
+  return features.some((f) => Object.hasOwn(values, f.name));
 }
 
 function fail(failure: DecodeFailure): IngestOutcome {

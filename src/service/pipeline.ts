@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { defer, exhaustMap, interval, merge, Subject, type SchedulerLike, type Subscription, asyncScheduler } from 'rxjs';
 import type { Engine, Evaluation } from '../monitor/engine.js';
 import type { CheckResult } from '../monitor/result.js';
-import { decodeEvent, type EventDefaults, type FeatureRecord } from '../source/event.js';
+import { type EventDefaults, type FeatureRecord } from '../source/event.js';
+import { EventDecoder, RowArena } from '../source/fast-event.js';
 import type { EvaluationExporter } from '../sinks/exporter.js';
 import type { ServiceMetrics } from '../http/metrics.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
@@ -71,9 +72,12 @@ export class Pipeline {
   /** Sinks whose latest export failed. */
   readonly failingSinks = new Set<string>();
   readonly now: () => number;
+  /** Decodes events, straight into rows of the features their window records (see fast-event.ts). */
+  readonly decoder: EventDecoder;
 
   constructor(private readonly options: PipelineOptions) {
     this.now = options.now ?? Date.now;
+    this.decoder = new EventDecoder((model, version) => options.engine.featuresFor(model, version));
   }
 
   get engine(): Engine {
@@ -124,8 +128,9 @@ export class Pipeline {
     const unknown = new Map<string, readonly [string, string]>();
     let knownModel: string | undefined;
     let knownVersion: string | undefined;
+    const arena = new RowArena();
     for (const message of messages) {
-      const result = decodeEvent(message.value, message, defaults);
+      const result = this.decoder.decode(message.value, message, defaults, arena);
       if (!result.ok) {
         if (engine.isHandled(message.partition, message.offset)) {
           engine.noteOffset(message.partition, message.offset);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { NumericRow } from '../stats/index.js';
 
 /**
  * Decoding of prediction events (design.md, "Wire formats"): JSON with `model`,
@@ -11,7 +12,8 @@ export interface FeatureRecord {
   modelVersion: string;
   /** Event time, epoch milliseconds: the event's `timestamp`, else the Kafka record timestamp. */
   eventTimeMs: number;
-  values: Readonly<Record<string, unknown>> | readonly unknown[];
+  /** By name (`features`), in the reference's order (`feature_vector`), or decoded by the fast path. */
+  values: Readonly<Record<string, unknown>> | readonly unknown[] | NumericRow;
   partition: number;
   offset: number;
 }

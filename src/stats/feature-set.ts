@@ -1,6 +1,29 @@
 import { createAccumulator, type FeatureAccumulator, type FeatureModel } from './feature.js';
 
 /**
+ * One row of numeric values in the order of `models` (a reference's features): a view of
+ * `models.length` slots of a shared Float64Array, NaN (or ±Infinity) where a value is missing.
+ * The fast event decoder produces these, so that an event's numbers are never boxed.
+ */
+export class NumericRow {
+  constructor(
+    readonly models: readonly FeatureModel[],
+    readonly data: Float64Array,
+    readonly offset: number,
+  ) {}
+
+  /** The same values keyed by feature name (missing ones left out), as the object path takes them. */
+  toObject(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.models.length; i++) {
+      const v = this.data[this.offset + i];
+      if (v - v === 0) out[this.models[i].name] = v;
+    }
+    return out;
+  }
+}
+
+/**
  * The current values of every feature of one reference: one accumulator per feature, in the
  * reference's feature order. A window pane is one of these; so is a batch check's input.
  */
@@ -27,7 +50,24 @@ export class FeatureSetAccumulator {
       features[i].record(values[key]);
       i++;
     }
-    for (; i < features.length; i++) features[i].record(values[names[i]]);
+    // Own keys only: a feature named like an Object.prototype member is absent, not a function.
+    for (; i < features.length; i++) features[i].record(Object.hasOwn(values, names[i]) ? values[names[i]] : undefined);
+    this.rows++;
+  }
+
+  /** Records a row decoded for these very models (the caller checks `row.models === this.models`). */
+  recordRow(row: NumericRow): void {
+    const { features } = this;
+    const { data, offset } = row;
+    for (let i = 0; i < features.length; i++) {
+      const feature = features[i];
+      const value = data[offset + i];
+      if (value - value === 0) {
+        if (feature.type === 'numeric') feature.recordNumber(value);
+        else feature.record(value);
+      } else if (feature.type === 'numeric') feature.recordMissing(false);
+      else feature.record(undefined);
+    }
     this.rows++;
   }
 

@@ -48,4 +48,4 @@ export { compare, binnedCounts, proportions } from './comparison.js';
 export type { Comparison, NumericComparison, CategoricalComparison } from './comparison.js';
 export * from './feature.js';
 export type { MetricDescriptor } from './types.js';
-export { FeatureSetAccumulator } from './feature-set.js';
+export { FeatureSetAccumulator, NumericRow } from './feature-set.js';

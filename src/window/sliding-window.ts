@@ -1,4 +1,4 @@
-import { FeatureSetAccumulator, type FeatureModel } from '../stats/index.js';
+import { FeatureSetAccumulator, NumericRow, type FeatureModel } from '../stats/index.js';
 
 /**
  * Sliding windows of one (model, version): a ring of panes, each a mergeable accumulation of
@@ -20,6 +20,17 @@ export interface Pane {
 
 export type RecordOutcome = 'recorded' | 'late';
 
+/** An event's feature values: by name, in the reference's order, or decoded for this window's models. */
+export type RowValues = Readonly<Record<string, unknown>> | readonly unknown[] | NumericRow;
+
+function recordInto(accumulator: FeatureSetAccumulator, values: RowValues): void {
+  if (values instanceof NumericRow) {
+    if (values.models === accumulator.models) accumulator.recordRow(values);
+    else accumulator.recordObject(values.toObject());
+  } else if (Array.isArray(values)) accumulator.recordArray(values as readonly unknown[]);
+  else accumulator.recordObject(values as Readonly<Record<string, unknown>>);
+}
+
 export class SlidingWindow {
   private readonly panes = new Map<number, Pane>();
   /** Running sum of panes [sumLo, sumHi]; empty while sumHi < sumLo. */
@@ -40,18 +51,13 @@ export class SlidingWindow {
   /**
    * Records one event. Returns 'late' (and records nothing) when its pane is already closed.
    */
-  record(eventTimeMs: number, values: Readonly<Record<string, unknown>> | readonly unknown[], partition: number, offset: number): RecordOutcome {
+  record(eventTimeMs: number, values: RowValues, partition: number, offset: number): RecordOutcome {
     const index = Math.floor(eventTimeMs / this.slideMs);
     if (index < this.openFrom) return 'late';
     const pane = this.pane(index);
-    const isArray = Array.isArray(values);
-    if (isArray) pane.values.recordArray(values as readonly unknown[]);
-    else pane.values.recordObject(values as Readonly<Record<string, unknown>>);
+    recordInto(pane.values, values);
     // An event behind the watermark whose pane is already in the running sum goes there too.
-    if (index <= this.sumHi && index >= this.sumLo) {
-      if (isArray) this.sum.recordArray(values as readonly unknown[]);
-      else this.sum.recordObject(values as Readonly<Record<string, unknown>>);
-    }
+    if (index <= this.sumHi && index >= this.sumLo) recordInto(this.sum, values);
     // Offsets of a partition only grow while a pane lives (a re-read starts from fresh panes),
     // so only the first record of each partition sets its minimum; min() guards the rest.
     if (pane.lastPartition !== partition) {

@@ -54,6 +54,7 @@ for (const { features, events, target } of cases) {
   }));
 
   let evaluations = 0;
+  let decodePaths = { fast: 0, slow: 0 };
   let consumed = 0;
   let dead = 0;
   // Loaded once, as the service does at start: reading the reference is not part of ingesting.
@@ -87,6 +88,7 @@ for (const { features, events, target } of cases) {
       await pipeline.runDue();
     }
     evaluations = exporter.evaluations.length;
+    decodePaths = { ...pipeline.decoder.counts };
     consumed = (await metrics.eventsConsumed.get()).values.reduce((s, v) => s + v.value, 0);
     // A figure over events that were dead-lettered would measure the wrong path.
     if (consumed !== events || dead > 0) throw new Error(`pipeline recorded ${consumed} of ${events} events (${dead} dead letters): the figures would not measure scoring`);
@@ -140,7 +142,7 @@ for (const { features, events, target } of cases) {
       note:
         `median of ${RUNS} after 1 warm-up (${pipelineMs.map((t) => t.toFixed(0)).join('/')} ms for ${events.toLocaleString()} events, ${(encoded.bytes / events).toFixed(0)} B each); ` +
         `per event: pipeline ${perEvent(pipelineMs)} µs, decodeEvent ${perEvent(decodeMs)} µs, JSON.parse ${perEvent(parseMs)} µs, naive ${perEvent(naiveMs)} µs; ` +
-        `${consumed.toLocaleString()} recorded, ${dead} dead letters, ${evaluations} evaluations (naive ${naive?.evaluations})`,
+        `${consumed.toLocaleString()} recorded (${decodePaths.fast.toLocaleString()} by the fast decoder, ${decodePaths.slow.toLocaleString()} by JSON.parse), ${dead} dead letters, ${evaluations} evaluations (naive ${naive?.evaluations})`,
     },
     {
       name: `JSON.parse alone ${features} features (floor)`,
