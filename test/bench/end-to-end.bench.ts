@@ -51,17 +51,29 @@ function serviceConfig(env: Record<string, string>) {
 }
 
 /** Consume-only loop through the seam: counts messages, resolves each batch. */
-async function bareConsume(topic: string, expected: number): Promise<{ firstToLastMs: number; totalMs: number }> {
+/** CPU time of this process (user + system), ms: its share of the wall time says whether Node is the bottleneck. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+async function bareConsume(topic: string, expected: number): Promise<{ firstToLastMs: number; totalMs: number; cpuShare: number }> {
   const consumer = kafka.consumer({ groupId: `bench-bare-${id}-${Math.random().toString(36).slice(2, 6)}`, topics: [topic], fromBeginning: true });
   let count = 0;
   let firstMs = 0;
   let lastMs = 0;
+  let firstCpu = 0;
+  let lastCpu = 0;
   const t0 = Date.now();
   await consumer.start({
     onBatch: async (batch, context) => {
-      if (count === 0) firstMs = Date.now();
+      if (count === 0) {
+        firstMs = Date.now();
+        firstCpu = cpuMs();
+      }
       count += batch.messages.length;
       lastMs = Date.now();
+      lastCpu = cpuMs();
       context.resolveOffset(batch.messages[batch.messages.length - 1].offset);
     },
   });
@@ -70,7 +82,7 @@ async function bareConsume(topic: string, expected: number): Promise<{ firstToLa
   } finally {
     await consumer.stop();
   }
-  return { firstToLastMs: lastMs - firstMs, totalMs: lastMs - t0 };
+  return { firstToLastMs: lastMs - firstMs, totalMs: lastMs - t0, cpuShare: (lastCpu - firstCpu) / (lastMs - firstMs) };
 }
 
 const admin = await kafka.admin().catch((error: Error) => {
@@ -107,10 +119,12 @@ const consumed = async () => (await service.metrics.eventsConsumed.get()).values
 const s0 = Date.now();
 let serviceFirstMs = 0;
 let serviceSeenAtFirst = 0;
+let serviceFirstCpu = 0;
 await waitUntil('the first event in the service', 120_000, async () => {
   const n = await consumed();
   if (n > 0) {
     serviceFirstMs = Date.now();
+    serviceFirstCpu = cpuMs();
     serviceSeenAtFirst = n;
   }
   return n > 0;
@@ -118,6 +132,7 @@ await waitUntil('the first event in the service', 120_000, async () => {
 await waitUntil(`${EVENTS} events in the service`, 300_000, async () => (await consumed()) >= EVENTS, 5);
 await service.pipeline.idle();
 const serviceLastMs = Date.now();
+const serviceCpuShare = (cpuMs() - serviceFirstCpu) / (serviceLastMs - serviceFirstMs);
 const evaluations = memory.evaluations.length;
 const invalid = (await service.metrics.eventsInvalid.get()).values.reduce((s, v) => s + v.value, 0);
 await service.stop();
@@ -137,6 +152,7 @@ figures.push(
     baseline: { name: 'bare consume loop via the seam, best of 2', value: bareBest },
     note:
       `first→last message; bare runs ${bareRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s; ` +
+      `Node CPU busy first→last: service ${(serviceCpuShare * 100).toFixed(0)} %, bare ${[bare1, bare2].map((b) => (b.cpuShare * 100).toFixed(0)).join(' / ')} %; ` +
       `start→last: service ${((serviceLastMs - s0) / 1000).toFixed(1)} s, bare ${(bare1.totalMs / 1000).toFixed(1)} / ${(bare2.totalMs / 1000).toFixed(1)} s; ` +
       `${evaluations} windows scored, ${invalid} dead letters; produced at ${Math.round(EVENTS / (produceMs / 1000)).toLocaleString()} ev/s (${(encoded.bytes / 1_048_576).toFixed(0)} MiB)`,
   },
