@@ -49,6 +49,9 @@ const KEYS: readonly [Buffer, TopKey][] = [
   [bytesOf('feature_vector'), TopKey.FeatureVector],
 ];
 
+const KEYS_BY_LENGTH: ([Buffer, TopKey] | undefined)[] = [];
+for (const entry of KEYS) KEYS_BY_LENGTH[entry[0].length] = entry;
+
 /** Feature values of the events of one ingest batch, in shared chunks (rows live as long as the batch). */
 export class RowArena {
   private chunk = new Float64Array(0);
@@ -74,7 +77,7 @@ export class RowArena {
   }
 }
 
-interface Layout {
+export interface Layout {
   /** UTF-8 bytes of each feature name, in the reference's order. */
   readonly names: readonly Buffer[];
   readonly index: ReadonlyMap<string, number>;
@@ -90,18 +93,8 @@ export interface DecodeCounts {
 
 export class EventDecoder {
   readonly counts: DecodeCounts = { fast: 0, slow: 0 };
+  private readonly scanner = new EventScanner();
   private readonly layouts = new WeakMap<readonly FeatureModel[], Layout | null>();
-  private decodes = 0;
-  // The `features` object of the event being decoded: key spans, values, and whether each value
-  // is a number or null (0) or something else (1), which only matters for reference features.
-  private keyStart = new Int32Array(128);
-  private keyEnd = new Int32Array(128);
-  private values = new Float64Array(128);
-  private kinds = new Uint8Array(128);
-  private count = 0;
-  private readonly timestamp = new Float64Array(1);
-  private readonly modelText = new TextCache();
-  private readonly versionText = new TextCache();
 
   constructor(private readonly featuresFor: FeatureModelsFor) {}
 
@@ -120,9 +113,70 @@ export class EventDecoder {
 
   /** The record, or null when the event is not the common case (nothing is half-done then). */
   private fast(b: Buffer, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults, arena: RowArena): FeatureRecord | null {
+    const { scanner } = this;
+    if (!scanner.scan(b, meta.timestampMs, defaults)) return null;
+    const models = this.featuresFor(scanner.model, scanner.modelVersion);
+    if (models === undefined) return null;
+    const layout = models === this.lastModels ? this.lastLayout : this.layoutOf(models);
+    if (layout === null) return null;
+    const row = arena.take(models);
+    if (!scanner.fill(b, layout, row.data, row.offset)) {
+      arena.giveBack(row);
+      return null;
+    }
+    return { model: scanner.model, modelVersion: scanner.modelVersion, eventTimeMs: scanner.eventTimeMs, values: row, partition: meta.partition, offset: meta.offset };
+  }
+
+  /** The layout of a reference's features, or null when the fast path does not serve it (a categorical feature). */
+  layoutOf(models: readonly FeatureModel[]): Layout | null {
+    let layout = this.layouts.get(models);
+    if (layout === undefined) {
+      layout = models.every((m) => m.type === 'numeric') ? compileLayout(models.map((m) => m.name)) : null;
+      this.layouts.set(models, layout);
+    }
+    this.lastModels = models;
+    this.lastLayout = layout;
+    return layout;
+  }
+
+  /** The layout looked up last (events of one model version tend to come together). */
+  private lastModels: readonly FeatureModel[] | undefined;
+  private lastLayout: Layout | null = null;
+}
+
+/** How a reference's features are found in event bytes; null when a name needs the slow path. */
+export function compileLayout(names: readonly string[]): Layout | null {
+  if (names.length === 0 || names.some((n) => /[\uD800-\uDFFF]/.test(n))) return null;
+  return { names: names.map((n) => Buffer.from(n, 'utf8')), index: new Map(names.map((n, i) => [n, i])), seen: new Float64Array(names.length) };
+}
+
+/**
+ * The byte-level reading behind the fast path, with no reference attached: `scan` checks an
+ * event and reads its model, version and time (and its `features` into scratch space); `fill`
+ * then writes the values of a layout's features into a row.
+ */
+export class EventScanner {
+  model = '';
+  modelVersion = '';
+  eventTimeMs = 0;
+  private decodes = 0;
+  // The `features` object of the event being decoded: key spans, values, and whether each value
+  // is a number or null (0) or something else (1), which only matters for reference features.
+  private keyStart = new Int32Array(128);
+  private keyEnd = new Int32Array(128);
+  private values = new Float64Array(128);
+  private kinds = new Uint8Array(128);
+  private count = 0;
+  private readonly timestamp = new Float64Array(1);
+  private readonly modelText = new TextCache();
+  private readonly versionText = new TextCache();
+  private readonly isoTime = new IsoTimeReader();
+
+  /** Reads the event's envelope; false when it is not the common case. */
+  scan(b: Uint8Array, recordTimestampMs: number, defaults: EventDefaults): boolean {
     const end = b.length;
     let i = skipSpace(b, 0, end);
-    if (i >= end || b[i] !== OPEN_OBJECT) return null;
+    if (i >= end || b[i] !== OPEN_OBJECT) return false;
     i = skipSpace(b, i + 1, end);
     let modelStart = -1;
     let modelEnd = -1;
@@ -134,87 +188,83 @@ export class EventDecoder {
     let features = false;
     this.count = 0;
     for (;;) {
-      if (i >= end || b[i] !== QUOTE) return null;
+      if (i >= end || b[i] !== QUOTE) return false;
       const keyStart = i + 1;
       const keyEnd = plainStringEnd(b, keyStart, end);
-      if (keyEnd < 0) return null;
+      if (keyEnd < 0) return false;
       i = skipSpace(b, keyEnd + 1, end);
-      if (i >= end || b[i] !== COLON) return null;
+      if (i >= end || b[i] !== COLON) return false;
       i = skipSpace(b, i + 1, end);
-      if (i >= end) return null;
+      if (i >= end) return false;
       switch (topKey(b, keyStart, keyEnd)) {
         case TopKey.Model:
-          if (modelStart >= 0 || b[i] !== QUOTE) return null;
+          if (modelStart >= 0 || b[i] !== QUOTE) return false;
           modelStart = i + 1;
           modelEnd = plainStringEnd(b, modelStart, end);
-          if (modelEnd <= modelStart || !isAscii(b, modelStart, modelEnd)) return null;
+          if (modelEnd <= modelStart || !isAscii(b, modelStart, modelEnd)) return false;
           i = modelEnd + 1;
           break;
         case TopKey.ModelVersion:
-          if (versionStart >= 0 || b[i] !== QUOTE) return null;
+          if (versionStart >= 0 || b[i] !== QUOTE) return false;
           versionStart = i + 1;
           versionEnd = plainStringEnd(b, versionStart, end);
-          if (versionEnd <= versionStart || !isAscii(b, versionStart, versionEnd)) return null;
+          if (versionEnd <= versionStart || !isAscii(b, versionStart, versionEnd)) return false;
           i = versionEnd + 1;
           break;
         case TopKey.Timestamp:
-          if (timeStart >= 0 || timeIsNumber) return null;
+          if (timeStart >= 0 || timeIsNumber) return false;
           if (b[i] === QUOTE) {
             timeStart = i + 1;
             timeEnd = plainStringEnd(b, timeStart, end);
-            if (timeEnd < 0 || !isAscii(b, timeStart, timeEnd)) return null;
+            if (timeEnd < 0 || !isAscii(b, timeStart, timeEnd)) return false;
             i = timeEnd + 1;
           } else {
             i = readNumber(b, i, end, this.timestamp, 0);
-            if (i < 0) return null;
+            if (i < 0) return false;
             timeIsNumber = true;
           }
           break;
         case TopKey.Features:
-          if (features || b[i] !== OPEN_OBJECT) return null;
+          if (features || b[i] !== OPEN_OBJECT) return false;
           i = this.scanFeatures(b, i, end);
-          if (i < 0) return null;
+          if (i < 0) return false;
           features = true;
           break;
         case TopKey.FeatureVector:
-          return null;
+          return false;
         default:
           i = skipValue(b, i, end, 1);
-          if (i < 0) return null;
+          if (i < 0) return false;
       }
       i = skipSpace(b, i, end);
-      if (i >= end) return null;
+      if (i >= end) return false;
       if (b[i] === COMMA) {
         i = skipSpace(b, i + 1, end);
         continue;
       }
-      if (b[i] !== CLOSE_OBJECT || skipSpace(b, i + 1, end) !== end) return null;
+      if (b[i] !== CLOSE_OBJECT || skipSpace(b, i + 1, end) !== end) return false;
       break;
     }
-    if (!features) return null;
+    if (!features) return false;
 
     const model = modelStart >= 0 ? this.modelText.read(b, modelStart, modelEnd) : defaults.model;
     const modelVersion = versionStart >= 0 ? this.versionText.read(b, versionStart, versionEnd) : defaults.modelVersion;
-    if (!model || !modelVersion) return null;
-    let eventTimeMs: number | null = meta.timestampMs;
-    if (timeStart >= 0) eventTimeMs = parseEventTime(b.toString('latin1', timeStart, timeEnd));
-    else if (timeIsNumber) eventTimeMs = parseEventTime(this.timestamp[0]);
-    if (eventTimeMs === null || !Number.isFinite(eventTimeMs)) return null;
-
-    const models = this.featuresFor(model, modelVersion);
-    if (models === undefined) return null;
-    const layout = this.layoutOf(models);
-    if (layout === null) return null;
-    const row = arena.take(models);
-    if (!this.match(b, layout, row)) {
-      arena.giveBack(row);
-      return null;
+    if (!model || !modelVersion) return false;
+    let eventTimeMs: number | null = recordTimestampMs;
+    if (timeStart >= 0) {
+      eventTimeMs = this.isoTime.read(b, timeStart, timeEnd);
+      if (eventTimeMs !== eventTimeMs) eventTimeMs = parseEventTime(latin1(b, timeStart, timeEnd));
     }
-    return { model, modelVersion, eventTimeMs, values: row, partition: meta.partition, offset: meta.offset };
+    else if (timeIsNumber) eventTimeMs = parseEventTime(this.timestamp[0]);
+    if (eventTimeMs === null || !Number.isFinite(eventTimeMs)) return false;
+    this.model = model;
+    this.modelVersion = modelVersion;
+    this.eventTimeMs = eventTimeMs;
+    return true;
   }
 
   /** Reads the `features` object at `i` into the scratch arrays; the index after it, or −1. */
-  private scanFeatures(b: Buffer, i: number, end: number): number {
+  private scanFeatures(b: Uint8Array, i: number, end: number): number {
     i = skipSpace(b, i + 1, end);
     if (i < end && b[i] === CLOSE_OBJECT) return i + 1;
     for (;;) {
@@ -254,10 +304,13 @@ export class EventDecoder {
     }
   }
 
-  /** Puts the scanned values of reference features into `row`; false sends the event to the slow path. */
-  private match(b: Buffer, layout: Layout, row: NumericRow): boolean {
+  /**
+   * Writes the scanned values of the layout's features into data[offset …] (slots of absent
+   * features are left alone: the caller prefills them with NaN). False sends the event to the
+   * slow path: a reference feature twice or not a number, or no reference feature at all.
+   */
+  fill(b: Uint8Array, layout: Layout, data: Float64Array, offset: number): boolean {
     const { names, index, seen } = layout;
-    const { data, offset } = row;
     const { keyStart, keyEnd, values, kinds } = this;
     const stamp = ++this.decodes;
     let matched = 0;
@@ -269,7 +322,7 @@ export class EventDecoder {
       if (p < names.length && sameBytes(b, start, end, names[p])) at = p;
       else {
         if (!isAscii(b, start, end)) return false;
-        at = index.get(b.toString('latin1', start, end)) ?? -1;
+        at = index.get(latin1(b, start, end)) ?? -1;
         if (at < 0) continue; // not a reference feature: ignored, whatever its value
       }
       if (seen[at] === stamp || kinds[p] !== 0) return false;
@@ -278,18 +331,6 @@ export class EventDecoder {
       matched++;
     }
     return matched > 0;
-  }
-
-  private layoutOf(models: readonly FeatureModel[]): Layout | null {
-    let layout = this.layouts.get(models);
-    if (layout === undefined) {
-      const usable = models.length > 0 && models.every((m) => m.type === 'numeric' && !/[\uD800-\uDFFF]/.test(m.name));
-      layout = usable
-        ? { names: models.map((m) => Buffer.from(m.name, 'utf8')), index: new Map(models.map((m, i) => [m.name, i])), seen: new Float64Array(models.length) }
-        : null;
-      this.layouts.set(models, layout);
-    }
-    return layout;
   }
 
   private grow(): void {
@@ -302,37 +343,81 @@ export class EventDecoder {
   }
 }
 
+/** Text of an ASCII span of bytes. */
+function latin1(b: Uint8Array, start: number, end: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
+}
+
 /** The string of an ASCII span, reused while the bytes repeat (events of one model name it each time). */
 class TextCache {
   private bytes = Buffer.alloc(0);
   private text = '';
 
-  read(b: Buffer, start: number, end: number): string {
+  read(b: Uint8Array, start: number, end: number): string {
     if (!sameBytes(b, start, end, this.bytes)) {
       this.bytes = Buffer.from(b.subarray(start, end));
-      this.text = b.toString('latin1', start, end);
+      this.text = latin1(b, start, end);
     }
     return this.text;
   }
 }
 
-function topKey(b: Buffer, start: number, end: number): TopKey {
-  for (const [bytes, key] of KEYS) if (sameBytes(b, start, end, bytes)) return key;
-  return TopKey.Other;
+function topKey(b: Uint8Array, start: number, end: number): TopKey {
+  // The five names differ in length: one comparison at most.
+  const candidate = KEYS_BY_LENGTH[end - start];
+  return candidate !== undefined && sameBytes(b, start, end, candidate[0]) ? candidate[1] : TopKey.Other;
 }
 
-function sameBytes(b: Buffer, start: number, end: number, expected: Uint8Array): boolean {
+/**
+ * Epoch ms of "YYYY-MM-DDTHH:MM:SS.sssZ" or "YYYY-MM-DDTHH:MM:SSZ" (what toISOString and most
+ * producers write), read from bytes; NaN for anything else, which goes to Date.parse. The
+ * midnight of the date comes from Date.parse once per date (so invalid dates stay invalid);
+ * the time of day is checked field by field (00–23, 00–59, 00–59) and added.
+ */
+class IsoTimeReader {
+  private date = Buffer.alloc(10);
+  private midnight = Number.NaN;
+
+  read(b: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    if ((length !== 24 && length !== 20) || b[end - 1] !== 90 /* Z */ || b[start + 10] !== 84 /* T */) return Number.NaN;
+    if (b[start + 13] !== COLON || b[start + 16] !== COLON) return Number.NaN;
+    if (!sameBytes(b, start, start + 10, this.date)) {
+      this.date = Buffer.from(b.subarray(start, start + 10));
+      const text = this.date.toString('latin1');
+      this.midnight = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Number.NaN;
+    }
+    if (this.midnight !== this.midnight) return Number.NaN;
+    const hours = twoDigits(b, start + 11);
+    const minutes = twoDigits(b, start + 14);
+    const seconds = twoDigits(b, start + 17);
+    if (!(hours <= 23 && minutes <= 59 && seconds <= 59)) return Number.NaN;
+    let ms = 0;
+    if (length === 24) {
+      if (b[start + 19] !== 46 /* . */) return Number.NaN;
+      ms = twoDigits(b, start + 20) * 10 + digit(b[start + 22]);
+      if (!(ms <= 999)) return Number.NaN;
+    }
+    return this.midnight + ((hours * 60 + minutes) * 60 + seconds) * 1000 + ms;
+  }
+}
+
+/** The digit's value, or NaN (which fails every range check above). */
+const digit = (c: number) => (c >= 48 && c <= 57 ? c - 48 : Number.NaN);
+const twoDigits = (b: Uint8Array, at: number) => digit(b[at]) * 10 + digit(b[at + 1]);
+
+function sameBytes(b: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
   if (end - start !== expected.length) return false;
   for (let i = 0; i < expected.length; i++) if (b[start + i] !== expected[i]) return false;
   return true;
 }
 
-function isAscii(b: Buffer, start: number, end: number): boolean {
+function isAscii(b: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (b[i] >= 0x80) return false;
   return true;
 }
 
-function skipSpace(b: Buffer, i: number, end: number): number {
+function skipSpace(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i];
     if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
@@ -342,7 +427,7 @@ function skipSpace(b: Buffer, i: number, end: number): number {
 }
 
 /** End (closing quote) of a string without escapes starting after its opening quote; −1 otherwise. */
-function plainStringEnd(b: Buffer, i: number, end: number): number {
+function plainStringEnd(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i];
     if (c === QUOTE) return i;
@@ -353,7 +438,7 @@ function plainStringEnd(b: Buffer, i: number, end: number): number {
 }
 
 /** End (closing quote) of any valid JSON string starting after its opening quote; −1 if invalid. */
-function stringEnd(b: Buffer, i: number, end: number): number {
+function stringEnd(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i];
     if (c === QUOTE) return i;
@@ -383,12 +468,12 @@ const TRUE = bytesOf('true');
 const FALSE = bytesOf('false');
 const skipped = new Float64Array(1);
 
-function isLiteral(b: Buffer, i: number, end: number, literal: Uint8Array): boolean {
+function isLiteral(b: Uint8Array, i: number, end: number, literal: Uint8Array): boolean {
   return i + literal.length <= end && sameBytes(b, i, i + literal.length, literal);
 }
 
 /** The index after the JSON value at `i`, validated; −1 if it is not valid JSON (or nested too deep). */
-function skipValue(b: Buffer, i: number, end: number, depth: number): number {
+function skipValue(b: Uint8Array, i: number, end: number, depth: number): number {
   if (i >= end) return -1;
   const c = b[i];
   if (c === QUOTE) {

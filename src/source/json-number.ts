@@ -63,7 +63,8 @@ export function readNumber(bytes: Uint8Array, start: number, end: number, into: 
   }
   if (i >= end) return -1;
   let c = bytes[i];
-  // Significant digits: the first 15 in m, up to 4 more in low; beyond that, Number().
+  // Significant digits, integer part then fraction (leading zeros skipped): the first 15 in m,
+  // up to 4 more in low; beyond that (tooLong) the text goes to Number().
   let m = 0;
   let digits = 0;
   let low = 0;
@@ -73,11 +74,14 @@ export function readNumber(bytes: Uint8Array, start: number, end: number, into: 
   if (c === 48 /* 0 */) {
     i++;
   } else if (c >= 49 && c <= 57) {
+    const stop = i + 15 < end ? i + 15 : end;
+    while (i < stop && (c = bytes[i]) >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      i++;
+    }
+    digits = i - (negative ? start + 1 : start);
     while (i < end && (c = bytes[i]) >= 48 && c <= 57) {
-      if (digits < 15) {
-        m = m * 10 + (c - 48);
-        digits++;
-      } else if (lowDigits < 4) {
+      if (lowDigits < 4) {
         low = low * 10 + (c - 48);
         lowDigits++;
       } else tooLong = true;
@@ -87,20 +91,25 @@ export function readNumber(bytes: Uint8Array, start: number, end: number, into: 
   if (i < end && bytes[i] === 46 /* . */) {
     i++;
     const fractionStart = i;
-    while (i < end && (c = bytes[i]) >= 48 && c <= 57) {
-      if (digits === 0 && c === 48) {
-        // A leading zero of the fraction only moves the point.
-      } else if (digits < 15) {
+    if (digits === 0) while (i < end && bytes[i] === 48) i++;
+    if (lowDigits === 0) {
+      const stop = i + 15 - digits < end ? i + 15 - digits : end;
+      const from = i;
+      while (i < stop && (c = bytes[i]) >= 48 && c <= 57) {
         m = m * 10 + (c - 48);
-        digits++;
-      } else if (lowDigits < 4) {
+        i++;
+      }
+      digits += i - from;
+    }
+    while (i < end && (c = bytes[i]) >= 48 && c <= 57) {
+      if (lowDigits < 4) {
         low = low * 10 + (c - 48);
         lowDigits++;
       } else tooLong = true;
-      exponent--;
       i++;
     }
     if (i === fractionStart) return -1;
+    exponent = fractionStart - i;
   }
   if (i < end && ((c = bytes[i]) === 101 || c === 69) /* e E */) {
     i++;

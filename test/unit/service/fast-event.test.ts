@@ -201,6 +201,20 @@ describe('fast event decoding agrees with decodeEvent', () => {
     expect(invalid).toBeGreaterThan(2_500);
   });
 
+  it('reads ISO timestamps as Date.parse does, edge cases included', () => {
+    const decoder = new EventDecoder(featuresFor);
+    const r2 = rng(8);
+    const times = Array.from({ length: 2_000 }, () => new Date(Math.floor(r2.uniform() * 4e12) - 1e12).toISOString());
+    times.push(
+      '2024-02-29T23:59:59.999Z', '2026-02-29T00:00:00Z', '2026-11-26T24:00:00Z', '2026-11-26T23:60:00Z', '2026-11-26T10:00:60Z',
+      '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z', '2026-11-31T00:00:00Z', '2026-11-26T10:00:00.1Z', '2026-11-26T10:00:00.12Z',
+      '2026-11-26T10:00:00.1234Z', '2026-11-26t10:00:00Z', '2026-11-26T10:00:00+01:00', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z',
+      '2026-11-26T1a:00:00Z', '2026-11-26T10:00:00.-12Z', '2026-1a-26T10:00:00Z', '2026-11-26 10:00:00.000Z', '1970-01-01T00:00:00.000Z',
+    );
+    for (const t of times) compare(`{"model":"credit","model_version":"v1","timestamp":"${t}","features":{"age":1}}`, decoder);
+    expect(decoder.counts.fast).toBeGreaterThan(2_000);
+  });
+
   it('takes model and version from the defaults as the slow path does', () => {
     const decoder = new EventDecoder(featuresFor);
     const result = compare('{"features":{"age":41.5,"income":null}}', decoder, { model: 'credit', modelVersion: 'v1' });
