@@ -95,6 +95,16 @@ export function readNumber(bytes: Uint8Array, start: number, end: number, into: 
     if (lowDigits === 0) {
       const stop = i + 15 - digits < end ? i + 15 - digits : end;
       const from = i;
+      // Four digits a step while they last (one multiply-add on m instead of four in a chain).
+      while (i + 4 <= stop) {
+        const d0 = bytes[i] - 48;
+        const d1 = bytes[i + 1] - 48;
+        const d2 = bytes[i + 2] - 48;
+        const d3 = bytes[i + 3] - 48;
+        if (d0 >>> 0 > 9 || d1 >>> 0 > 9 || d2 >>> 0 > 9 || d3 >>> 0 > 9) break;
+        m = m * 10000 + (d0 * 1000 + d1 * 100 + d2 * 10 + d3);
+        i += 4;
+      }
       while (i < stop && (c = bytes[i]) >= 48 && c <= 57) {
         m = m * 10 + (c - 48);
         i++;
