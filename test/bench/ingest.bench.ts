@@ -1,13 +1,14 @@
 /**
  * Issue 4, 8 (first bullet) — in-process, JSON event bytes to scores on one core:
- * `Pipeline.ingest` (decode, validate, route into the engine's panes, dead letters) over
+ * `Pipeline.ingest` (decode — the byte-level fast path, with JSON.parse + zod for whatever it
+ * does not take; the note counts both — validate, route into the engine's panes, dead letters) over
  * pre-encoded Buffers in chunks of 500 (the Kafka source's chunk), followed after each chunk by
  * the evaluations the stream makes due (`pipeline.runDue()`, exported to an InMemoryExporter).
  * Window 1 h sliding by 5 min (the defaults) over 2 h of event time: 24 evaluations a run.
  *
  * Baselines in the same run, over the same buffers: `JSON.parse` alone (the floor), and a naive
  * window that keeps raw values and sorts them at each slide (test/bench/naive-window.ts).
- * Also shown: `decodeEvent` alone (JSON.parse + zod), the decode share of the pipeline.
+ * Also shown: `decodeEvent` alone (JSON.parse + zod, the definition the fast path must match).
  *
  * Targets: ≥ 150,000 events/s with 20 features, ≥ 40,000 events/s with 100.
  */
