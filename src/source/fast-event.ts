@@ -145,7 +145,7 @@ export class EventDecoder {
 }
 
 /** How a reference's features are found in event bytes; null when a name needs the slow path. */
-export function compileLayout(names: readonly string[]): Layout | null {
+function compileLayout(names: readonly string[]): Layout | null {
   if (names.length === 0 || names.some((n) => /[\uD800-\uDFFF]/.test(n))) return null;
   return { names: names.map((n) => Buffer.from(n, 'utf8')), index: new Map(names.map((n, i) => [n, i])), seen: new Float64Array(names.length) };
 }
@@ -155,7 +155,7 @@ export function compileLayout(names: readonly string[]): Layout | null {
  * event and reads its model, version and time (and its `features` into scratch space); `fill`
  * then writes the values of a layout's features into a row.
  */
-export class EventScanner {
+class EventScanner {
   model = '';
   modelVersion = '';
   eventTimeMs = 0;
