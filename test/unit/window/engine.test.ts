@@ -3,6 +3,7 @@ import { ReferenceDistribution } from '../../../src/reference/index.js';
 import { DriftDetector, accumulate } from '../../../src/monitor/detector.js';
 import { Engine, type Evaluation } from '../../../src/monitor/engine.js';
 import type { FeatureRecord } from '../../../src/source/event.js';
+import { EventDecoder, RowArena } from '../../../src/source/fast-event.js';
 import { creditRow, rng } from '../../fixtures/random.js';
 
 const MIN = 60_000;
@@ -99,6 +100,53 @@ describe('sliding windows against a batch recomputation', () => {
     run(e2, stream(8000, { seed: 3 }), [], false);
     expect(e2.stateSize().panes).toBeLessThanOrEqual(small.panes + 1);
     expect(e2.stateSize().bytes).toBeLessThan(small.bytes * 1.2);
+  });
+});
+
+describe('events decoded by the fast path (rows in reference order)', () => {
+  // The numeric credit features, with ~5 % nulls and extra keys, in shuffled order now and then:
+  // the fast decoder takes these; the windows must equal the batch check of the parsed JSON.
+  const numeric = ['age', 'income', 'credit_score', 'loan_amount'];
+  const r = rng(21);
+  const numericRow = (drift: boolean) => {
+    const { employment_type: _, ...row } = creditRow(r, drift);
+    return row;
+  };
+  const ref = ReferenceDistribution.fromRows(Array.from({ length: 4000 }, () => numericRow(false)), { modelVersion: 'v1' });
+  const decoder = new EventDecoder(() => ref.features);
+  const texts: { json: string; partition: number; offset: number }[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const eventTimeMs = T0 + i * 2_000 + Math.round(r.uniform() * 10_000);
+    const features: Record<string, unknown> = numericRow(eventTimeMs >= T0 + 60 * MIN);
+    if (r.uniform() < 0.05) features[numeric[Math.floor(r.uniform() * 4)]] = null;
+    if (r.uniform() < 0.1) features.note = 'extra';
+    const ordered = r.uniform() < 0.2 ? Object.fromEntries(Object.entries(features).reverse()) : features;
+    texts.push({ json: JSON.stringify({ model: 'credit-risk', model_version: 'v1', timestamp: new Date(eventTimeMs).toISOString(), features: ordered }), partition: 0, offset: i });
+  }
+  const records = texts.map(({ json, partition, offset }) => {
+    const result = decoder.decode(Buffer.from(json), { partition, offset, timestampMs: Number.NaN }, {}, new RowArena());
+    if (!result.ok) throw new Error(result.failure.detail);
+    return result.record;
+  });
+
+  it('are all taken by the fast path', () => {
+    expect(decoder.counts).toEqual({ fast: 3000, slow: 0 });
+  });
+
+  it('give windows equal to the batch check of the parsed events (exact)', () => {
+    const evaluations = run(engine(ref), records);
+    expect(evaluations.length).toBeGreaterThan(15);
+    const detector = new DriftDetector({ minSamples: 50, now: () => new Date(0) });
+    for (const evaluation of evaluations) {
+      const start = evaluation.windowStart.getTime();
+      const end = evaluation.windowEnd.getTime();
+      const rows = records
+        .map((record, i) => ({ record, parsed: JSON.parse(texts[i].json).features as Record<string, unknown> }))
+        .filter(({ record }) => record.eventTimeMs >= start && record.eventTimeMs < end)
+        .map(({ parsed }) => parsed);
+      expect(evaluation.checks[0].check).toEqual(detector.evaluate(accumulate(rows, ref), ref));
+    }
+    expect(evaluations.some((e) => e.checks[0].check.drift_detected)).toBe(true);
   });
 });
 
