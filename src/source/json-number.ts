@@ -131,7 +131,10 @@ export function readNumber(bytes: Uint8Array, start: number, end: number, into: 
     const exponentStart = i;
     let e = 0;
     while (i < end && (c = bytes[i]) >= 48 && c <= 57) {
+      // A longer exponent is not kept exactly: the text goes to Number() (review found that a
+      // cut-short exponent plus a long fraction could land back in the fast range).
       if (e < 100_000) e = e * 10 + (c - 48);
+      else tooLong = true;
       i++;
     }
     if (i === exponentStart) return -1;
