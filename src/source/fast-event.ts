@@ -1,4 +1,4 @@
-import { NumericRow, type FeatureModel } from '../stats/index.js';
+import { categoryNames, NumericRow, type FeatureModel } from '../stats/index.js';
 import { decodeEvent, parseEventTime, type DecodeResult, type EventDefaults, type FeatureRecord } from './event.js';
 import { readNumber } from './json-number.js';
 
@@ -30,6 +30,11 @@ const CLOSE_ARRAY = 93;
 /** Nesting deeper than this inside an event goes to JSON.parse (which has no such limit). */
 const MAX_DEPTH = 64;
 const ARENA_CHUNK = 16_384;
+/** What a value in `features` is: a number, null, a string without escapes, or anything else. */
+const KIND_NUMBER = 0;
+const KIND_NULL = 1;
+const KIND_STRING = 2;
+const KIND_OTHER = 3;
 
 const enum TopKey {
   Other,
@@ -80,6 +85,8 @@ export class RowArena {
 export interface Layout {
   /** UTF-8 bytes of each feature name, in the reference's order. */
   readonly names: readonly Buffer[];
+  /** Per feature: null if numeric, else the UTF-8 bytes of its reference categories (in `categoryNames` order). */
+  readonly categories: readonly (readonly Buffer[] | null)[];
   readonly index: ReadonlyMap<string, number>;
   /** Per feature, the decode that last set it (duplicate keys go to the slow path). */
   readonly seen: Float64Array;
@@ -131,7 +138,7 @@ export class EventDecoder {
   layoutOf(models: readonly FeatureModel[]): Layout | null {
     let layout = this.layouts.get(models);
     if (layout === undefined) {
-      layout = models.every((m) => m.type === 'numeric') ? compileLayout(models.map((m) => m.name)) : null;
+      layout = compileLayout(models);
       this.layouts.set(models, layout);
     }
     this.lastModels = models;
@@ -145,9 +152,17 @@ export class EventDecoder {
 }
 
 /** How a reference's features are found in event bytes; null when a name needs the slow path. */
-function compileLayout(names: readonly string[]): Layout | null {
-  if (names.length === 0 || names.some((n) => /[\uD800-\uDFFF]/.test(n))) return null;
-  return { names: names.map((n) => Buffer.from(n, 'utf8')), index: new Map(names.map((n, i) => [n, i])), seen: new Float64Array(names.length) };
+function compileLayout(models: readonly FeatureModel[]): Layout | null {
+  // A lone surrogate would not survive the trip through UTF-8 bytes: such names take the slow path.
+  const surrogate = /[\uD800-\uDFFF]/;
+  const texts = models.flatMap((m) => [m.name, ...(m.type === 'categorical' ? categoryNames(m) : [])]);
+  if (models.length === 0 || texts.some((t) => surrogate.test(t))) return null;
+  return {
+    names: models.map((m) => Buffer.from(m.name, 'utf8')),
+    categories: models.map((m) => (m.type === 'categorical' ? categoryNames(m).map((c) => Buffer.from(c, 'utf8')) : null)),
+    index: new Map(models.map((m, i) => [m.name, i])),
+    seen: new Float64Array(models.length),
+  };
 }
 
 /**
@@ -166,6 +181,8 @@ class EventScanner {
   private keyEnd = new Int32Array(128);
   private values = new Float64Array(128);
   private kinds = new Uint8Array(128);
+  private valueStart = new Int32Array(128);
+  private valueEnd = new Int32Array(128);
   private count = 0;
   private readonly timestamp = new Float64Array(1);
   private readonly modelText = new TextCache();
@@ -283,14 +300,22 @@ class EventScanner {
       const c = b[i];
       if (c === MINUS || (c >= 48 && c <= 57)) {
         i = readNumber(b, i, end, this.values, p);
-        this.kinds[p] = 0;
+        this.kinds[p] = KIND_NUMBER;
       } else if (c === 110 /* n */ && isLiteral(b, i, end, NULL)) {
         this.values[p] = Number.NaN;
-        this.kinds[p] = 0;
+        this.kinds[p] = KIND_NULL;
         i += 4;
+      } else if (c === QUOTE) {
+        // A string: kept as a span for categorical features; escaped ones take the slow path.
+        const close = stringEnd(b, i + 1, end);
+        if (close < 0) return -1;
+        this.valueStart[p] = i + 1;
+        this.valueEnd[p] = close;
+        this.kinds[p] = hasBackslash(b, i + 1, close) ? KIND_OTHER : KIND_STRING;
+        i = close + 1;
       } else {
         i = skipValue(b, i, end, 2);
-        this.kinds[p] = 1;
+        this.kinds[p] = KIND_OTHER;
       }
       if (i < 0) return -1;
       this.count = p + 1;
@@ -310,8 +335,8 @@ class EventScanner {
    * slow path: a reference feature twice or not a number, or no reference feature at all.
    */
   fill(b: Uint8Array, layout: Layout, data: Float64Array, offset: number): boolean {
-    const { names, index, seen } = layout;
-    const { keyStart, keyEnd, values, kinds } = this;
+    const { names, categories, index, seen } = layout;
+    const { keyStart, keyEnd, values, kinds, valueStart, valueEnd } = this;
     const stamp = ++this.decodes;
     let matched = 0;
     for (let p = 0; p < this.count; p++) {
@@ -325,10 +350,25 @@ class EventScanner {
         at = index.get(latin1(b, start, end)) ?? -1;
         if (at < 0) continue; // not a reference feature: ignored, whatever its value
       }
-      if (seen[at] === stamp || kinds[p] !== 0) return false;
+      if (seen[at] === stamp) return false;
       seen[at] = stamp;
-      data[offset + at] = values[p];
       matched++;
+      const kind = kinds[p];
+      const known = categories[at];
+      if (kind === KIND_NULL) continue; // missing: the slot stays NaN
+      if (known === null) {
+        // Numeric: a number; anything else (a numeric string, a boolean…) is the slow path's.
+        if (kind !== KIND_NUMBER) return false;
+        data[offset + at] = values[p];
+        continue;
+      }
+      // Categorical: a reference category, stored as its index ('' is missing); a new
+      // category, a number or a boolean is the slow path's.
+      if (kind !== KIND_STRING) return false;
+      if (valueEnd[p] === valueStart[p]) continue;
+      const category = categoryIndex(b, valueStart[p], valueEnd[p], known);
+      if (category < 0) return false;
+      data[offset + at] = category;
     }
     return matched > 0;
   }
@@ -340,6 +380,8 @@ class EventScanner {
     this.keyEnd = widen(this.keyEnd, new Int32Array(n));
     this.values = widen(this.values, new Float64Array(n));
     this.kinds = widen(this.kinds, new Uint8Array(n));
+    this.valueStart = widen(this.valueStart, new Int32Array(n));
+    this.valueEnd = widen(this.valueEnd, new Int32Array(n));
   }
 }
 
@@ -405,6 +447,16 @@ class IsoTimeReader {
 /** The digit's value, or NaN (which fails every range check above). */
 const digit = (c: number) => (c >= 48 && c <= 57 ? c - 48 : Number.NaN);
 const twoDigits = (b: Uint8Array, at: number) => digit(b[at]) * 10 + digit(b[at + 1]);
+
+function categoryIndex(b: Uint8Array, start: number, end: number, known: readonly Buffer[]): number {
+  for (let c = 0; c < known.length; c++) if (sameBytes(b, start, end, known[c])) return c;
+  return -1;
+}
+
+function hasBackslash(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i] === BACKSLASH) return true;
+  return false;
+}
 
 function sameBytes(b: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
   if (end - start !== expected.length) return false;

@@ -1,9 +1,10 @@
-import { createAccumulator, type FeatureAccumulator, type FeatureModel } from './feature.js';
+import { categoryNames, createAccumulator, type FeatureAccumulator, type FeatureModel } from './feature.js';
 
 /**
- * One row of numeric values in the order of `models` (a reference's features): a view of
- * `models.length` slots of a shared Float64Array, NaN (or ±Infinity) where a value is missing.
- * The fast event decoder produces these, so that an event's numbers are never boxed.
+ * One event's values in the order of `models` (a reference's features): a view of
+ * `models.length` slots of a shared Float64Array — a numeric feature's value, a categorical
+ * feature's category as its index in `categoryNames(model)` — NaN (or ±Infinity) where a value
+ * is missing. The fast event decoder produces these, so that an event's values are never boxed.
  */
 export class NumericRow {
   constructor(
@@ -13,11 +14,12 @@ export class NumericRow {
   ) {}
 
   /** The same values keyed by feature name (missing ones left out), as the object path takes them. */
-  toObject(): Record<string, number> {
-    const out: Record<string, number> = {};
+  toObject(): Record<string, number | string> {
+    const out: Record<string, number | string> = {};
     for (let i = 0; i < this.models.length; i++) {
+      const model = this.models[i];
       const v = this.data[this.offset + i];
-      if (v - v === 0) out[this.models[i].name] = v;
+      if (v - v === 0) out[model.name] = model.type === 'numeric' ? v : categoryNames(model)[v];
     }
     return out;
   }
@@ -64,7 +66,7 @@ export class FeatureSetAccumulator {
       const value = data[offset + i];
       if (value - value === 0) {
         if (feature.type === 'numeric') feature.recordNumber(value);
-        else feature.record(value);
+        else feature.recordCategory(feature.categoryList[value]);
       } else if (feature.type === 'numeric') feature.recordMissing(false);
       else feature.record(undefined);
     }

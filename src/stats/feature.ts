@@ -49,6 +49,15 @@ export interface CategoricalFeatureModel {
 
 export type FeatureModel = NumericFeatureModel | CategoricalFeatureModel;
 
+const categoryLists = new WeakMap<CategoricalFeatureModel, readonly string[]>();
+
+/** A categorical model's reference categories in a fixed order (a row stores a category as its index here). */
+export function categoryNames(model: CategoricalFeatureModel): readonly string[] {
+  let names = categoryLists.get(model);
+  if (!names) categoryLists.set(model, (names = [...model.categories.keys()]));
+  return names;
+}
+
 /** Derives the PSI coarsening of a numeric feature's fine bins. */
 export function numericModel(
   fields: Omit<NumericFeatureModel, 'type' | 'psiBinOfFine' | 'psiCounts'>,
@@ -207,7 +216,12 @@ export class CategoricalAccumulator {
   missing = 0;
   invalid = 0;
 
-  constructor(readonly model: CategoricalFeatureModel) {}
+  /** The reference categories in row order (see categoryNames). */
+  readonly categoryList: readonly string[];
+
+  constructor(readonly model: CategoricalFeatureModel) {
+    this.categoryList = categoryNames(model);
+  }
 
   get rows(): number {
     return this.total + this.missing;
@@ -221,6 +235,12 @@ export class CategoricalAccumulator {
       return;
     }
     this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
+    this.total++;
+  }
+
+  /** Records a category already known to be valid (a reference category, by its row index). */
+  recordCategory(category: string): void {
+    this.counts.set(category, (this.counts.get(category) ?? 0) + 1);
     this.total++;
   }
 
