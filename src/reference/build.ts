@@ -70,6 +70,13 @@ export function buildFeatures(rows: readonly Row[], options: BuildOptions = {}):
 }
 
 function resolveFeatureNames(rows: readonly Row[], given?: readonly string[]): string[] {
+  const names = resolveNames(rows, given);
+  // The reference file keys features by name, and a JSON object cannot hold this one safely.
+  if (names.includes('__proto__')) throw new InputError('a feature cannot be named "__proto__"; rename the column', { context: { feature: '__proto__' } });
+  return names;
+}
+
+function resolveNames(rows: readonly Row[], given?: readonly string[]): string[] {
   if (given && given.length > 0) {
     const duplicate = given.find((n, i) => given.indexOf(n) !== i);
     if (duplicate) throw new InputError(`feature "${duplicate}" is named twice`, { context: { feature: duplicate } });

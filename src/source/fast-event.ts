@@ -154,7 +154,7 @@ export class EventDecoder {
 /** How a reference's features are found in event bytes; null when a name needs the slow path. */
 function compileLayout(models: readonly FeatureModel[]): Layout | null {
   // A lone surrogate would not survive the trip through UTF-8 bytes: such names take the slow path.
-  const surrogate = /[\uD800-\uDFFF]/;
+  const surrogate = /[\uD800-\uDFFF]/u; // u: a pair is one code point; only a lone half matches
   const texts = models.flatMap((m) => [m.name, ...(m.type === 'categorical' ? categoryNames(m) : [])]);
   if (models.length === 0 || texts.some((t) => surrogate.test(t))) return null;
   return {

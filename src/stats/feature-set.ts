@@ -15,7 +15,8 @@ export class NumericRow {
 
   /** The same values keyed by feature name (missing ones left out), as the object path takes them. */
   toObject(): Record<string, number | string> {
-    const out: Record<string, number | string> = {};
+    // No prototype: a feature named "__proto__" is an own key like any other (review).
+    const out = Object.create(null) as Record<string, number | string>;
     for (let i = 0; i < this.models.length; i++) {
       const model = this.models[i];
       const v = this.data[this.offset + i];

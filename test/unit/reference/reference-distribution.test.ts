@@ -68,6 +68,11 @@ describe('type inference', () => {
     );
   });
 
+  it('rejects a feature named "__proto__" (the reference file keys features by name; review found it could not be read back)', () => {
+    expect(() => ReferenceDistribution.fromRows([JSON.parse('{"a": 1, "__proto__": "x"}') as Row])).toThrow('a feature cannot be named "__proto__"');
+    expect(() => ReferenceDistribution.fromRows([[1, 'x']], { featureNames: ['a', '__proto__'] })).toThrow(InputError);
+  });
+
   it('array rows take featureNames', () => {
     const rows: Row[] = [
       [1, 'x'],

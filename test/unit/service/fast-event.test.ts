@@ -82,7 +82,7 @@ describe('JSON numbers read from bytes', () => {
 });
 
 const NAMES = ['age', 'income', 'score', 'ratio', 'naïve', 'constructor'];
-const SEGMENTS = ['retail', 'sme', 'corporate', 'café'];
+const SEGMENTS = ['retail', 'sme', 'corporate', 'café', 'b2b 😀'];
 const meta = { partition: 1, offset: 42, timestampMs: Date.parse('2026-11-26T09:00:00Z') };
 
 function numericReference(names: readonly string[]): readonly FeatureModel[] {
@@ -253,10 +253,10 @@ describe('fast event decoding agrees with decodeEvent', () => {
   it('takes reference categories on the fast path; new categories, numbers and escaped strings go to the slow path', () => {
     const decoder = new EventDecoder(featuresFor);
     const event = (segment: string) => `{"model":"credit","model_version":"v1","features":{"age":3,"segment":${segment}}}`;
-    for (const known of ['"retail"', '"café"', '""', 'null']) compare(event(known), decoder);
-    expect(decoder.counts).toEqual({ fast: 4, slow: 0 });
-    for (const other of ['"other"', '3', 'true', '"r\\u0065tail"']) compare(event(other), decoder);
-    expect(decoder.counts).toEqual({ fast: 4, slow: 4 });
+    for (const known of ['"retail"', '"café"', '"b2b 😀"', '""', 'null']) compare(event(known), decoder);
+    expect(decoder.counts).toEqual({ fast: 5, slow: 0 });
+    for (const other of ['"other"', '3', 'true', '"r\\u0065tail"', '"b2b \\ud83d\\ude00"']) compare(event(other), decoder);
+    expect(decoder.counts).toEqual({ fast: 5, slow: 5 });
   });
 
   it('keeps every row of a batch intact across arena chunks', () => {
