@@ -215,25 +215,25 @@ class EventScanner {
       if (i >= end) return false;
       switch (topKey(b, keyStart, keyEnd)) {
         case TopKey.Model:
-          if (modelStart >= 0 || b[i] !== QUOTE) return false;
+          if (modelStart >= 0) return false;
           modelStart = i + 1;
-          modelEnd = plainStringEnd(b, modelStart, end);
-          if (modelEnd <= modelStart || !isAscii(b, modelStart, modelEnd)) return false;
+          modelEnd = asciiStringEnd(b, i, end);
+          if (modelEnd <= modelStart) return false;
           i = modelEnd + 1;
           break;
         case TopKey.ModelVersion:
-          if (versionStart >= 0 || b[i] !== QUOTE) return false;
+          if (versionStart >= 0) return false;
           versionStart = i + 1;
-          versionEnd = plainStringEnd(b, versionStart, end);
-          if (versionEnd <= versionStart || !isAscii(b, versionStart, versionEnd)) return false;
+          versionEnd = asciiStringEnd(b, i, end);
+          if (versionEnd <= versionStart) return false;
           i = versionEnd + 1;
           break;
         case TopKey.Timestamp:
           if (timeStart >= 0 || timeIsNumber) return false;
           if (b[i] === QUOTE) {
             timeStart = i + 1;
-            timeEnd = plainStringEnd(b, timeStart, end);
-            if (timeEnd < 0 || !isAscii(b, timeStart, timeEnd)) return false;
+            timeEnd = asciiStringEnd(b, i, end);
+            if (timeEnd < 0) return false;
             i = timeEnd + 1;
           } else {
             i = readNumber(b, i, end, this.timestamp, 0);
@@ -298,6 +298,7 @@ class EventScanner {
       this.keyStart[p] = keyStart;
       this.keyEnd[p] = keyEnd;
       const c = b[i];
+      let close: number;
       if (c === MINUS || (c >= 48 && c <= 57)) {
         i = readNumber(b, i, end, this.values, p);
         this.kinds[p] = KIND_NUMBER;
@@ -305,13 +306,12 @@ class EventScanner {
         this.values[p] = Number.NaN;
         this.kinds[p] = KIND_NULL;
         i += 4;
-      } else if (c === QUOTE) {
-        // A string: kept as a span for categorical features; escaped ones take the slow path.
-        const close = stringEnd(b, i + 1, end);
-        if (close < 0) return -1;
+      } else if (c === QUOTE && (close = plainStringEnd(b, i + 1, end)) >= 0) {
+        // A string without escapes: kept as a span for categorical features. Escaped strings
+        // are only validated (below) and take the slow path if a reference feature holds one.
         this.valueStart[p] = i + 1;
         this.valueEnd[p] = close;
-        this.kinds[p] = hasBackslash(b, i + 1, close) ? KIND_OTHER : KIND_STRING;
+        this.kinds[p] = KIND_STRING;
         i = close + 1;
       } else {
         i = skipValue(b, i, end, 2);
@@ -453,11 +453,6 @@ function categoryIndex(b: Uint8Array, start: number, end: number, known: readonl
   return -1;
 }
 
-function hasBackslash(b: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (b[i] === BACKSLASH) return true;
-  return false;
-}
-
 function sameBytes(b: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
   if (end - start !== expected.length) return false;
   for (let i = 0; i < expected.length; i++) if (b[start + i] !== expected[i]) return false;
@@ -476,6 +471,13 @@ function skipSpace(b: Uint8Array, i: number, end: number): number {
     i++;
   }
   return i;
+}
+
+/** End (closing quote) of the escape-free ASCII string whose opening quote is at `i`; −1 otherwise. */
+function asciiStringEnd(b: Uint8Array, i: number, end: number): number {
+  if (b[i] !== QUOTE) return -1;
+  const close = plainStringEnd(b, i + 1, end);
+  return close >= 0 && isAscii(b, i + 1, close) ? close : -1;
 }
 
 /** End (closing quote) of a string without escapes starting after its opening quote; −1 otherwise. */
