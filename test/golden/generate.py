@@ -8,7 +8,8 @@ Run from the repository root (versions pinned in test/golden/requirements.txt):
 
 It writes test/golden/fixtures/*.json, which the unit tests under test/unit/ read. Everything
 is seeded (numpy.random.default_rng with fixed seeds), so a rerun with the pinned versions
-rewrites byte-identical files. The oracles follow design.md, "Statistical conventions":
+rewrites byte-identical files on the same machine; on another CPU a computed
+float may differ in its last bits, so CI compares with test/golden/compare.py (1e-12 relative). The oracles follow design.md, "Statistical conventions":
 
 - PSI edges: numpy.quantile(ref, k/10), k = 1..9 (default method "linear"), deduplicated
   with numpy.unique. Bins are right-closed: bin = numpy.searchsorted(edges, x, side="left").
@@ -39,7 +40,9 @@ import scipy
 from scipy import special, stats
 from scipy.spatial.distance import jensenshannon
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# GOLDEN_OUT redirects the output (CI regenerates into a temp dir and compares with compare.py).
+import os
+FIXTURES = Path(os.environ["GOLDEN_OUT"]) if os.environ.get("GOLDEN_OUT") else Path(__file__).resolve().parent / "fixtures"
 PSI_FLOOR = 1e-4
 WASSERSTEIN_STD_FLOOR = 0.001
 PSI_QUANTILES = np.arange(1, 10) / 10  # k/10 exactly as k / 10 in float64, k = 1..9
