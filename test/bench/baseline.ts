@@ -2,7 +2,7 @@
  * The straightforward way of scoring drift, written from scratch as the benchmarks' baseline:
  * keep the raw values, sort both samples, take PSI on the reference deciles and the exact
  * two-sample KS statistic by merging the sorted samples. No histograms, nothing reused from
- * src/stats, so it doubles as an independent check of driftwatch's figures.
+ * src/core/stats, so it doubles as an independent check of driftwatch's figures.
  */
 
 /** numpy.quantile(sorted, p) with the default "linear" method. */

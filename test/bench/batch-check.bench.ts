@@ -7,8 +7,8 @@
  *
  * Target: ≤ 0.5 s for driftwatch (the guide allows 10 s).
  */
-import { DriftDetector } from '../../src/monitor/detector.js';
-import { ReferenceDistribution } from '../../src/reference/index.js';
+import { DriftDetector } from '../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { naiveCheck } from './baseline.js';
 import { featureNames, isShifted, numericRows } from './data.js';
 import { median, progress, report, timeRuns } from './harness.js';

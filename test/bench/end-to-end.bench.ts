@@ -17,10 +17,10 @@
  *    bare consumer. Target: ≤ 2 s for every window (max).
  */
 import { pino } from 'pino';
-import { resolveConfig } from '../../src/config/load.js';
-import { createKafkajsClient, type InboundMessage, type KafkaClient } from '../../src/kafka/index.js';
-import { startService } from '../../src/service/service.js';
-import { InMemoryExporter } from '../../src/sinks/memory.js';
+import { resolveConfig } from '../../src/app/config/load.js';
+import { createKafkajsClient, type InboundMessage, type KafkaClient } from '../../src/adapters/kafka/index.js';
+import { startService } from '../../src/app/service.js';
+import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
 import { featureNames, numericRows, toObject } from './data.js';
 import { encodeEvents, MODEL, referenceDir, VERSION } from './events.js';
 import { median, percentile, progress, report, type Figure } from './harness.js';

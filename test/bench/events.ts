@@ -6,8 +6,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReferenceDistribution } from '../../src/reference/index.js';
+import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { featureNames, numericRows, toObject } from './data.js';
+import { saveReference } from '../../src/adapters/files/reference-file.js';
 
 export const MODEL = 'bench-model';
 export const VERSION = 'v1';
@@ -16,7 +17,7 @@ export const VERSION = 'v1';
 export async function referenceDir(features: number, rows = 20_000): Promise<{ dir: string; reference: ReferenceDistribution }> {
   const dir = await mkdtemp(join(tmpdir(), 'driftwatch-bench-'));
   const reference = ReferenceDistribution.fromRows(numericRows(rows, features, 1), { featureNames: featureNames(features), modelVersion: VERSION });
-  await reference.save(join(dir, VERSION, 'reference_distribution.json'));
+  await saveReference(reference, join(dir, VERSION, 'reference_distribution.json'));
   return { dir, reference };
 }
 

@@ -13,13 +13,13 @@
  * Targets: ≥ 150,000 events/s with 20 features, ≥ 40,000 events/s with 100.
  */
 import { pino } from 'pino';
-import { serviceMetrics } from '../../src/http/metrics.js';
-import { DriftDetector } from '../../src/monitor/detector.js';
-import { Engine } from '../../src/monitor/engine.js';
-import { Pipeline, type SourceMessage } from '../../src/service/pipeline.js';
-import { ReferenceStore } from '../../src/service/reference-store.js';
-import { InMemoryExporter } from '../../src/sinks/memory.js';
-import { decodeEvent } from '../../src/source/event.js';
+import { runtimeMetrics, serviceMetrics } from '../../src/adapters/http/metrics.js';
+import { DriftDetector } from '../../src/core/detect/detector.js';
+import { Engine } from '../../src/runtime/engine.js';
+import { Pipeline, type SourceMessage } from '../../src/runtime/pipeline.js';
+import { ReferenceStore } from '../../src/adapters/files/reference-store.js';
+import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
+import { decodeEvent } from '../../src/core/event/event.js';
 import { column } from './baseline.js';
 import { featureNames, numericRows } from './data.js';
 import { encodeEvents, referenceDir } from './events.js';
@@ -79,7 +79,7 @@ for (const { features, events, target } of cases) {
       references,
       exporters: [exporter],
       deadLetters: { send: async (items) => void (dead += items.length) },
-      metrics,
+      metrics: runtimeMetrics(metrics),
       logger,
       defaults: {},
       maxClockSkewMs: Number.POSITIVE_INFINITY,

@@ -12,9 +12,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DriftDetector } from '../../src/monitor/detector.js';
-import { Engine } from '../../src/monitor/engine.js';
-import { ReferenceDistribution } from '../../src/reference/index.js';
+import { DriftDetector } from '../../src/core/detect/detector.js';
+import { Engine } from '../../src/runtime/engine.js';
+import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { featureNames, numericRows } from './data.js';
 import { collectGarbage, progress, report } from './harness.js';
 import { NaiveWindow } from './naive-window.js';

@@ -4,7 +4,7 @@
  * reference needs, i.e. extract each column, sort it (Float64Array) and read its deciles.
  * The issue sets no target for this figure.
  */
-import { ReferenceDistribution } from '../../src/reference/index.js';
+import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { column, decileEdges } from './baseline.js';
 import { featureNames, numericRows } from './data.js';
 import { median, progress, report, timeRuns } from './harness.js';

@@ -9,8 +9,8 @@
  *   plus the running sum = 13 accumulators. Baseline: raw float64 values, 8 B per event and
  *   feature, so the note gives the events per window above which histograms are smaller.
  */
-import { FeatureSetAccumulator } from '../../src/stats/index.js';
-import { ReferenceDistribution } from '../../src/reference/index.js';
+import { FeatureSetAccumulator } from '../../src/core/stats/index.js';
+import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { featureNames, numericRows } from './data.js';
 import { collectGarbage, progress, report } from './harness.js';
 
@@ -26,7 +26,7 @@ rows.length = 0;
 
 const json = JSON.stringify(reference.toJSON());
 const referenceBytes = Buffer.byteLength(json);
-// save() writes JSON.stringify(data, null, 1) + '\n' (src/reference/file.ts).
+// save() writes JSON.stringify(data, null, 1) + '\n' (src/adapters/files/reference-file.ts).
 const asSaved = Buffer.byteLength(JSON.stringify(reference.toJSON(), null, 1)) + 1;
 
 const pane = new FeatureSetAccumulator(reference.features);

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { createKafkajsClient, type InboundMessage, type KafkaClient } from '../../src/kafka/index.js';
-import { ReferenceDistribution } from '../../src/reference/index.js';
-import type { DriftEvent } from '../../src/events/drift-event.js';
+import { createKafkajsClient, type InboundMessage, type KafkaClient } from '../../src/adapters/kafka/index.js';
+import { ReferenceDistribution } from '../../src/core/reference/index.js';
+import type { DriftEvent } from '../../src/core/detect/drift-event.js';
 import { creditRow, rng } from '../fixtures/random.js';
+import { saveReference } from '../../src/adapters/files/reference-file.js';
 
 export const brokers = () => inject('kafkaBrokers');
 export const influx = () => ({ url: inject('influxUrl'), token: inject('influxToken'), org: inject('influxOrg'), bucket: inject('influxBucket') });
@@ -82,7 +83,7 @@ export async function referenceDir(version = 'v1'): Promise<{ dir: string; refer
   const dir = await tempDir('driftwatch-refs-');
   const r = rng(20261126);
   const reference = ReferenceDistribution.fromRows(Array.from({ length: 5000 }, () => creditRow(r)), { modelVersion: version });
-  await reference.save(join(dir, version, 'reference_distribution.json'));
+  await saveReference(reference, join(dir, version, 'reference_distribution.json'));
   return { dir, reference };
 }
 

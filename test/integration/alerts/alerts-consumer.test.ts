@@ -4,11 +4,11 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { alertsConfigSchema } from '../../../src/alerts/config.js';
-import { startAlertsService, type AlertsService } from '../../../src/alerts/consumer.js';
-import type { DriftEvent } from '../../../src/events/drift-event.js';
-import { createKafkajsClient } from '../../../src/kafka/kafkajs.js';
-import type { KafkaClient, Producer } from '../../../src/kafka/types.js';
+import { alertsConfigSchema } from '../../../src/adapters/alerts/config.js';
+import { startAlertsService, type AlertsService } from '../../../src/adapters/alerts/consumer.js';
+import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
+import { createKafkajsClient } from '../../../src/adapters/kafka/kafkajs.js';
+import type { KafkaClient, Producer } from '../../../src/adapters/kafka/types.js';
 import { captureLogger, driftEvent, HOUR_MS, metricValue, startHttpServer, waitFor, type TestHttpServer } from '../../unit/alerts/helpers.js';
 
 const runId = `${Date.now()}-${randomUUID().slice(0, 8)}`;

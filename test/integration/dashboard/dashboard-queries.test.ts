@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Evaluation } from '../../../src/monitor/engine.js';
-import { InfluxExporter } from '../../../src/sinks/influx.js';
+import type { Evaluation } from '../../../src/runtime/engine.js';
+import { InfluxExporter } from '../../../src/adapters/influx/exporter.js';
 import {
   dashboardQueries,
   FEATURES,

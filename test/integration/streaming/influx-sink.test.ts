@@ -3,9 +3,9 @@
 // a writeFailed hook once made flush() report success for failed writes), retriable for an
 // outage and not for a missing bucket.
 import { describe, expect, it } from 'vitest';
-import { InfluxExporter } from '../../../src/sinks/influx.js';
-import type { Evaluation } from '../../../src/monitor/engine.js';
-import { DriftDetector, accumulate } from '../../../src/monitor/detector.js';
+import { InfluxExporter } from '../../../src/adapters/influx/exporter.js';
+import type { Evaluation } from '../../../src/runtime/engine.js';
+import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
 import { creditStream, featureDriftPoints, influx, referenceDir, runId } from '../helpers.js';
 
 async function evaluation(model: string, shiftMinutes: number): Promise<Evaluation> {

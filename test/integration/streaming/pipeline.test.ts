@@ -4,13 +4,13 @@
 // window, the drift events topic names exactly the shifted features at the first window that
 // holds enough shifted events, and malformed events reach the dead-letter topic with reasons.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../../src/config/load.js';
-import { DriftDetector, accumulate } from '../../../src/monitor/detector.js';
-import { startService, type RunningService } from '../../../src/service/service.js';
-import { DLQ_HEADERS } from '../../../src/service/dead-letter.js';
-import type { InboundMessage } from '../../../src/kafka/index.js';
-import type { DriftEvent } from '../../../src/events/drift-event.js';
-import type { ReferenceDistribution } from '../../../src/reference/index.js';
+import { resolveConfig } from '../../../src/app/config/load.js';
+import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
+import { startService, type RunningService } from '../../../src/app/service.js';
+import { DLQ_HEADERS } from '../../../src/adapters/kafka/dead-letter.js';
+import type { InboundMessage } from '../../../src/adapters/kafka/index.js';
+import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
+import type { ReferenceDistribution } from '../../../src/core/reference/index.js';
 import { brokers, creditStream, eventJson, featureDriftPoints, influx, kafkaClient, quietLogger, readTopic, referenceDir, runId, waitFor, type StreamEvent } from '../helpers.js';
 
 const MIN = 60_000;

@@ -3,10 +3,10 @@
 // takes over the other partition from its commit. Every window of both models still equals a
 // batch recomputation, and none is missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../../src/config/load.js';
-import { DriftDetector, accumulate } from '../../../src/monitor/detector.js';
-import { startService, type RunningService } from '../../../src/service/service.js';
-import type { ReferenceDistribution } from '../../../src/reference/index.js';
+import { resolveConfig } from '../../../src/app/config/load.js';
+import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
+import { startService, type RunningService } from '../../../src/app/service.js';
+import type { ReferenceDistribution } from '../../../src/core/reference/index.js';
 import { driftChecks, streamingSetup, creditStream, eventJson, kafkaClient, quietLogger, readTopic, runId, type StreamEvent } from '../helpers.js';
 
 const MIN = 60_000;

@@ -6,9 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriftDetector, accumulate } from '../../../src/monitor/detector.js';
-import type { DriftEvent } from '../../../src/events/drift-event.js';
-import type { ReferenceDistribution } from '../../../src/reference/index.js';
+import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
+import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
+import type { ReferenceDistribution } from '../../../src/core/reference/index.js';
 import { driftChecks, streamingSetup, creditStream, eventJson, kafkaClient, readTopic, runId, waitFor, type StreamEvent } from '../helpers.js';
 
 const MIN = 60_000;
@@ -30,7 +30,7 @@ let env: Record<string, string>;
 const children: ChildProcess[] = [];
 
 function startService(): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'run'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));

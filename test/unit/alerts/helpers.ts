@@ -6,9 +6,9 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import type { Alert, AlertKind } from '../../../src/alerts/alert.js';
-import type { AlertChannel } from '../../../src/alerts/channels/types.js';
-import { driftEventId, type DriftEvent, type DriftEventType } from '../../../src/events/drift-event.js';
+import type { Alert, AlertKind } from '../../../src/adapters/alerts/alert.js';
+import type { AlertChannel } from '../../../src/adapters/alerts/channels/types.js';
+import { driftEventId, type DriftEvent, type DriftEventType } from '../../../src/core/detect/drift-event.js';
 
 export const HOUR_MS = 3_600_000;
 

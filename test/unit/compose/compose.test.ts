@@ -6,8 +6,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../../src/config/load.js';
-import { ENV_NAMES } from '../../../src/config/schema.js';
+import { resolveConfig } from '../../../src/app/config/load.js';
+import { ENV_NAMES } from '../../../src/app/config/schema.js';
 import { dashboardQueries, loadDashboard, repoRoot, seededEvaluations, writtenSchema } from './dashboard.js';
 
 /**
@@ -112,7 +112,7 @@ describe('docker-compose.yml', () => {
     expect(driftwatchServices.map(([n]) => n).sort()).toEqual(['alerts', 'demo-producer', 'driftwatch']);
   });
 
-  it('builds the image as the brief says: node:20-slim, npm ci, build, prune, non-root, entrypoint dist/cli.js run', () => {
+  it('builds the image as the brief says: node:20-slim, npm ci, build, prune, non-root, entrypoint dist/app/cli.js run', () => {
     const dockerfile = read(DRIFTWATCH_DOCKERFILE);
     const instructions = dockerfile.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
     expect(instructions.filter((l) => l.startsWith('FROM ')).every((l) => /^FROM node:20-slim\b/.test(l))).toBe(true);
@@ -120,7 +120,7 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/npm run build/);
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
     expect(instructions.filter((l) => l.startsWith('USER ')).at(-1)).toMatch(/^USER (node|\d{3,})$/);
-    expect(instructions).toContain('ENTRYPOINT ["node", "dist/cli.js"]');
+    expect(instructions).toContain('ENTRYPOINT ["node", "dist/app/cli.js"]');
     expect(instructions.at(-1)).toBe('CMD ["run"]');
     // Every COPY source from the context exists and passes the Dockerfile's ignore file.
     const ignore = read(`${DRIFTWATCH_DOCKERFILE}.dockerignore`).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
@@ -157,7 +157,7 @@ describe('docker-compose.yml', () => {
       const env = environment(s);
       expect(Object.keys(env).length, name).toBeGreaterThan(0);
       for (const variable of Object.keys(env)) {
-        expect(known.has(variable) || PLATFORM_ENV.has(variable), `${name}: ${variable} is not in ENV_NAMES (src/config/schema.ts)`).toBe(true);
+        expect(known.has(variable) || PLATFORM_ENV.has(variable), `${name}: ${variable} is not in ENV_NAMES (src/app/config/schema.ts)`).toBe(true);
       }
     }
     // The names the brief lists for the service itself.

@@ -2,11 +2,11 @@
 // dashboard's Flux queries, and evaluations of seeded credit-risk data as the service makes them.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { creditRow, rng } from '../../../src/demo/credit.js';
-import { DriftDetector } from '../../../src/monitor/detector.js';
-import type { Evaluation, ModelCheck } from '../../../src/monitor/engine.js';
-import { ReferenceDistribution } from '../../../src/reference/index.js';
-import { pointsOf } from '../../../src/sinks/influx.js';
+import { creditRow, rng } from '../../../src/app/demo/credit.js';
+import { DriftDetector } from '../../../src/core/detect/detector.js';
+import type { Evaluation, ModelCheck } from '../../../src/runtime/engine.js';
+import { ReferenceDistribution } from '../../../src/core/reference/index.js';
+import { pointsOf } from '../../../src/adapters/influx/exporter.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const DASHBOARD_PATH = 'config/grafana/dashboards/driftwatch.json';

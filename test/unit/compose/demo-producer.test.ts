@@ -1,12 +1,12 @@
 // The compose stack's demo-producer service: runDemoProducer against an in-memory Kafka seam
 // (the real broker path is the same KafkaClient interface the service uses).
 import { describe, expect, it } from 'vitest';
-import { rng, creditRow } from '../../../src/demo/credit.js';
-import { demoEvent, runDemoProducer, type DemoEvent } from '../../../src/demo/producer.js';
-import type { Admin, KafkaClient, OutboundMessage, Producer } from '../../../src/kafka/index.js';
-import { ReferenceDistribution } from '../../../src/reference/index.js';
-import { decodeEvent } from '../../../src/source/event.js';
-import { DriftDetector } from '../../../src/monitor/detector.js';
+import { rng, creditRow } from '../../../src/app/demo/credit.js';
+import { demoEvent, runDemoProducer, type DemoEvent } from '../../../src/app/demo/producer.js';
+import type { Admin, KafkaClient, OutboundMessage, Producer } from '../../../src/adapters/kafka/index.js';
+import { ReferenceDistribution } from '../../../src/core/reference/index.js';
+import { decodeEvent } from '../../../src/core/event/event.js';
+import { DriftDetector } from '../../../src/core/detect/detector.js';
 
 interface Sent {
   topic: string;

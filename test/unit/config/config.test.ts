@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../../src/config/load.js';
-import { ConfigError } from '../../../src/errors.js';
-import { parseDuration } from '../../../src/config/duration.js';
+import { resolveConfig } from '../../../src/app/config/load.js';
+import { ConfigError } from '../../../src/core/errors.js';
+import { parseDuration } from '../../../src/core/duration.js';
 
 const fail = (file: unknown, env: Record<string, string>) => {
   try {

@@ -4,9 +4,9 @@
  * against the numpy/scipy oracles of test/golden/generate.py.
  */
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/monitor/detector.js';
-import { ReferenceDistribution } from '../../../src/reference/index.js';
-import { binIndex, ksPValue, type NumericFeatureModel } from '../../../src/stats/index.js';
+import { DriftDetector } from '../../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../../src/core/reference/index.js';
+import { binIndex, ksPValue, type NumericFeatureModel } from '../../../src/core/stats/index.js';
 import { categoricalCases, numericCases, present, relativeError, type GoldenCase } from '../../golden/fixtures.js';
 
 function savedAndLoaded(c: GoldenCase): ReferenceDistribution {

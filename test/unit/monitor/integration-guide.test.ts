@@ -10,8 +10,8 @@
  * that is scale-free across features measured in years, dollars and score points.
  */
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/monitor/detector.js';
-import { ReferenceDistribution } from '../../../src/reference/index.js';
+import { DriftDetector } from '../../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../../src/core/reference/index.js';
 import { integration } from '../../golden/fixtures.js';
 
 const data = integration();

@@ -1,56 +1,26 @@
-// design.md, "Layering": stats/ and reference/ are the pure core (no kafkajs, rxjs, InfluxDB,
-// pino or network); window/ depends only on stats/; kafkajs is imported by src/kafka/ alone.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+// docs/architecture.md, "Layering": imports run core → runtime → adapters → app, kafkajs stays
+// behind its adapter, and no module is part of a cycle. The rules are dependency-cruiser's
+// (.dependency-cruiser.cjs, also run by `npm run lint:deps` in CI); this test runs the same
+// rules over every file of src/ and fails on any violation, naming it.
 import { fileURLToPath } from 'node:url';
+import { cruise, type ICruiseResult } from 'dependency-cruiser';
 import { describe, expect, it } from 'vitest';
 
-const src = fileURLToPath(new URL('../../../src/', import.meta.url));
-
-function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-}
-
-function imports(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]);
-}
-
-/** Where an import lands: a src/ folder ("stats"), or the package / node: module name. */
-function target(file: string, spec: string): string {
-  if (!spec.startsWith('.')) return spec;
-  const resolved = relative(src, join(file, '..', spec));
-  return resolved.includes('/') ? resolved.split('/')[0] : resolved.replace(/\.js$/, '');
-}
-
-function violations(folder: string, allowed: (t: string) => boolean): string[] {
-  return files(join(src, folder)).flatMap((file) =>
-    imports(file)
-      .map((spec) => ({ spec, t: target(file, spec) }))
-      .filter(({ t }) => t !== folder && !allowed(t))
-      .map(({ spec }) => `${relative(src, file)} imports ${spec}`),
-  );
-}
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('layering', () => {
-  it('stats/ imports nothing outside itself', () => {
-    expect(violations('stats', () => false)).toEqual([]);
-  });
-
-  it('reference/ uses only stats/, errors, zod and the file system', () => {
-    expect(violations('reference', (t) => ['stats', 'errors', 'zod', 'node:fs/promises', 'node:path'].includes(t))).toEqual([]);
-  });
-
-  it('window/ depends only on stats/', () => {
-    expect(violations('window', (t) => t === 'stats')).toEqual([]);
-  });
-
-  it('monitor/ stays free of I/O clients', () => {
-    expect(violations('monitor', (t) => !['kafkajs', 'rxjs', '@influxdata/influxdb-client', 'pino', 'node:http'].includes(t) && !['kafka', 'sinks', 'service', 'http', 'alerts'].includes(t))).toEqual([]);
-  });
-
-  it('kafkajs is imported by src/kafka/ alone', () => {
-    const offenders = files(src).filter((f) => !relative(src, f).startsWith('kafka/') && imports(f).includes('kafkajs'));
-    expect(offenders.map((f) => relative(src, f))).toEqual([]);
+  it('every import in src/ follows the rules of .dependency-cruiser.cjs', async () => {
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const { default: config } = (await import(`${root}.dependency-cruiser.cjs`)) as { default: { forbidden: unknown[]; options: Record<string, unknown> } };
+      const { tsConfig: _tsConfig, ...options } = config.options;
+      const result = (await cruise(['src'], { ...options, validate: true, ruleSet: { forbidden: config.forbidden } } as never)).output as ICruiseResult;
+      const violations = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
+      expect(violations).toEqual([]);
+      expect(result.summary.totalCruised).toBeGreaterThan(100);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

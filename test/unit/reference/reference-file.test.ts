@@ -6,8 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReferenceDistribution, type ReferenceFile } from '../../../src/reference/index.js';
-import { DriftwatchError, ReferenceFileError } from '../../../src/errors.js';
+import { ReferenceDistribution, type ReferenceFile } from '../../../src/core/reference/index.js';
+import { DriftwatchError, ReferenceFileError } from '../../../src/core/errors.js';
+import { loadReference, saveReference } from '../../../src/adapters/files/reference-file.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -34,7 +35,7 @@ async function write(name: string, content: unknown): Promise<string> {
 }
 
 async function loadError(path: string): Promise<ReferenceFileError> {
-  const error = await ReferenceDistribution.load(path).then(
+  const error = await loadReference(path).then(
     () => null,
     (e: unknown) => e,
   );
@@ -53,8 +54,8 @@ describe('ReferenceDistribution.load of a corrupt file', () => {
   it('loads a valid file written by save()', async () => {
     const path = join(dir, 'saved', 'reference_distribution.json');
     const ref = ReferenceDistribution.fromJSON(valid());
-    await ref.save(path);
-    expect((await ReferenceDistribution.load(path)).toJSON()).toEqual(ref.toJSON());
+    await saveReference(ref, path);
+    expect((await loadReference(path)).toJSON()).toEqual(ref.toJSON());
   });
 
   it('missing file', async () => {

@@ -4,18 +4,18 @@
 // never exported.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/monitor/detector.js';
-import { Engine } from '../../../src/monitor/engine.js';
-import { ReferenceDistribution } from '../../../src/reference/index.js';
-import { serviceMetrics } from '../../../src/http/metrics.js';
-import { Pipeline } from '../../../src/service/pipeline.js';
-import { ReferenceStore } from '../../../src/service/reference-store.js';
-import type { DeadLetterSink } from '../../../src/service/dead-letter.js';
-import { KafkaSource } from '../../../src/source/kafka-source.js';
-import type { BatchContext, GroupConsumer, GroupConsumerHandlers, InboundBatch, OffsetCommit } from '../../../src/kafka/index.js';
-import { InMemoryExporter } from '../../../src/sinks/memory.js';
-import type { EvaluationExporter } from '../../../src/sinks/exporter.js';
-import { SinkError } from '../../../src/errors.js';
+import { DriftDetector } from '../../../src/core/detect/detector.js';
+import { Engine } from '../../../src/runtime/engine.js';
+import { ReferenceDistribution } from '../../../src/core/reference/index.js';
+import { runtimeMetrics, serviceMetrics } from '../../../src/adapters/http/metrics.js';
+import { Pipeline } from '../../../src/runtime/pipeline.js';
+import { ReferenceStore } from '../../../src/adapters/files/reference-store.js';
+import type { DeadLetterSink } from '../../../src/runtime/ports.js';
+import { KafkaSource } from '../../../src/adapters/kafka/kafka-source.js';
+import type { BatchContext, GroupConsumer, GroupConsumerHandlers, InboundBatch, OffsetCommit } from '../../../src/adapters/kafka/index.js';
+import { InMemoryExporter } from '../../../src/runtime/memory-exporter.js';
+import type { EvaluationExporter } from '../../../src/runtime/ports.js';
+import { SinkError } from '../../../src/core/errors.js';
 import { creditRow, rng } from '../../fixtures/random.js';
 
 const MIN = 60_000;
@@ -91,7 +91,7 @@ function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
     references: new Store(),
     exporters,
     deadLetters,
-    metrics: serviceMetrics(),
+    metrics: runtimeMetrics(serviceMetrics()),
     logger,
     defaults: {},
     maxClockSkewMs: Infinity,
@@ -99,7 +99,7 @@ function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
     retry: { baseMs: 5, maxMs: 20 },
     onEvaluated: () => source.commit(),
   });
-  source = new KafkaSource({ consumer: fake.consumer, topic: 't', pipeline, logger, metrics: serviceMetrics(), chunkSize: 10_000 });
+  source = new KafkaSource({ consumer: fake.consumer, topic: 't', pipeline, logger, chunkSize: 10_000 });
   return { ...fake, pipeline, source, engine };
 }
 

@@ -1,16 +1,16 @@
 import { pino } from 'pino';
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/monitor/detector.js';
-import { Engine, type Evaluation } from '../../../src/monitor/engine.js';
-import { ReferenceDistribution } from '../../../src/reference/index.js';
-import { serviceMetrics } from '../../../src/http/metrics.js';
-import { Pipeline, type SourceMessage } from '../../../src/service/pipeline.js';
-import { LogDeadLetterSink } from '../../../src/service/dead-letter.js';
-import { ReferenceStore } from '../../../src/service/reference-store.js';
-import { InMemoryExporter } from '../../../src/sinks/memory.js';
-import type { EvaluationExporter, ExportResult } from '../../../src/sinks/exporter.js';
-import { SinkError } from '../../../src/errors.js';
+import { DriftDetector } from '../../../src/core/detect/detector.js';
+import { Engine, type Evaluation } from '../../../src/runtime/engine.js';
+import { ReferenceDistribution } from '../../../src/core/reference/index.js';
+import { runtimeMetrics, serviceMetrics } from '../../../src/adapters/http/metrics.js';
+import { Pipeline, type SourceMessage } from '../../../src/runtime/pipeline.js';
+import { LogDeadLetterSink } from '../../../src/adapters/console/dead-letter.js';
+import { ReferenceStore } from '../../../src/adapters/files/reference-store.js';
+import { InMemoryExporter } from '../../../src/runtime/memory-exporter.js';
+import type { EvaluationExporter, ExportResult } from '../../../src/runtime/ports.js';
+import { SinkError } from '../../../src/core/errors.js';
 import { creditRow, rng } from '../../fixtures/random.js';
 
 const MIN = 60_000;
@@ -48,7 +48,7 @@ function setup(exporters: EvaluationExporter[], now: () => number, scheduler?: V
     references: new StoreWith(ref),
     exporters,
     deadLetters,
-    metrics,
+    metrics: runtimeMetrics(metrics),
     logger,
     defaults: {},
     maxClockSkewMs: 3_600_000,

@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ReferenceDistribution } from '../../../src/reference/index.js';
-import { ReferenceStore } from '../../../src/service/reference-store.js';
+import { ReferenceDistribution } from '../../../src/core/reference/index.js';
+import { ReferenceStore } from '../../../src/adapters/files/reference-store.js';
+import { saveReference } from '../../../src/adapters/files/reference-file.js';
 
 const logger = pino({ level: 'silent' });
 const rows = (shift: number) => Array.from({ length: 200 }, (_, i) => ({ x: i + shift }));
 
 async function dir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'driftwatch-store-'));
-  await ReferenceDistribution.fromRows(rows(0), { modelVersion: 'v1' }).save(join(d, 'v1', 'reference_distribution.json'));
-  await ReferenceDistribution.fromRows(rows(1000), { modelVersion: 'v1' }).save(join(d, 'fraud', 'v1', 'reference_distribution.json'));
+  await saveReference(ReferenceDistribution.fromRows(rows(0), { modelVersion: 'v1' }), join(d, 'v1', 'reference_distribution.json'));
+  await saveReference(ReferenceDistribution.fromRows(rows(1000), { modelVersion: 'v1' }), join(d, 'fraud', 'v1', 'reference_distribution.json'));
   return d;
 }
 
@@ -32,7 +33,7 @@ describe('reference store', () => {
     const d = await dir();
     const store = new ReferenceStore(d, logger, undefined, 0);
     await store.loadAll();
-    await ReferenceDistribution.fromRows(rows(5), { modelVersion: 'v2' }).save(join(d, 'v2', 'reference_distribution.json'));
+    await saveReference(ReferenceDistribution.fromRows(rows(5), { modelVersion: 'v2' }), join(d, 'v2', 'reference_distribution.json'));
     expect(store.has('credit-risk', 'v2')).toBe(false);
     await store.ensure([['credit-risk', 'v2']]);
     expect(store.has('credit-risk', 'v2')).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BinLocator, binIndex } from '../../../src/stats/histogram.js';
-import { nextDown, uniqueSorted } from '../../../src/stats/quantile.js';
+import { BinLocator, binIndex } from '../../../src/core/stats/histogram.js';
+import { nextDown, uniqueSorted } from '../../../src/core/stats/quantile.js';
 import { rng } from '../../fixtures/random.js';
 
 // The grid lookup must agree with the plain binary search everywhere: on every edge, just

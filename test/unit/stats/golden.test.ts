@@ -12,7 +12,7 @@ import {
   psiFromCounts,
   quantileSorted,
   uniqueSorted,
-} from '../../../src/stats/index.js';
+} from '../../../src/core/stats/index.js';
 import { categoricalCases, numericCases, present, relativeError } from '../../golden/fixtures.js';
 
 const numeric = numericCases();

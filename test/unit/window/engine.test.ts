@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ReferenceDistribution } from '../../../src/reference/index.js';
-import { DriftDetector, accumulate } from '../../../src/monitor/detector.js';
-import { Engine, type Evaluation } from '../../../src/monitor/engine.js';
-import type { FeatureRecord } from '../../../src/source/event.js';
-import { EventDecoder, RowArena } from '../../../src/source/fast-event.js';
+import { ReferenceDistribution } from '../../../src/core/reference/index.js';
+import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
+import { OffsetLedger } from '../../../src/runtime/delivery/ledger.js';
+import { Engine, type Evaluation } from '../../../src/runtime/engine.js';
+import type { FeatureRecord } from '../../../src/core/event/event.js';
+import { EventDecoder, RowArena } from '../../../src/core/event/fast-event.js';
 import { creditRow, rng } from '../../fixtures/random.js';
 
 const MIN = 60_000;
@@ -213,14 +214,15 @@ describe('restart: re-reading from the committed offset rebuilds the same window
 
     // First life: commit after the 6th evaluation, then keep going a while, then "SIGKILL".
     const first = engine(ref);
+    const firstLedger = new OffsetLedger();
     const firstResults: Evaluation[] = [];
     let commit: { offsets: Map<number, number>; state: ReturnType<Engine['durableState']>; read: Map<number, number> } | null = null;
     let i = 0;
     for (; i < records.length; i++) {
-      first.ingest(records[i], 0);
+      if (first.ingest(records[i], 0).status !== 'failed') firstLedger.note(records[i].partition, records[i].offset);
       for (let ev = first.evaluateDue(0); ev; ev = first.evaluateDue(0)) {
         firstResults.push(ev);
-        if (firstResults.length === 6) commit = { offsets: first.commitOffsets(), state: first.durableState(), read: first.readOffsets() };
+        if (firstResults.length === 6) commit = { offsets: firstLedger.commitOffsets(first.minOpenOffsets()), state: first.durableState(), read: firstLedger.readOffsets() };
       }
       if (firstResults.length >= 9) break; // crash: evaluations 7–9 were never committed
     }
@@ -228,12 +230,14 @@ describe('restart: re-reading from the committed offset rebuilds the same window
 
     // Second life: restore from the commit and re-read each partition from its committed offset.
     const second = engine(ref);
+    const secondLedger = new OffsetLedger();
     second.assignPartitions([0, 1], 0);
-    second.restore(commit!.state, commit!.read);
+    secondLedger.restore(commit!.read);
+    second.restore(commit!.state);
     const replay = records.filter((r) => r.offset >= (commit!.offsets.get(r.partition) ?? 0));
     const secondResults: Evaluation[] = [];
     for (const r of replay) {
-      const outcome = second.ingest(r, 0);
+      const outcome = second.ingest(r, 0, secondLedger.isHandled(r.partition, r.offset));
       expect(outcome.status).not.toBe('failed'); // nothing re-reported as late
       for (let ev = second.evaluateDue(0); ev; ev = second.evaluateDue(0)) secondResults.push(ev);
     }
@@ -253,8 +257,10 @@ describe('restart: re-reading from the committed offset rebuilds the same window
 
   it('the committed offset trails the oldest record in an open pane', () => {
     const e = engine(ref);
+    const ledger = new OffsetLedger();
+    for (const r of records.slice(0, 1500)) ledger.note(r.partition, r.offset);
     run(e, records.slice(0, 1500), [], false);
-    const offsets = e.commitOffsets();
+    const offsets = ledger.commitOffsets(e.minOpenOffsets());
     const lastEnd = e.lastEndMs!;
     const openFrom = lastEnd - 20 * MIN + 5 * MIN;
     for (const partition of [0, 1]) {

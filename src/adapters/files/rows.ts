@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseCsv, CsvError } from 'csv-parse/sync';
+import { InputError } from '../../core/errors.js';
+
+export type InputFormat = 'csv' | 'jsonl';
+
+export interface InputRows {
+  /** Rows keyed by column name (CSV, JSON Lines objects, or events' `features`). */
+  rows: (Record<string, unknown> | unknown[])[];
+  /** Column names seen (CSV header, or the union of object keys); null for array rows. */
+  columns: string[] | null;
+  format: InputFormat;
+}
+
+/**
+ * Reads rows from a CSV file with a header, or JSON Lines: one object per line, either the
+ * features themselves or a prediction event whose `features` object (or `feature_vector`
+ * array, in the reference's feature order) holds them. `-` reads standard input.
+ */
+export async function readRows(path: string, format?: InputFormat): Promise<InputRows> {
+  const text = path === '-' ? await readStdin() : await readText(path);
+  const name = path === '-' ? 'stdin' : path;
+  const chosen = format ?? detectFormat(path, text);
+  const result = chosen === 'csv' ? parseCsvRows(text, name) : parseJsonLines(text, name);
+  if (result.rows.length === 0) throw new InputError(`${name}: the input holds no rows`, { context: { path: name } });
+  return result;
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new InputError(`${path}: cannot read the input (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause, context: { path } });
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function detectFormat(path: string, text: string): InputFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  return /^\s*[{[]/.test(text) ? 'jsonl' : 'csv';
+}
+
+export function parseCsvRows(text: string, name = 'input'): InputRows {
+  let records: Record<string, string>[];
+  try {
+    records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true, relax_column_count: false });
+  } catch (cause) {
+    const err = cause as CsvError & { lines?: number; column?: string | number };
+    const where = err.lines !== undefined ? `line ${err.lines}` : 'CSV';
+    throw new InputError(`${name}: ${where}: ${err.message}`, { cause, context: { path: name, line: err.lines } });
+  }
+  const header = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+  const columns = header.trim() === '' ? [] : Object.keys(records[0] ?? {});
+  if (columns.length === 0 && records.length === 0 && header.trim() !== '') {
+    return { rows: [], columns: header.split(',').map((c) => c.trim()), format: 'csv' };
+  }
+  return { rows: records, columns, format: 'csv' };
+}
+
+export function parseJsonLines(text: string, name = 'input'): InputRows {
+  const rows: (Record<string, unknown> | unknown[])[] = [];
+  const columns = new Set<string>();
+  let arrays = false;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      throw new InputError(`${name}: line ${i + 1}: not valid JSON (${(cause as Error).message})`, { cause, context: { path: name, line: i + 1 } });
+    }
+    const row = rowOf(value);
+    if (row === null) {
+      throw new InputError(`${name}: line ${i + 1}: expected a JSON object of features (or an event with "features" or "feature_vector"), got ${describe(value)}`, {
+        context: { path: name, line: i + 1 },
+      });
+    }
+    if (Array.isArray(row)) arrays = true;
+    else for (const key of Object.keys(row)) columns.add(key);
+    rows.push(row);
+  }
+  if (arrays && columns.size > 0) throw new InputError(`${name}: rows mix feature objects and feature_vector arrays`, { context: { path: name } });
+  return { rows, columns: arrays ? null : [...columns], format: 'jsonl' };
+}
+
+function rowOf(value: unknown): Record<string, unknown> | unknown[] | null {
+  if (Array.isArray(value)) return value;
+  if (value === null || typeof value !== 'object') return null;
+  const object = value as Record<string, unknown>;
+  if (object.features !== null && typeof object.features === 'object' && !Array.isArray(object.features)) {
+    return object.features as Record<string, unknown>;
+  }
+  if (Array.isArray(object.feature_vector)) return object.feature_vector;
+  return object;
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}

@@ -1,0 +1,170 @@
+import { encodeMetadata, parseMetadata } from '../../runtime/delivery/commit-metadata.js';
+import type { DurableState } from '../../runtime/engine.js';
+import type { Pipeline } from '../../runtime/pipeline.js';
+import type { Logger, SourceMessage } from '../../runtime/ports.js';
+import type { BatchContext, GroupConsumer, InboundBatch, TopicPartitions } from './types.js';
+
+/**
+ * The Kafka side of the service: a consumer group reading prediction events with explicit,
+ * trailing commits.
+ *
+ * Delivery (docs/windows-and-delivery.md): the committed offset of a partition trails the oldest record still in
+ * an open window, and its metadata keeps the end of the last evaluated window, the hysteresis
+ * state and the offset read up to. After a restart or a rebalance the whole window state is
+ * dropped, every assigned partition is re-read from its committed offset, windows already
+ * evaluated are not evaluated again, and records read before (below the stored read offset)
+ * that fall into closed panes are skipped rather than reported late again.
+ */
+export interface KafkaSourceOptions {
+  consumer: GroupConsumer;
+  topic: string;
+  pipeline: Pipeline;
+  logger: Logger;
+  /** Messages handled between heartbeats and backpressure checks. */
+  chunkSize?: number;
+  /** The consumer crashed and the client will not restart it. */
+  onFatal?: (error: Error) => void;
+}
+
+export class KafkaSource {
+  private generation = 0;
+  private assigned: number[] = [];
+  private ready: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private inFlight: Promise<void> | null = null;
+  private readonly chunkSize: number;
+
+  constructor(private readonly options: KafkaSourceOptions) {
+    this.chunkSize = options.chunkSize ?? 500;
+  }
+
+  get joined(): boolean {
+    return this.options.consumer.joined;
+  }
+
+  async start(): Promise<void> {
+    await this.options.consumer.start({
+      onAssignment: (assignment) => {
+        this.ready = this.onAssignment(assignment);
+      },
+      onBatch: (batch, context) => this.onBatch(batch, context),
+      onCrash: (error, restarting) => {
+        this.options.logger.error({ err: error.message, restarting }, restarting ? 'Kafka consumer crashed; the client restarts it' : 'Kafka consumer crashed and will not restart');
+        if (!restarting) this.options.onFatal?.(error);
+      },
+    });
+  }
+
+  private async onAssignment(assignment: TopicPartitions[]): Promise<void> {
+    const generation = ++this.generation;
+    const { consumer, topic, pipeline, logger } = this.options;
+    const partitions = assignment.find((a) => a.topic === topic)?.partitions ?? [];
+    this.assigned = partitions;
+    const committed = await consumer.committed(topic);
+    if (generation !== this.generation) return;
+    pipeline.rebuild(partitions);
+    let state: DurableState | null = null;
+    const handledBelow = new Map<number, number>();
+    for (const c of committed) {
+      if (!partitions.includes(c.partition)) continue;
+      const meta = parseMetadata(c.metadata);
+      if (meta) {
+        handledBelow.set(c.partition, meta.r);
+        if (!state || meta.e > state.lastEndMs) state = { lastEndMs: meta.e, hysteresis: meta.s ?? {} };
+      }
+      if (Number(c.offset) >= 0) consumer.seek(topic, c.partition, c.offset);
+    }
+    pipeline.restore(state, handledBelow);
+    logger.info(
+      { partitions, lastEvaluatedWindowEnd: state ? new Date(state.lastEndMs).toISOString() : null, committed: committed.map((c) => `${c.partition}@${c.offset}`) },
+      'partitions assigned; rebuilding open windows from the committed offsets',
+    );
+  }
+
+  private async onBatch(batch: InboundBatch, context: BatchContext): Promise<void> {
+    if (this.stopping) return;
+    const run = this.handle(batch, context);
+    this.inFlight = run;
+    try {
+      await run;
+    } catch (error) {
+      // At shutdown a dead-letter write may be abandoned: the batch is read again next time.
+      if (!this.stopping) throw error;
+    } finally {
+      if (this.inFlight === run) this.inFlight = null;
+    }
+  }
+
+  private async handle(batch: InboundBatch, context: BatchContext): Promise<void> {
+    await this.ready;
+    const generation = this.generation;
+    const { pipeline } = this.options;
+    const { messages } = batch;
+    for (let i = 0; i < messages.length; i += this.chunkSize) {
+      while (pipeline.backlogged()) {
+        await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, 1000))]);
+        await context.heartbeat();
+        if (this.stopping || !context.isRunning()) return;
+      }
+      if (this.stopping || !context.isRunning() || context.isStale() || generation !== this.generation) return;
+      const chunk: SourceMessage[] = messages.slice(i, i + this.chunkSize).map((m) => ({
+        topic: m.topic,
+        partition: m.partition,
+        offset: Number(m.offset),
+        timestampMs: m.timestampMs,
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+      }));
+      await pipeline.ingest(chunk, () => generation === this.generation && !context.isStale());
+      context.resolveOffset(String(chunk[chunk.length - 1].offset));
+      await context.heartbeat();
+    }
+    const last = messages[messages.length - 1];
+    if (last && generation === this.generation) {
+      const lag = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
+      pipeline.partitionLag(batch.topic, batch.partition, lag);
+    }
+  }
+
+  /**
+   * Commits, for each assigned partition, the offset trailing the open windows, with the
+   * durable state in the metadata. Called after every evaluation and at shutdown.
+   */
+  async commit(): Promise<void> {
+    const { consumer, topic, pipeline, logger } = this.options;
+    const { state, offsets, read } = pipeline.commitPosition();
+    const commits = this.assigned
+      .filter((p) => offsets.has(p))
+      .map((partition) => ({
+        topic,
+        partition,
+        offset: String(offsets.get(partition)),
+        metadata: state ? encodeMetadata(state, read.get(partition) ?? 0, logger) : undefined,
+      }));
+    if (commits.length === 0) return;
+    try {
+      await consumer.commit(commits);
+    } catch (error) {
+      // A rebalance may have taken the partitions; the new owner rebuilds from the last commit.
+      logger.warn({ err: (error as Error).message }, 'offset commit failed; the next commit or the new owner of the partitions catches up');
+    }
+  }
+
+  /**
+   * Stops reading: retries end, the batch in hand finishes, the evaluation in hand completes,
+   * the sinks are flushed, offsets are committed (unless an export was abandoned: then the last
+   * commit, which matches what was exported, stands), and the consumer leaves the group.
+   */
+  async stop(): Promise<void> {
+    const { pipeline, logger } = this.options;
+    this.stopping = true;
+    pipeline.abort();
+    await this.inFlight?.catch(() => undefined);
+    await pipeline.stop();
+    await pipeline.flushExporters();
+    if (pipeline.exportAbandoned) logger.warn('an export was abandoned at shutdown: offsets left at the last commit, the window is evaluated again after the restart');
+    else await this.commit();
+    await this.options.consumer.stop();
+  }
+}

@@ -1,0 +1,82 @@
+import { ReferenceDistribution } from '../../core/reference/index.js';
+import { DriftDetector, accumulate } from '../../core/detect/detector.js';
+import type { CheckResult } from '../../core/detect/result.js';
+import { readRows } from '../../adapters/files/rows.js';
+import { InputError } from '../../core/errors.js';
+import type { Row } from '../../core/reference/build.js';
+import { loadReference } from '../../adapters/files/reference-file.js';
+
+export interface CheckCommandOptions {
+  reference: string;
+  input: string;
+  metric?: string;
+  threshold?: number;
+  minSamples?: number;
+  json?: boolean;
+  failOnDrift?: boolean;
+}
+
+export interface CommandOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** `driftwatch check`: scores a file of rows against a saved reference. */
+export async function checkCommand(options: CheckCommandOptions): Promise<CommandOutput> {
+  const reference = await loadReference(options.reference);
+  const input = await readRows(options.input);
+  const notes: string[] = [];
+  if (input.columns) {
+    const absent = reference.featureNames.filter((name) => !input.columns!.includes(name));
+    if (absent.length > 0) {
+      throw new InputError(
+        `${options.input}: reference feature${absent.length > 1 ? 's' : ''} ${absent.map((n) => `"${n}"`).join(', ')} absent from the input (columns: ${input.columns.join(', ')})`,
+        { context: { path: options.input, feature: absent[0] } },
+      );
+    }
+    const extra = input.columns.filter((c) => !reference.featureNames.includes(c));
+    if (extra.length > 0) notes.push(`note: ignoring ${extra.length} input column(s) not in the reference: ${extra.join(', ')}`);
+  } else if (input.rows.some((r) => Array.isArray(r) && r.length !== reference.features.length)) {
+    const bad = input.rows.findIndex((r) => Array.isArray(r) && r.length !== reference.features.length);
+    throw new InputError(`${options.input}: line ${bad + 1}: feature_vector has ${(input.rows[bad] as unknown[]).length} values, the reference has ${reference.features.length} features`, {
+      context: { path: options.input, line: bad + 1 },
+    });
+  }
+  const detector = new DriftDetector({ metric: options.metric, threshold: options.threshold, minSamples: options.minSamples });
+  const result = detector.evaluate(accumulate(input.rows as Row[], reference), reference);
+  for (const [name, f] of Object.entries(result.features)) {
+    if (f.invalid_values > 0) notes.push(`note: feature "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
+  }
+  const stdout = options.json ? JSON.stringify(result, null, 2) + '\n' : formatCheck(result);
+  const exitCode = options.failOnDrift && result.drift_detected ? 3 : 0;
+  return { stdout, stderr: notes.map((n) => n + '\n').join(''), exitCode };
+}
+
+const fmt = (x: number | null, digits = 4) => (x === null ? '—' : x.toFixed(digits));
+
+/** The readable table: one line per feature, then the verdict. */
+export function formatCheck(result: CheckResult): string {
+  const header = ['feature', 'type', `score (${result.metric})`, 'psi', 'ks', 'missing', 'drifted', 'reasons'];
+  const rows = Object.entries(result.features).map(([name, f]) => [
+    name,
+    f.type,
+    f.metric === result.metric ? fmt(f.score) : `${fmt(f.score)} (${f.metric})`,
+    fmt(f.psi),
+    fmt(f.ks),
+    fmt(f.missing_rate, 3),
+    f.status === 'insufficient_samples' ? 'n/a' : f.drifted ? 'YES' : 'no',
+    f.reasons.join(','),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const drifted = Object.keys(result.drifted_features);
+  const verdict =
+    result.status === 'insufficient_samples'
+      ? `INSUFFICIENT SAMPLES: ${result.sample_count} rows, fewer than the minimum; no drift decision`
+      : result.drift_detected
+        ? `DRIFT DETECTED in ${drifted.length} of ${Object.keys(result.features).length} features (${drifted.join(', ')}); max ${result.metric} ${fmt(result.max_drift_score)} ≥ threshold ${result.threshold}; ${result.sample_count} rows`
+        : `no drift: max ${result.metric} ${fmt(result.max_drift_score)} < threshold ${result.threshold}; ${result.sample_count} rows`;
+  return `${table}\n\n${verdict}\n`;
+}

@@ -1,0 +1,106 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../../core/errors.js';
+import { configSchema, DEFAULTS, ENV_VARS, type ParsedConfig } from './schema.js';
+
+export interface Config extends Omit<ParsedConfig, 'window'> {
+  window: { sizeMs: number; slideMs: number; allowedLatenessMs: number; idleTimeoutMs: number; maxClockSkewMs: number };
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Adjustments made to defaults (logged at start). */
+  notes: string[];
+}
+
+/** Reads the configuration file (YAML or JSON), if any. */
+export async function readConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`${path}: cannot read the configuration file (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause, context: { path } });
+  }
+  try {
+    const ext = extname(path).toLowerCase();
+    return ext === '.json' ? JSON.parse(text) : (parseYaml(text) ?? {});
+  } catch (cause) {
+    throw new ConfigError(`${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(cause as Error).message}`, { cause, context: { path } });
+  }
+}
+
+/**
+ * Merges the environment over the file and validates the whole. Every problem is reported at
+ * once, each with the environment variable that sets it.
+ */
+export function resolveConfig(file: unknown, env: Record<string, string | undefined>): LoadedConfig {
+  const input = structuredClone((file ?? {}) as Record<string, unknown>);
+  if (typeof input !== 'object' || Array.isArray(input)) throw new ConfigError('the configuration file must hold an object (a YAML mapping)');
+  // Specific names win over the guide's *_HOURS aliases: apply aliases first.
+  const ordered = [...ENV_VARS].sort((a, b) => Number(Boolean(b.hours)) - Number(Boolean(a.hours)));
+  for (const v of ordered) {
+    const raw = env[v.name];
+    if (raw === undefined || raw.trim() === '') continue;
+    let value: unknown = raw;
+    if (v.hours) {
+      const h = Number(raw);
+      value = Number.isFinite(h) && h > 0 ? Math.round(h * 3_600_000) : raw;
+    }
+    setPath(input, v.path, value);
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
+  return finishWindow(parsed.data);
+}
+
+export async function loadConfig(options: { file?: string; env?: Record<string, string | undefined> }): Promise<LoadedConfig> {
+  const file = options.file ? await readConfigFile(options.file) : {};
+  return resolveConfig(file, options.env ?? process.env);
+}
+
+/**
+ * The window must be a multiple of the slide. Set explicitly, a bad pair is rejected; reached
+ * through a default, the window is rounded up to the next multiple and the change noted.
+ */
+function finishWindow(config: ParsedConfig): LoadedConfig {
+  const notes: string[] = [];
+  const w = config.window;
+  const slideMs = w.slideMs ?? DEFAULTS.slideMs;
+  let sizeMs = w.sizeMs ?? DEFAULTS.windowMs;
+  if (slideMs <= 0) throw new ConfigError(`window.slideMs (DRIFT_CHECK_INTERVAL) must be positive, got ${slideMs} ms`);
+  if (sizeMs < slideMs || sizeMs % slideMs !== 0) {
+    if (w.sizeMs !== undefined) {
+      throw new ConfigError(
+        `window.sizeMs (DRIFT_WINDOW, ${sizeMs} ms) must be a positive multiple of window.slideMs (DRIFT_CHECK_INTERVAL, ${slideMs} ms)`,
+      );
+    }
+    const adjusted = Math.max(1, Math.ceil(sizeMs / slideMs)) * slideMs;
+    notes.push(`default window of ${sizeMs} ms is not a multiple of the slide (${slideMs} ms): using ${adjusted} ms`);
+    sizeMs = adjusted;
+  }
+  return { config: { ...config, window: { ...w, sizeMs, slideMs } }, notes };
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+const envByPath = new Map(ENV_VARS.filter((v) => !v.hours).map((v) => [v.path.join('.'), v.name]));
+
+/** Every issue, one line each: `✖ drift.threshold (DRIFT_THRESHOLD): expected number, received NaN`. */
+export function formatIssues(error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const env = envByPath.get(path);
+    return `✖ ${path || '(root)'}${env ? ` (${env})` : ''}: ${issue.message}`;
+  });
+  return `invalid configuration:\n${lines.join('\n')}`;
+}

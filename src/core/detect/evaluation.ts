@@ -1,0 +1,23 @@
+import type { StateChange } from './hysteresis.js';
+import type { CheckResult } from './result.js';
+
+/** One (model, version)'s check of a window, with its hysteresis state after the check. */
+export interface ModelCheck {
+  model: string;
+  modelVersion: string;
+  check: CheckResult;
+  change: StateChange;
+  state: 'ok' | 'drifting';
+  /** Events of this model that were late or invalid since the previous evaluation. */
+  lateEvents: number;
+  invalidEvents: number;
+  durationMs: number;
+}
+
+export interface Evaluation {
+  windowStart: Date;
+  windowEnd: Date;
+  checks: ModelCheck[];
+  /** Wall time when the watermark was seen past the window end. */
+  closedAtWallMs: number;
+}

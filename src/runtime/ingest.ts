@@ -1,0 +1,164 @@
+import type { SchedulerLike } from 'rxjs';
+import { modelVersionKey } from '../core/keys.js';
+import { EventDecoder, RowArena } from '../core/event/fast-event.js';
+import type { EventDefaults, FeatureRecord } from '../core/event/event.js';
+import type { OffsetLedger } from './delivery/ledger.js';
+import type { Engine } from './engine.js';
+import type { DeadLetter, DeadLetterSink, Logger, ReferenceLookup, RuntimeMetrics, SourceMessage } from './ports.js';
+import { retry, type BackoffOptions } from './retry.js';
+
+export interface IngestOptions {
+  engine: Engine;
+  ledger: OffsetLedger;
+  references: ReferenceLookup;
+  deadLetters: DeadLetterSink;
+  metrics: RuntimeMetrics;
+  logger: Logger;
+  defaults: EventDefaults;
+  /** Events stamped further than this into the future (wall clock) are dead-lettered. */
+  maxClockSkewMs: number;
+  now: () => number;
+  scheduler?: SchedulerLike;
+  backoff?: BackoffOptions;
+  /** Aborted at shutdown: dead-letter retries end and the batch is read again next time. */
+  signal: AbortSignal;
+}
+
+/**
+ * The ingest stage: decodes a batch of messages (synchronously, per event, on the fast path
+ * where it can), routes each record into its window, and writes what cannot be used to the
+ * dead-letter sink — retried until written, so that every message is either in a pane or on
+ * the dead-letter topic before its offset counts as read.
+ */
+export class Ingest {
+  private readonly inFlight = new Set<Map<number, number>>();
+  /** Decodes events, straight into rows of the features their window records (core/event). */
+  readonly decoder: EventDecoder;
+
+  constructor(private readonly options: IngestOptions) {
+    this.decoder = new EventDecoder((model, version) => options.engine.featuresFor(model, version));
+  }
+
+  /**
+   * Decodes and ingests a batch of messages; dead letters are written before this resolves.
+   * `isCurrent` turns false when a rebalance reset the windows meanwhile.
+   */
+  async ingest(messages: readonly SourceMessage[], isCurrent: () => boolean = () => true): Promise<void> {
+    // Until this resolves, nothing from this batch may be committed as read: a dead letter not
+    // yet written must be read again after a crash.
+    const inFlight = new Map<number, number>();
+    for (const m of messages) if (!(m.offset >= (inFlight.get(m.partition) ?? Infinity))) inFlight.set(m.partition, m.offset);
+    this.inFlight.add(inFlight);
+    try {
+      await this.ingestBatch(messages, isCurrent);
+    } finally {
+      this.inFlight.delete(inFlight);
+    }
+  }
+
+  /** Lowest offset per partition of the batches being ingested (commits must stay below it). */
+  inFlightOffsets(): Map<number, number> {
+    const min = new Map<number, number>();
+    for (const batch of this.inFlight) for (const [p, o] of batch) if (!(o >= (min.get(p) ?? Infinity))) min.set(p, o);
+    return min;
+  }
+
+  private async ingestBatch(messages: readonly SourceMessage[], isCurrent: () => boolean): Promise<void> {
+    const { engine, ledger, metrics, references, defaults } = this.options;
+    const now = this.options.now();
+    const decoded: { message: SourceMessage; record: FeatureRecord }[] = [];
+    const dead: DeadLetter[] = [];
+    const unknown = new Map<string, readonly [string, string]>();
+    let knownModel: string | undefined;
+    let knownVersion: string | undefined;
+    const arena = new RowArena();
+    for (const message of messages) {
+      const result = this.decoder.decode(message.value, message, defaults, arena);
+      if (!result.ok) {
+        if (ledger.isHandled(message.partition, message.offset)) {
+          ledger.note(message.partition, message.offset);
+          continue;
+        }
+        engine.countInvalid(result.failure.model, result.failure.modelVersion);
+        dead.push(this.deadLetter(message, result.failure));
+        continue;
+      }
+      const record = result.record;
+      if (record.eventTimeMs > now + this.options.maxClockSkewMs) {
+        if (ledger.isHandled(message.partition, message.offset)) {
+          ledger.note(message.partition, message.offset);
+          continue;
+        }
+        engine.countInvalid(record.model, record.modelVersion);
+        dead.push(
+          this.deadLetter(message, {
+            reason: 'future_timestamp',
+            detail: `timestamp: ${new Date(record.eventTimeMs).toISOString()} is more than ${this.options.maxClockSkewMs} ms ahead of the clock`,
+            path: 'timestamp',
+            model: record.model,
+            modelVersion: record.modelVersion,
+          }),
+        );
+        continue;
+      }
+      if ((record.model !== knownModel || record.modelVersion !== knownVersion) && !references.has(record.model, record.modelVersion)) {
+        unknown.set(modelVersionKey(record.model, record.modelVersion), [record.model, record.modelVersion]);
+      } else {
+        knownModel = record.model;
+        knownVersion = record.modelVersion;
+      }
+      decoded.push({ message, record });
+    }
+    if (unknown.size > 0) await references.ensure(unknown.values(), now);
+    // A rebalance during the await above reset the windows: these records belong to the old assignment.
+    if (!isCurrent()) return;
+    // Counted per model once per batch: a labelled counter increment per event is costly.
+    const consumed = new Map<string, number>();
+    for (const { message, record } of decoded) {
+      const outcome = engine.ingest(record, now, ledger.isHandled(record.partition, record.offset));
+      if (outcome.status === 'failed') {
+        if (outcome.failure.reason === 'late') metrics.eventLate(record.model);
+        dead.push(this.deadLetter(message, outcome.failure));
+        continue;
+      }
+      ledger.note(record.partition, record.offset);
+      if (outcome.status === 'recorded') consumed.set(record.model, (consumed.get(record.model) ?? 0) + 1);
+    }
+    for (const [model, count] of consumed) metrics.eventsConsumed(model, count);
+    if (dead.length > 0) {
+      await this.sendDeadLetters(dead);
+      for (const d of dead) ledger.note(d.source.partition, d.source.offset);
+    }
+  }
+
+  private deadLetter(message: SourceMessage, failure: DeadLetter['failure']): DeadLetter {
+    this.options.metrics.eventInvalid(failure.model, failure.reason);
+    return {
+      value: message.value,
+      key: message.key,
+      headers: message.headers,
+      failure,
+      source: { topic: message.topic, partition: message.partition, offset: message.offset, timestampMs: message.timestampMs },
+    };
+  }
+
+  /** Retried until written (consumption waits meanwhile); at shutdown the error is rethrown. */
+  private async sendDeadLetters(items: DeadLetter[]): Promise<void> {
+    const { deadLetters, metrics, logger, signal, scheduler, backoff } = this.options;
+    const send = async () => {
+      try {
+        await deadLetters.send(items);
+      } catch (error) {
+        metrics.deadLetterWriteFailed();
+        throw error;
+      }
+    };
+    await retry(send, {
+      signal,
+      scheduler,
+      backoff,
+      shouldRetry: () => true,
+      onRetry: (error, attempt, retryInMs) => logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'dead-letter write failed; retrying (consumption waits)'),
+    });
+  }
+}
