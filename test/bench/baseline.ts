@@ -34,7 +34,7 @@ function binCounts(sorted: Float64Array, edges: readonly number[]): Float64Array
   return counts;
 }
 
-/** PSI = Σ (c − r)·ln(c / r) over proportions floored at 1e-4 (design.md). */
+/** PSI = Σ (c − r)·ln(c / r) over proportions floored at 1e-4 (docs/statistics.md). */
 export function psiSorted(refSorted: Float64Array, curSorted: Float64Array, edges = decileEdges(refSorted)): number {
   const r = binCounts(refSorted, edges);
   const c = binCounts(curSorted, edges);

@@ -1,7 +1,7 @@
 /**
  * Prediction events for the streaming benchmarks: a reference directory in the service's
  * layout ({dir}/{version}/reference_distribution.json) and JSON event bytes as a model would
- * publish them (design.md, "Wire formats"), with event times spread evenly over a span.
+ * publish them (docs/wire-formats.md), with event times spread evenly over a span.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

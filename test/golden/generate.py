@@ -9,7 +9,7 @@ Run from the repository root (versions pinned in test/golden/requirements.txt):
 It writes test/golden/fixtures/*.json, which the unit tests under test/unit/ read. Everything
 is seeded (numpy.random.default_rng with fixed seeds), so a rerun with the pinned versions
 rewrites byte-identical files on the same machine; on another CPU a computed
-float may differ in its last bits, so CI compares with test/golden/compare.py (1e-12 relative). The oracles follow design.md, "Statistical conventions":
+float may differ in its last bits, so CI compares with test/golden/compare.py (1e-12 relative). The oracles follow docs/statistics.md:
 
 - PSI edges: numpy.quantile(ref, k/10), k = 1..9 (default method "linear"), deduplicated
   with numpy.unique. Bins are right-closed: bin = numpy.searchsorted(edges, x, side="left").

@@ -4,7 +4,7 @@ import { creditRow, rng, type CreditRow, type Rng } from './credit.js';
 
 /**
  * The demo producer behind `driftwatch demo-producer` (and the compose service of that name):
- * credit-risk prediction events in the wire format of design.md, stamped with the current time
+ * credit-risk prediction events in the wire format of docs/wire-formats.md, stamped with the current time
  * and keyed by model, at a steady rate; after `driftAfterMs` the rows drift (income and
  * employment_type shift, see `creditRow`), so a driftwatch watching the topic reports drift
  * once its windows fill with drifted events.

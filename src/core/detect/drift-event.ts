@@ -4,7 +4,7 @@ import type { CheckResult, FeatureResult } from './result.js';
 
 /**
  * The drift event published on the drift events topic (key = model) and fed to the alert
- * dispatcher: design.md, "Wire formats".
+ * dispatcher: docs/wire-formats.md.
  */
 export type DriftEventType = 'drift_detected' | 'drift_resolved' | 'drift_check';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { NumericRow } from '../stats/index.js';
 
 /**
- * Decoding of prediction events (design.md, "Wire formats"): JSON with `model`,
+ * Decoding of prediction events (docs/wire-formats.md): JSON with `model`,
  * `model_version`, `timestamp`, and `features` (an object) or `feature_vector` (an array in the
  * reference's feature order). Bad events become a `DecodeFailure` with a reason code and the
  * path of the bad field, bound for the dead-letter topic; decoding never throws.

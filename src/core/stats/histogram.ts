@@ -6,7 +6,7 @@
  * A value therefore lands in bin `i` = the number of edges strictly below it.
  *
  * Counts are float64 so that `merge` and `subtract` stay exact for integers below 2^53;
- * the window keeps a running sum of panes with them (design.md, "Windows and time").
+ * the window keeps a running sum of panes with them (docs/windows-and-delivery.md).
  */
 export class Histogram {
   readonly edges: Float64Array;

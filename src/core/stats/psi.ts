@@ -1,7 +1,7 @@
 import { binnedCounts, type Comparison } from './comparison.js';
 import type { MetricDescriptor } from './types.js';
 
-/** Proportions below this are raised to it (design.md); they are not renormalised afterwards. */
+/** Proportions below this are raised to it (docs/statistics.md); they are not renormalised afterwards. */
 export const PSI_PROPORTION_FLOOR = 1e-4;
 
 /**

@@ -60,7 +60,7 @@ describe.each(numericCases())('numeric golden case $name through fromRows → JS
   });
 
   it('KS from the saved reference is within 0.005 of the exact ks_2samp D, and never above it', () => {
-    // Tolerance 0.005 absolute: design.md's contract for a saved reference. Theory: the saved
+    // Tolerance 0.005 absolute: docs/statistics.md's contract for a saved reference. Theory: the saved
     // D is evaluated at the fine edges only, so D_exact − (largest reference mass strictly
     // inside one fine bin, ≤ 1/400 + 1/n here) ≤ D_saved ≤ D_exact. The upper side is checked
     // to 1e-12 (rounding). Measured max |D_saved − D_exact| = 0.0020 (normal_scaled_small_current)

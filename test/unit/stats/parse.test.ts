@@ -83,7 +83,7 @@ describe('parseCategory', () => {
     expect(parseCategory({ a: 1 })).toBe('invalid');
   });
 
-  // design.md, "Statistical conventions": ±Infinity is a missing value. parseCategory used to
+  // docs/statistics.md: ±Infinity is a missing value. parseCategory used to
   // turn a numeric ±Infinity into the category "Infinity" / "-Infinity" while treating NaN as
   // missing (fixed in ef83856, "Categorical values: NaN and ±Infinity count as missing").
   it('regression: ±Infinity in a categorical feature is missing, as NaN is (not a category "Infinity")', () => {
