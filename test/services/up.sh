@@ -46,6 +46,15 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 T0=$(date +%s.%N)
+TIMINGS="$RUN/timings.$$"
+: >"$TIMINGS"
+trap 'rm -f "$TIMINGS"' EXIT
+# timed LABEL CMD...: run CMD, record how long it took (shown in the summary at the end).
+timed() {
+  local label="$1" t; shift; t=$(date +%s.%N)
+  "$@"
+  printf '%-24s %s\n' "$label" "$(elapsed "$t")" >>"$TIMINGS"
+}
 for s in $SERVICES; do
   [[ " $ALL_SERVICES " == *" $s "* ]] || fail "arguments" "" "unknown service '$s' in DRIFTWATCH_SERVICES (known: $ALL_SERVICES)"
 done
@@ -88,11 +97,11 @@ fi
 # Step 1: fetch and build, in parallel; all cached. The Debian packages install meanwhile.
 # ---------------------------------------------------------------------------------------------
 pids=()
-{ want postgres || want redis; } && { apt_install_servers & pids+=($!); }
-want kafka && { fetch_kafka & pids+=($!); }
-want influxdb && { build_influxd & pids+=($!); }
-want influxdb2 && { build_influxd2 & pids+=($!); }
-want prometheus && { build_prometheus & pids+=($!); }
+{ want postgres || want redis; } && { timed 'apt (postgres, redis)' apt_install_servers & pids+=($!); }
+want kafka && { timed 'kafka: jars' fetch_kafka & pids+=($!); }
+want influxdb && { timed 'influxdb: build' build_influxd & pids+=($!); }
+want influxdb2 && { timed 'influxdb2: build' build_influxd2 & pids+=($!); }
+want prometheus && { timed 'prometheus: build' build_prometheus & pids+=($!); }
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 [[ $rc -eq 0 ]] || exit 1
@@ -105,16 +114,17 @@ want postgres && need runuser "util-linux; PostgreSQL runs as a non-root user"
 # Step 2: start them, in parallel (fresh data unless this script's instance is still running).
 # ---------------------------------------------------------------------------------------------
 pids=()
-want kafka && { start_kafka 0 & pids+=($!); }
-want influxdb && { start_influxdb 0 & pids+=($!); }
-want influxdb2 && { start_influxdb2 0 & pids+=($!); }
-want postgres && { start_postgres 0 & pids+=($!); }
-want redis && { start_redis 0 & pids+=($!); }
+want kafka && { timed 'kafka: start' start_kafka 0 & pids+=($!); }
+want influxdb && { timed 'influxdb: start' start_influxdb 0 & pids+=($!); }
+want influxdb2 && { timed 'influxdb2: start' start_influxdb2 0 & pids+=($!); }
+want postgres && { timed 'postgres: start' start_postgres 0 & pids+=($!); }
+want redis && { timed 'redis: start' start_redis 0 & pids+=($!); }
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 [[ $rc -eq 0 ]] || exit 1
 
-log "all up in $(elapsed "$T0") ($SERVICES)"
+log "all up in $(elapsed "$T0") ($SERVICES); time per step (builds and starts ran in parallel):"
+sed 's/^/[services]   /' "$TIMINGS" >&2
 # Coordinates for test/setup/global-setup.ts and humans. Secrets are named by file only.
 if want kafka; then
   echo "KAFKA_BROKERS=$KAFKA_HOST:$KAFKA_PORT"
