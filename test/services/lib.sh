@@ -43,6 +43,9 @@ PROMTOOL_BIN="$PROMETHEUS_PREFIX/bin/promtool"
 INFLUX_URL="http://$INFLUX_HOST:$INFLUX_PORT"
 INFLUX2_URL="http://$HOST:$INFLUX2_PORT"
 
+# rustup's default location, for shells that do not source ~/.cargo/env.
+if ! command -v cargo >/dev/null 2>&1 && [[ -x "$HOME/.cargo/bin/cargo" ]]; then PATH="$PATH:$HOME/.cargo/bin"; fi
+
 mkdir -p "$CACHE" "$LOGS" "$RUN" "$DATA"
 chmod 700 "$RUN"
 
