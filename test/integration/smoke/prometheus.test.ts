@@ -24,7 +24,7 @@ function promtool(args: string[], stdin: string): Promise<{ code: number | null;
   });
 }
 
-const GOOD = ['# HELP driftwatch_smoke_gauge A gauge for the smoke test.', '# TYPE driftwatch_smoke_gauge gauge', 'driftwatch_smoke_gauge{model="credit-risk"} 42.5', ''].join('\n');
+const GOOD = ['# HELP driftwatch_smoke_value A gauge for the smoke test.', '# TYPE driftwatch_smoke_value gauge', 'driftwatch_smoke_value{model="credit-risk"} 42.5', ''].join('\n');
 
 describe.skipIf(!prometheusBinary)(`Prometheus smoke (${flavor} services)`, () => {
   let server: Server | undefined;
@@ -40,7 +40,7 @@ describe.skipIf(!prometheusBinary)(`Prometheus smoke (${flavor} services)`, () =
   });
 
   it('promtool check metrics rejects a malformed one', async () => {
-    const { code, output } = await promtool(['check', 'metrics'], 'driftwatch_smoke_gauge{model="x" 1\n');
+    const { code, output } = await promtool(['check', 'metrics'], 'driftwatch_smoke_value{model="x" 1\n');
     expect(code, output).not.toBe(0);
     expect(output).toMatch(/error/i);
   });
@@ -56,7 +56,7 @@ describe.skipIf(!prometheusBinary)(`Prometheus smoke (${flavor} services)`, () =
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const { port } = server.address() as AddressInfo;
     prom = await startPrometheus({ binary: prometheusBinary, port: prometheusPort, targets: [`127.0.0.1:${port}`] });
-    const value = await prom.waitForValue('driftwatch_smoke_gauge{model="credit-risk",job="driftwatch"}', 30_000);
+    const value = await prom.waitForValue('driftwatch_smoke_value{model="credit-risk",job="driftwatch"}', 30_000);
     expect(value).toBe(42.5);
     const up = await prom.query('up{job="driftwatch"}');
     expect(up.map((s) => s.value[1])).toEqual(['1']);
