@@ -90,7 +90,7 @@ function binds(s: Service): { source: string; target: string; readOnly: boolean 
 
 describe('docker-compose.yml', () => {
   it('has the services of the stack', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['alerts', 'demo-producer', 'driftwatch', 'grafana', 'influxdb', 'kafka', 'kafka-init']);
+    expect(Object.keys(compose.services).sort()).toEqual(['alerts', 'demo-producer', 'driftwatch', 'grafana', 'influxdb', 'kafka', 'kafka-init', 'postgres', 'redis']);
     expect(service('alerts').profiles).toEqual(['alerts']);
     expect(service('kafka').image).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
     expect(service('influxdb').image).toMatch(/^influxdb:2\.7/);
@@ -148,7 +148,7 @@ describe('docker-compose.yml', () => {
         }
       }
     }
-    expect(published.sort()).toEqual(['3000', '8080', '8086', '9092']);
+    expect(published.sort()).toEqual(['3000', '5432', '6379', '8080', '8086', '9092']);
   });
 
   it('gives the driftwatch services only variables of the configuration schema (and platform ones)', () => {
