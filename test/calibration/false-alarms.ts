@@ -1,7 +1,7 @@
 /**
  * False-alarm and detection rates per window (issue 10, item 7), from seeded draws.
  *
- *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--quick]
+ *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--sizes 100,1000,10000] [--features 1,20,100]
  *
  * Every feature's reference is 20,000 values from its distribution: numeric N(0, 1), or
  * categorical with shares 0.30, 0.25, 0.20, 0.15, 0.10. A window of n rows is drawn afresh from
@@ -112,8 +112,12 @@ function main(): void {
   const args = process.argv.slice(2);
   const at = args.indexOf('--windows');
   const windows = at >= 0 ? Number(args[at + 1]) : 400;
-  const sizes = [100, 1000, 10_000];
-  const counts = [1, 20, 100];
+  const listArg = (name: string, fallback: number[]) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1].split(',').map(Number) : fallback;
+  };
+  const sizes = listArg('--sizes', [100, 1000, 10_000]);
+  const counts = listArg('--features', [1, 20, 100]);
   for (const kind of ['numeric', 'categorical'] as const) {
     console.log(`\nFalse alarms per window, ${kind} features (${windows} windows per cell; % ± standard error)\n`);
     console.log(`| rule | ${sizes.flatMap((n) => counts.map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
@@ -132,12 +136,12 @@ function main(): void {
     { change: 'scale', kind: 'numeric', label: '10 % scale change' },
     { change: 'share', kind: 'categorical', label: 'share +5 points' },
   ];
-  console.log(`| change | rule | ${sizes.flatMap((n) => [1, 20].map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
-  console.log(`|---|---|${sizes.flatMap(() => ['---', '---']).join('|')}|`);
+  console.log(`| change | rule | ${sizes.flatMap((n) => counts.filter((f) => f <= 20).map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
+  console.log(`|---|---|${sizes.flatMap(() => counts.filter((f) => f <= 20).map(() => '---')).join('|')}|`);
   for (const c of changes) {
     for (const rule of RULES) {
       if (c.kind === 'categorical' && rule.detector.metric === 'ks') continue;
-      const cells = sizes.flatMap((n) => [1, 20].map((features) => fmt(detectionRate({ kind: c.kind, features, n, change: c.change, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector }))));
+      const cells = sizes.flatMap((n) => counts.filter((f) => f <= 20).map((features) => fmt(detectionRate({ kind: c.kind, features, n, change: c.change, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector }))));
       console.log(`| ${c.label} | ${rule.name} | ${cells.join(' | ')} |`);
     }
   }
