@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { checkCommand } from './commands/check.js';
 import { referenceBuildCommand } from './commands/reference-build.js';
 import { DriftwatchError } from '../core/errors.js';
-import { SCORE_METRICS } from '../core/stats/index.js';
+import { CORRECTIONS, SCORE_METRICS } from '../core/stats/index.js';
 
 /** Exit codes: 0 ran (drift or not), 1 service failure or bad configuration, 2 bad usage or input, 3 drift with --fail-on-drift. */
 const EXIT_USAGE = 2;
@@ -14,6 +14,7 @@ const positiveNumber = (name: string) => (value: string) => {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
   return n;
 };
+const thresholdSetting = (value: string): number | 'auto' => (value === 'auto' ? 'auto' : positiveNumber('--threshold')(value));
 const positiveInteger = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
@@ -46,8 +47,11 @@ export function buildProgram(): Command {
     .description('batch check: score a file of current rows against a saved reference')
     .requiredOption('--reference <file>', 'reference_distribution.json')
     .requiredOption('--input <file>', 'current rows: file.csv, file.jsonl, or - for standard input')
-    .addOption(new Option('--metric <metric>', 'drift score').choices([...SCORE_METRICS]).default('psi'))
-    .option('--threshold <x>', 'drifted when score ≥ threshold', positiveNumber('--threshold'), 0.3)
+    .addOption(new Option('--metric <metric>', 'drift score, or auto: chosen per feature by type and size').choices([...SCORE_METRICS, 'auto']).default('psi'))
+    .option('--threshold <x>', "drifted when score ≥ threshold, or auto: the score's critical value at the input's size (default: the metric's own, psi 0.3, ks/js/wasserstein 0.1)", thresholdSetting)
+    .addOption(new Option('--correction <c>', 'with --threshold auto: across features').choices([...CORRECTIONS]).default('bonferroni'))
+    .option('--alpha <p>', 'with --threshold auto: false-alarm rate of the check', positiveNumber('--alpha'), 0.01)
+    .option('--min-effect <x>', "with --threshold auto: smallest score that can drift (default: the metric's)", positiveNumber('--min-effect'))
     .option('--min-samples <n>', 'minimum rows (and non-missing values per feature) for a drift decision', positiveInteger('--min-samples'), 100)
     .option('--json', 'print one JSON object instead of the table')
     .option('--fail-on-drift', 'exit 3 when drift is detected')

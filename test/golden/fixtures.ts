@@ -40,7 +40,7 @@ export interface NumericCase extends CaseBase {
     reference_std: number;
     wasserstein: number;
     distinct_reference_values: number;
-  };
+  } & AsymptoticPValues;
 }
 
 export interface CategoricalCase extends CaseBase {
@@ -58,9 +58,22 @@ export interface CategoricalCase extends CaseBase {
     current_counts: number[];
     psi: number;
     js: number;
+    /** scipy.stats.chi2_contingency([reference, current], correction=False). */
     chi2_statistic: number;
     chi2_pvalue: number;
-  };
+    chi2_dof: number;
+  } & AsymptoticPValues;
+}
+
+/** PSI, JS and KS p-values and critical values at α = 0.01 (scipy.stats.chi2, scipy.special.kolmogi). */
+export interface AsymptoticPValues {
+  n_eff: number;
+  occupied_bins: number;
+  psi_pvalue: number;
+  js_pvalue: number;
+  psi_critical_001: number;
+  js_critical_001: number;
+  ks_critical_001: number;
 }
 
 export type GoldenCase = NumericCase | CategoricalCase;

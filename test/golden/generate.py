@@ -20,8 +20,12 @@ float may differ in its last bits, so CI compares with test/golden/compare.py (1
   is stored as well, to measure how far the two asymptotic p-values are apart.
 - JS: scipy.spatial.distance.jensenshannon(p, q, base=2) on the unfloored PSI-bin proportions.
 - Wasserstein: scipy.stats.wasserstein_distance(ref, cur) / max(numpy.std(ref), 0.001).
-- chi2 (categorical): scipy.stats.chisquare(f_obs=current counts over the union categories,
-  f_exp=n * r'), r' = reference proportions floored at 1e-4 and renormalised.
+- chi2 (categorical): scipy.stats.chi2_contingency([reference counts, current counts] over the
+  union categories, correction=False): the two-sample test of homogeneity, no 1e-4 floor.
+- PSI and JS p-values: scipy.stats.chi2.sf(n_eff * PSI, k - 1) and
+  scipy.stats.chi2.sf(8 ln2 n_eff JS^2, k - 1), n_eff = n m / (n + m), k = bins with any count;
+  critical values at alpha = 0.01: chi2.isf(0.01, k - 1) / n_eff (PSI),
+  sqrt(chi2.isf(0.01, k - 1) / (8 ln2 n_eff)) (JS), scipy.special.kolmogi(0.01) / sqrt(n_eff) (KS).
 - Missing rate: missing rows / rows.
 
 Missing values are written to JSON as null.
@@ -96,6 +100,21 @@ def psi_of(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     return float(np.sum((c - r) * np.log(c / r)))
 
 
+def asymptotic_pvalues(ref_counts: np.ndarray, cur_counts: np.ndarray, psi: float, js: float) -> dict:
+    n, m = float(ref_counts.sum()), float(cur_counts.sum())
+    n_eff = n * m / (n + m)
+    k = int(np.count_nonzero(ref_counts + cur_counts))
+    return {
+        "n_eff": n_eff,
+        "occupied_bins": k,
+        "psi_pvalue": float(stats.chi2.sf(n_eff * psi, k - 1)),
+        "js_pvalue": float(stats.chi2.sf(8 * math.log(2) * n_eff * js * js, k - 1)),
+        "psi_critical_001": float(stats.chi2.isf(0.01, k - 1) / n_eff),
+        "js_critical_001": float(math.sqrt(stats.chi2.isf(0.01, k - 1) / (8 * math.log(2) * n_eff))),
+        "ks_critical_001": float(special.kolmogi(0.01) / math.sqrt(n_eff)),
+    }
+
+
 def numeric_case(name: str, description: str, ref: np.ndarray, cur: np.ndarray) -> dict:
     ref_ok = ref[~np.isnan(ref)]
     cur_ok = cur[~np.isnan(cur)]
@@ -134,6 +153,7 @@ def numeric_case(name: str, description: str, ref: np.ndarray, cur: np.ndarray) 
             "reference_std": ref_std,
             "wasserstein": float(stats.wasserstein_distance(ref_ok, cur_ok) / max(ref_std, WASSERSTEIN_STD_FLOOR)),
             "distinct_reference_values": int(len(np.unique(ref_ok))),
+            **asymptotic_pvalues(ref_counts, cur_counts, psi_of(ref_counts, cur_counts), float(jensenshannon(ref_counts / n, cur_counts / m, base=2))),
         },
     }
 
@@ -148,9 +168,7 @@ def categorical_case(name: str, description: str, ref: list, cur: list) -> dict:
     cur_counts = np.array([cur_ok.count(c) for c in categories], dtype=float)
     n = cur_counts.sum()
 
-    r_floored = floored(ref_counts / ref_counts.sum())
-    r_renormalised = r_floored / r_floored.sum()
-    chi = stats.chisquare(f_obs=cur_counts, f_exp=n * r_renormalised)
+    chi = stats.chi2_contingency(np.vstack([ref_counts, cur_counts]), correction=False)
     return {
         "name": name,
         "description": description,
@@ -170,6 +188,8 @@ def categorical_case(name: str, description: str, ref: list, cur: list) -> dict:
             "js": float(jensenshannon(ref_counts / ref_counts.sum(), cur_counts / n, base=2)),
             "chi2_statistic": float(chi.statistic),
             "chi2_pvalue": float(chi.pvalue),
+            "chi2_dof": int(chi.dof),
+            **asymptotic_pvalues(ref_counts, cur_counts, psi_of(ref_counts, cur_counts), float(jensenshannon(ref_counts / ref_counts.sum(), cur_counts / n, base=2))),
         },
     }
 

@@ -10,7 +10,10 @@ export interface CheckCommandOptions {
   reference: string;
   input: string;
   metric?: string;
-  threshold?: number;
+  threshold?: number | 'auto';
+  correction?: string;
+  alpha?: number;
+  minEffect?: number;
   minSamples?: number;
   json?: boolean;
   failOnDrift?: boolean;
@@ -43,7 +46,14 @@ export async function checkCommand(options: CheckCommandOptions): Promise<Comman
       context: { path: options.input, line: bad + 1 },
     });
   }
-  const detector = new DriftDetector({ metric: options.metric, threshold: options.threshold, minSamples: options.minSamples });
+  const detector = new DriftDetector({
+    metric: options.metric,
+    threshold: options.threshold,
+    minSamples: options.minSamples,
+    correction: options.correction,
+    alpha: options.alpha,
+    minEffect: options.minEffect,
+  });
   const result = detector.evaluate(accumulate(input.rows as Row[], reference), reference);
   for (const [name, f] of Object.entries(result.features)) {
     if (f.invalid_values > 0) notes.push(`note: feature "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
@@ -72,6 +82,16 @@ export function formatCheck(result: CheckResult): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
   const drifted = Object.keys(result.drifted_features);
+  if (result.threshold === 'auto') {
+    const rule = `auto thresholds, α ${result.alpha ?? '—'} per check (${result.correction ?? 'none'}: ${result.feature_alpha?.toPrecision(3) ?? '—'} per feature)`;
+    const verdict =
+      result.status === 'insufficient_samples'
+        ? `INSUFFICIENT SAMPLES: ${result.sample_count} rows, fewer than the minimum; no drift decision`
+        : result.drift_detected
+          ? `DRIFT DETECTED in ${drifted.length} of ${Object.keys(result.features).length} features (${drifted.join(', ')}); ${rule}; ${result.sample_count} rows`
+          : `no drift: ${rule}; ${result.sample_count} rows`;
+    return `${table}\n\n${verdict}\n`;
+  }
   const verdict =
     result.status === 'insufficient_samples'
       ? `INSUFFICIENT SAMPLES: ${result.sample_count} rows, fewer than the minimum; no drift decision`

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { alertsConfigSchema, ALERTS_ENV } from '../../adapters/alerts/config.js';
-import { SCORE_METRICS } from '../../core/stats/index.js';
+import { CORRECTIONS, METRICS, SCORE_METRICS } from '../../core/stats/index.js';
 import { durationMs } from '../../core/duration.js';
 
 /**
@@ -24,6 +24,8 @@ const list = () =>
     const u = unset(v);
     return typeof u === 'string' ? u.split(',').map((s) => s.trim()).filter(Boolean) : u;
   }, z.array(z.string().min(1)));
+/** A positive number or `auto` (DRIFT_THRESHOLD=auto). */
+const thresholdSetting = () => z.union([z.preprocess(unset, z.literal('auto')), num(z.number().positive())]);
 const duration = () => z.preprocess(unset, durationMs);
 const hours = () => num(z.number().positive()).transform((h) => Math.round(h * 3_600_000));
 
@@ -88,16 +90,22 @@ export const configSchema = z.object({
     .prefault({}),
   drift: z
     .object({
-      metric: z.preprocess(unset, z.enum(SCORE_METRICS, { error: (i) => `Unknown metric ${JSON.stringify(i.input)}. Available: ${SCORE_METRICS.join(', ')}` }).default('psi')),
-      threshold: num(z.number().positive()).default(0.3),
+      metric: z.preprocess(unset, z.enum([...SCORE_METRICS, 'auto'], { error: (i) => `Unknown metric ${JSON.stringify(i.input)}. Available: ${[...SCORE_METRICS, 'auto'].join(', ')}` }).default('psi')),
+      /** A number or `auto`; unset: the metric's own default (psi 0.3, ks/js/wasserstein 0.1; auto for metric auto). */
+      threshold: thresholdSetting().optional(),
+      /** `auto` thresholds: the false-alarm rate (per check with a correction), the correction, the effect floor. */
+      alpha: num(z.number().positive().lt(1)).default(0.01),
+      correction: z.preprocess(unset, z.enum(CORRECTIONS, { error: (i) => `Unknown correction ${JSON.stringify(i.input)}. Available: ${CORRECTIONS.join(', ')}` }).default('bonferroni')),
+      minEffect: num(z.number().nonnegative()).optional(),
       minSamples: num(z.number().int().min(1)).default(100),
       missingRateThreshold: num(z.number().positive().max(1)).default(0.1),
       /** When set, a check drifts when this share of features drifted (else any one). */
       share: num(z.number().positive().max(1)).optional(),
       raiseAfter: num(z.number().int().min(1)).default(1),
       clearAfter: num(z.number().int().min(1)).default(2),
-      features: z.record(z.string(), z.object({ threshold: num(z.number().positive()) })).prefault({}),
+      features: z.record(z.string(), z.object({ threshold: thresholdSetting() })).prefault({}),
     })
+    .transform((d) => ({ ...d, threshold: d.threshold ?? (d.metric === 'auto' ? ('auto' as const) : (METRICS[d.metric].defaultThreshold ?? 0.3)) }))
     .prefault({}),
   window: z
     .object({
@@ -162,8 +170,11 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'REFERENCE_FALLBACK_VERSION', path: ['reference', 'fallbackVersion'], description: 'reference used for versions without one (default: none, such events are dead-lettered)' },
   { name: 'MODEL_NAME', path: ['model', 'name'], description: 'default model for events without "model"' },
   { name: 'MODEL_VERSION', path: ['model', 'version'], description: 'default model_version for events without one' },
-  { name: 'DRIFT_METRIC', path: ['drift', 'metric'], description: 'drift score: psi, ks, js or wasserstein (default psi)' },
-  { name: 'DRIFT_THRESHOLD', path: ['drift', 'threshold'], description: 'a feature drifts when score ≥ threshold (default 0.3)' },
+  { name: 'DRIFT_METRIC', path: ['drift', 'metric'], description: 'drift score: psi, ks, js, wasserstein, or auto (per feature by type and size) (default psi)' },
+  { name: 'DRIFT_THRESHOLD', path: ['drift', 'threshold'], description: "a feature drifts when score ≥ threshold, or auto: the score's critical value at the window's size (default: the metric's, psi 0.3, ks/js/wasserstein 0.1)" },
+  { name: 'DRIFT_ALPHA', path: ['drift', 'alpha'], description: 'auto thresholds: false-alarm rate per window (per feature with DRIFT_CORRECTION=none) (default 0.01)' },
+  { name: 'DRIFT_CORRECTION', path: ['drift', 'correction'], description: 'auto thresholds: none, bonferroni or bh across the features of one check (default bonferroni)' },
+  { name: 'DRIFT_MIN_EFFECT', path: ['drift', 'minEffect'], description: "auto thresholds: a feature drifts only when its score is also ≥ this (default: the metric's, psi 0.1, others 0.05)" },
   { name: 'DRIFT_MIN_SAMPLES', path: ['drift', 'minSamples'], description: 'rows (and non-missing values per feature) needed for a decision (default 100)' },
   { name: 'MISSING_RATE_THRESHOLD', path: ['drift', 'missingRateThreshold'], description: 'flag when missing_rate − reference missing rate ≥ this (default 0.1)' },
   { name: 'DRIFT_SHARE', path: ['drift', 'share'], description: 'share of drifted features for a drifted check (default: any one)' },

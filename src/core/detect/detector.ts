@@ -1,23 +1,39 @@
 import {
   compare,
+  correctedLevel,
+  criticalScore,
+  CORRECTIONS,
   FeatureSetAccumulator,
   METRICS,
   referenceMissingRate,
   scoreMetric,
+  scorePValue,
   DEFAULT_MISSING_RATE_THRESHOLD,
+  type Comparison,
+  type Correction,
   type ScoreMetric,
 } from '../stats/index.js';
+import type { FeatureModel } from '../stats/index.js';
 import type { ReferenceDistribution } from '../reference/index.js';
 import { InputError } from '../errors.js';
 import type { CheckResult, DriftReason, FeatureResult } from './result.js';
 
+/** A fixed threshold, or `auto`: the score's critical value at the window's size (docs/statistics.md). */
+export type ThresholdSetting = number | 'auto';
+
 export interface DetectorOptions {
-  /** Drift score: psi (default), ks, js or wasserstein. */
-  metric?: ScoreMetric | string;
-  /** Drifted when score ≥ threshold. Default 0.3. */
-  threshold?: number;
+  /** Drift score: psi (default), ks, js, wasserstein, or auto (chosen per feature by type and size). */
+  metric?: ScoreMetric | 'auto' | string;
+  /** Drifted when score ≥ threshold, or `auto`. Default: the metric's own default (psi 0.3, ks/js/wasserstein 0.1). */
+  threshold?: ThresholdSetting;
   /** Per-feature thresholds overriding `threshold`. */
-  featureThresholds?: Readonly<Record<string, number>>;
+  featureThresholds?: Readonly<Record<string, ThresholdSetting>>;
+  /** With `auto` thresholds: the false-alarm rate, per feature (`none`) or per check (`bonferroni`, `bh`). Default 0.01. */
+  alpha?: number;
+  /** With `auto` thresholds: the correction across the features of one check. Default `bonferroni`. */
+  correction?: Correction | string;
+  /** With `auto` thresholds: a feature drifts only when its score is also ≥ this. Default: the metric's (psi 0.1, others 0.05). */
+  minEffect?: number;
   /** Below this many non-missing values a feature (and below this many rows the check) makes no drift decision. Default 100. */
   minSamples?: number;
   /** Flag a feature when missing_rate − reference_missing_rate ≥ this. Default 0.1. */
@@ -28,27 +44,73 @@ export interface DetectorOptions {
   now?: () => Date;
 }
 
+/** PSI's default (the integration guide's 0.3); other metrics default to their registered `defaultThreshold`. */
 export const DEFAULT_THRESHOLD = 0.3;
 export const DEFAULT_MIN_SAMPLES = 100;
+export const DEFAULT_ALPHA = 0.01;
+export const DEFAULT_CORRECTION: Correction = 'bonferroni';
+/** DRIFT_METRIC=auto: numeric features with more current values than this are scored by wasserstein, not ks (Evidently's rule). */
+export const AUTO_METRIC_LARGE_SAMPLE = 1000;
 
 export type CurrentRows = readonly (Readonly<Record<string, unknown>> | readonly unknown[])[];
 
+/** The registered default threshold of a score metric (psi 0.3, ks 0.1, js 0.1, wasserstein 0.1). */
+export function defaultThreshold(metric: ScoreMetric): number {
+  return METRICS[metric].defaultThreshold ?? DEFAULT_THRESHOLD;
+}
+
+/**
+ * DRIFT_METRIC=auto, by feature type and current sample size n (after Evidently's default):
+ * numeric → ks for n ≤ 1000, wasserstein above; categorical → js. With `auto` thresholds the
+ * score must carry a p-value, so numeric features stay on ks at every n.
+ */
+export function autoMetric(type: FeatureModel['type'], n: number, autoThreshold: boolean): ScoreMetric {
+  if (type === 'categorical') return 'js';
+  return autoThreshold || n <= AUTO_METRIC_LARGE_SAMPLE ? 'ks' : 'wasserstein';
+}
+
+interface Pending {
+  model: FeatureModel;
+  comparison: Comparison;
+  metric: ScoreMetric;
+  setting: ThresholdSetting;
+  score: number | null;
+  pValue: number | null;
+  featureEnough: boolean;
+}
+
 /**
  * Scores current values against a reference: every statistic per feature, the configured score
- * against its threshold, the missing-rate rule, and the check's verdict.
+ * against its threshold (fixed, or `auto`: a test at level α with a correction across features
+ * and an effect-size floor), the missing-rate rule, and the check's verdict.
  */
 export class DriftDetector {
-  readonly metric: ScoreMetric;
-  readonly threshold: number;
+  readonly metric: ScoreMetric | 'auto';
+  /** The global threshold setting: a number (the metric's default when none was given) or `auto`. */
+  readonly threshold: ThresholdSetting;
   readonly minSamples: number;
   readonly missingRateThreshold: number;
+  readonly alpha: number;
+  readonly correction: Correction;
 
   constructor(private readonly options: DetectorOptions = {}) {
-    this.metric = scoreMetric(options.metric ?? 'psi').name;
-    this.threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    this.metric = options.metric === 'auto' ? 'auto' : scoreMetric(options.metric ?? 'psi').name;
+    this.threshold = options.threshold ?? (this.metric === 'auto' ? 'auto' : defaultThreshold(this.metric));
     this.minSamples = options.minSamples ?? DEFAULT_MIN_SAMPLES;
     this.missingRateThreshold = options.missingRateThreshold ?? DEFAULT_MISSING_RATE_THRESHOLD;
-    if (!(this.threshold > 0)) throw new RangeError(`threshold (${this.threshold}) must be a positive number`);
+    this.alpha = options.alpha ?? DEFAULT_ALPHA;
+    const correction = options.correction ?? DEFAULT_CORRECTION;
+    if (!(CORRECTIONS as readonly string[]).includes(correction)) throw new RangeError(`Unknown correction "${correction}". Available: ${CORRECTIONS.join(', ')}`);
+    this.correction = correction as Correction;
+    if (this.threshold !== 'auto' && !(this.threshold > 0)) throw new RangeError(`threshold (${this.threshold}) must be a positive number`);
+    for (const [name, t] of Object.entries(options.featureThresholds ?? {})) {
+      if (t !== 'auto' && !(t > 0)) throw new RangeError(`threshold of feature "${name}" (${t}) must be a positive number or auto`);
+    }
+    if (!(this.alpha > 0 && this.alpha < 1)) throw new RangeError(`alpha (${this.alpha}) must be in (0, 1)`);
+    if (options.minEffect !== undefined && !(options.minEffect >= 0)) throw new RangeError(`minEffect (${options.minEffect}) must be a non-negative number`);
+    if (this.metric === 'wasserstein' && this.threshold === 'auto') {
+      throw new RangeError('threshold auto needs a score with a p-value; wasserstein has none: use psi, ks, js or auto, or a fixed threshold');
+    }
     if (!Number.isInteger(this.minSamples) || this.minSamples < 1) throw new RangeError(`minSamples (${this.minSamples}) must be a positive integer`);
     const share = options.driftShare;
     if (share !== undefined && !(share > 0 && share <= 1)) throw new RangeError(`driftShare (${share}) must be in (0, 1]`);
@@ -68,15 +130,27 @@ export class DriftDetector {
     let drifted = 0;
     const enough = current.rows >= this.minSamples;
 
-    reference.features.forEach((model, i) => {
+    const pending: Pending[] = reference.features.map((model, i) => {
       const comparison = compare(model, current.features[i]);
-      const applicable = (METRICS[this.metric].featureTypes as readonly string[]).includes(model.type);
-      const metric: ScoreMetric = applicable ? this.metric : 'psi';
-      const threshold =
-        this.options.featureThresholds?.[model.name] ?? (applicable ? this.threshold : (METRICS.psi.defaultThreshold ?? DEFAULT_THRESHOLD));
+      const own = this.options.featureThresholds?.[model.name];
+      const setting0 = own ?? this.threshold;
+      const metric = this.metricFor(model.type, comparison.currentCount, setting0 === 'auto');
+      const applicable = this.metric === 'auto' || (METRICS[this.metric].featureTypes as readonly string[]).includes(model.type);
+      // A metric that does not apply falls back to psi with psi's default threshold (a fixed
+      // global threshold is in the other metric's units); `auto` carries over.
+      const setting: ThresholdSetting = own ?? (applicable || this.threshold === 'auto' ? this.threshold : defaultThreshold('psi'));
+      const score = METRICS[metric].compute(comparison);
+      const featureEnough = enough && comparison.currentCount >= this.minSamples;
+      return { model, comparison, metric, setting, score, pValue: scorePValue(metric, score, comparison), featureEnough };
+    });
+
+    // The correction's family: the features tested under `auto` that make a decision.
+    const tested = pending.filter((p) => p.setting === 'auto' && p.featureEnough);
+    const level = correctedLevel(tested.map((p) => p.pValue), this.alpha, this.correction);
+
+    pending.forEach(({ model, comparison, metric, setting, score, pValue, featureEnough }, i) => {
       const value = (name: keyof typeof METRICS) =>
         (METRICS[name].featureTypes as readonly string[]).includes(model.type) ? METRICS[name].compute(comparison) : null;
-
       const stats = {
         psi: value('psi'),
         ks: value('ks'),
@@ -86,9 +160,11 @@ export class DriftDetector {
         chi2_pvalue: value('chi2_pvalue'),
         missing_rate: value('missing_rate'),
       };
-      const score = stats[metric];
-      const sampleCount = comparison.currentCount;
-      const featureEnough = enough && sampleCount >= this.minSamples;
+      let threshold: number;
+      if (setting === 'auto') {
+        const minEffect = this.options.minEffect ?? METRICS[metric].defaultMinEffect ?? 0;
+        threshold = Math.max(criticalScore(metric, level, comparison) ?? Number.POSITIVE_INFINITY, minEffect);
+      } else threshold = setting;
       const reasons: DriftReason[] = [];
       if (featureEnough && score !== null && score >= threshold) reasons.push('score');
       const refMissing = referenceMissingRate(comparison);
@@ -104,12 +180,15 @@ export class DriftDetector {
         metric,
         threshold,
         score,
+        p_value: pValue,
         drifted: isDrifted,
         reasons,
         ...stats,
+        psi_pvalue: scorePValue('psi', stats.psi, comparison),
+        js_pvalue: scorePValue('js', stats.js, comparison),
         reference_missing_rate: refMissing,
         invalid_values: current.features[i].invalid,
-        sample_count: sampleCount,
+        sample_count: comparison.currentCount,
         unseen_categories: comparison.type === 'categorical' ? comparison.unseenCategories.length : null,
       };
       if (score !== null && (maxScore === null || score > maxScore)) maxScore = score;
@@ -130,9 +209,15 @@ export class DriftDetector {
       timestamp: (this.options.now?.() ?? new Date()).toISOString(),
       metric: this.metric,
       threshold: this.threshold,
+      ...(tested.length > 0 ? { alpha: this.alpha, correction: this.correction, feature_alpha: level } : {}),
       model_version: reference.modelVersion,
       features,
     };
+  }
+
+  private metricFor(type: FeatureModel['type'], n: number, autoThreshold: boolean): ScoreMetric {
+    if (this.metric === 'auto') return autoMetric(type, n, autoThreshold);
+    return (METRICS[this.metric].featureTypes as readonly string[]).includes(type) ? this.metric : 'psi';
   }
 }
 

@@ -19,7 +19,8 @@ export interface DriftEvent {
   drift_detected: boolean;
   status: CheckResult['status'];
   metric: string;
-  threshold: number;
+  /** A fixed threshold, or `auto` (thresholds calibrated to the window size). */
+  threshold: number | 'auto';
   drifted_features: Record<string, number>;
   max_drift_score: number | null;
   sample_count: number;
@@ -90,7 +91,7 @@ export const driftEventSchema = z.object({
   drift_detected: z.boolean(),
   status: z.enum(['ok', 'insufficient_samples']).default('ok'),
   metric: z.string(),
-  threshold: z.number(),
+  threshold: z.union([z.number(), z.literal('auto')]),
   drifted_features: z.record(z.string(), z.number()),
   max_drift_score: nullableNumber,
   sample_count: z.number().int().nonnegative(),

@@ -1,4 +1,4 @@
-import type { FeatureType, ScoreMetric } from '../stats/index.js';
+import type { Correction, FeatureType, ScoreMetric } from '../stats/index.js';
 
 /** Why a feature was flagged. */
 export type DriftReason = 'score' | 'missing_rate';
@@ -9,8 +9,11 @@ export interface FeatureResult {
   type: FeatureType;
   status: CheckStatus;
   metric: ScoreMetric;
+  /** The threshold the score was held to; under `auto` the critical value at this window's size (or the effect floor). */
   threshold: number;
   score: number | null;
+  /** p-value of the score (asymptotic; null for wasserstein). */
+  p_value: number | null;
   drifted: boolean;
   reasons: DriftReason[];
   psi: number | null;
@@ -19,6 +22,9 @@ export interface FeatureResult {
   js: number | null;
   wasserstein: number | null;
   chi2_pvalue: number | null;
+  /** p = P(χ²(k − 1) ≥ n_eff·PSI) and P(χ²(k − 1) ≥ 8·ln2·n_eff·JS²) (docs/statistics.md). */
+  psi_pvalue: number | null;
+  js_pvalue: number | null;
   missing_rate: number | null;
   reference_missing_rate: number;
   invalid_values: number;
@@ -37,8 +43,14 @@ export interface CheckResult {
   /** Rows compared. */
   sample_count: number;
   timestamp: string;
-  metric: ScoreMetric;
-  threshold: number;
+  /** The configured metric; `auto` picks one per feature (each feature's `metric`). */
+  metric: ScoreMetric | 'auto';
+  /** The configured threshold: a number, or `auto` (each feature's `threshold` then holds its critical value). */
+  threshold: number | 'auto';
+  /** Present when some feature was tested under `auto`: the false-alarm rate asked for, the correction, and the per-feature level it gave. */
+  alpha?: number;
+  correction?: Correction;
+  feature_alpha?: number;
   model_version: string | null;
   features: Record<string, FeatureResult>;
 }

@@ -1,39 +1,49 @@
 import type { Comparison } from './comparison.js';
-import { PSI_PROPORTION_FLOOR } from './psi.js';
 import { chiSquareSurvival } from './special.js';
 import type { MetricDescriptor } from './types.js';
 
 /**
- * Pearson's chi² goodness-of-fit p-value of current category counts against the reference
- * proportions: χ² = Σ (O_i − E_i)²/E_i with E_i = n·r'_i, dof = k − 1, over the union of
- * reference and current categories. r' are the reference proportions floored at 1e-4 (so an
- * unseen category has a finite expectation) and renormalised to sum to 1, as
- * scipy.stats.chisquare requires.
+ * Pearson's chi² test of homogeneity of the 2 × k contingency table (reference counts, current
+ * counts) over the union of categories: χ² = Σ (O − E)²/E with E = row total · column total /
+ * grand total, dof = k − 1 (k = categories with any count), without Yates' continuity
+ * correction. Equals scipy.stats.chi2_contingency([reference, current], correction=False).
+ *
+ * Two-sample, as NannyML and alibi-detect do: the reference is a sample too, so a category the
+ * reference saw a handful of times is not turned into a near-certain expectation, and a category
+ * only the current values hold gets the expectation its pooled count gives it (no 1e-4 floor,
+ * which moved p by orders of magnitude when a reference category was that rare; issue 10).
  */
 export function chiSquarePValue(reference: ArrayLike<number>, current: ArrayLike<number>): number | null {
-  const k = reference.length;
-  if (k < 2) return null;
-  let refTotal = 0;
+  const statistic = chiSquareStatistic(reference, current);
+  return statistic === null ? null : chiSquareSurvival(statistic.chi2, statistic.dof);
+}
+
+/** The contingency statistic and its degrees of freedom, or null with fewer than 2 categories or an empty side. */
+export function chiSquareStatistic(reference: ArrayLike<number>, current: ArrayLike<number>): { chi2: number; dof: number } | null {
+  let m = 0;
   let n = 0;
-  for (let i = 0; i < k; i++) {
-    refTotal += reference[i];
+  let k = 0;
+  for (let i = 0; i < reference.length; i++) {
+    m += reference[i];
     n += current[i];
+    if (reference[i] + current[i] > 0) k++;
   }
-  if (refTotal <= 0 || n <= 0) return null;
-  let floored = 0;
-  for (let i = 0; i < k; i++) floored += Math.max(reference[i] / refTotal, PSI_PROPORTION_FLOOR);
-  let statistic = 0;
-  for (let i = 0; i < k; i++) {
-    const expected = (n * Math.max(reference[i] / refTotal, PSI_PROPORTION_FLOOR)) / floored;
-    const diff = current[i] - expected;
-    statistic += (diff * diff) / expected;
+  if (k < 2 || m <= 0 || n <= 0) return null;
+  const total = m + n;
+  let chi2 = 0;
+  for (let i = 0; i < reference.length; i++) {
+    const column = reference[i] + current[i];
+    if (column <= 0) continue;
+    const expectedRef = (m * column) / total;
+    const expectedCur = (n * column) / total;
+    chi2 += (reference[i] - expectedRef) ** 2 / expectedRef + (current[i] - expectedCur) ** 2 / expectedCur;
   }
-  return chiSquareSurvival(statistic, k - 1);
+  return { chi2, dof: k - 1 };
 }
 
 export const chi2: MetricDescriptor = {
   name: 'chi2_pvalue',
-  description: "Pearson's chi² p-value of current category counts against reference proportions",
+  description: "p-value of Pearson's chi² contingency test of reference against current category counts",
   featureTypes: ['categorical'],
   defaultThreshold: null,
   higherIsDrift: false,

@@ -21,6 +21,8 @@ export const js: MetricDescriptor = {
   description: 'Jensen–Shannon distance (base 2) on the PSI bins or categories',
   featureTypes: ['numeric', 'categorical'],
   defaultThreshold: 0.1,
+  // half the fixed default 0.1
+  defaultMinEffect: 0.05,
   higherIsDrift: true,
   score: true,
   compute(c: Comparison) {

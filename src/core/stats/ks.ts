@@ -72,6 +72,8 @@ export const ks: MetricDescriptor = {
   description: 'Kolmogorov–Smirnov statistic D on the reference fine bins',
   featureTypes: ['numeric'],
   defaultThreshold: 0.1,
+  // half the fixed default 0.1
+  defaultMinEffect: 0.05,
   higherIsDrift: true,
   score: true,
   compute: ksOf,

@@ -35,6 +35,8 @@ export const psi: MetricDescriptor = {
   description: 'Population Stability Index on reference-decile bins or categories',
   featureTypes: ['numeric', 'categorical'],
   defaultThreshold: 0.3,
+  // Siddiqi (2006): PSI below 0.1 is "no significant change"
+  defaultMinEffect: 0.1,
   higherIsDrift: true,
   score: true,
   compute(c: Comparison) {

@@ -49,6 +49,8 @@ export const wasserstein: MetricDescriptor = {
   description: 'Wasserstein-1 distance in reference standard deviations',
   featureTypes: ['numeric'],
   defaultThreshold: 0.1,
+  // half the fixed default 0.1
+  defaultMinEffect: 0.05,
   higherIsDrift: true,
   score: true,
   compute(c: Comparison) {

@@ -1,0 +1,150 @@
+/**
+ * False-alarm and detection rates per window (issue 10, item 7), from seeded draws.
+ *
+ *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--sizes 100,1000,10000] [--features 1,20,100]
+ *
+ * Every feature's reference is 20,000 values from its distribution: numeric N(0, 1), or
+ * categorical with shares 0.30, 0.25, 0.20, 0.15, 0.10. A window of n rows is drawn afresh from
+ * the same distributions (stationary: false alarms) or from a changed one (power: a 0.25 σ mean
+ * shift, a 10 % scale change, category A's share moved from 0.30 to 0.35 with the others scaled
+ * down) in one feature. A window is a false alarm when the check says drift_detected. Rates are
+ * printed with their binomial standard error √(p(1 − p)/windows). The same functions run, with
+ * fewer windows, in test/unit/monitor/false-alarms.test.ts.
+ */
+import { DriftDetector, type DetectorOptions } from '../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../src/core/reference/index.js';
+import { FeatureSetAccumulator } from '../../src/core/stats/index.js';
+
+/** mulberry32: a small seeded generator, uniform on [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function normal(u: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+export const SHARES = [0.3, 0.25, 0.2, 0.15, 0.1];
+const NAMES = ['A', 'B', 'C', 'D', 'E'];
+export type Kind = 'numeric' | 'categorical';
+export type Change = 'none' | 'shift' | 'scale' | 'share';
+
+function categorical(u: () => number, shares: number[]): () => string {
+  return () => {
+    let x = u();
+    for (let i = 0; i < shares.length; i++) if ((x -= shares[i]) < 0) return NAMES[i];
+    return NAMES[shares.length - 1];
+  };
+}
+
+/** A value generator of one feature, changed or not. */
+function generator(kind: Kind, change: Change, u: () => number): () => number | string {
+  if (kind === 'categorical') {
+    if (change !== 'share') return categorical(u, SHARES);
+    const rest = SHARES.slice(1).reduce((a, b) => a + b, 0);
+    return categorical(u, [0.35, ...SHARES.slice(1).map((s) => (s * 0.65) / rest)]);
+  }
+  const z = normal(u);
+  if (change === 'shift') return () => z() + 0.25;
+  if (change === 'scale') return () => z() * 1.1;
+  return z;
+}
+
+const referenceCache = new Map<string, ReferenceDistribution>();
+export function reference(kind: Kind, features: number, seed = 1): ReferenceDistribution {
+  const key = `${kind}/${features}/${seed}`;
+  const cached = referenceCache.get(key);
+  if (cached) return cached;
+  const u = rng(seed);
+  const gens = Array.from({ length: features }, () => generator(kind, 'none', u));
+  const names = Array.from({ length: features }, (_, i) => `f${i}`);
+  const rows = Array.from({ length: 20_000 }, () => Object.fromEntries(names.map((n, i) => [n, gens[i]()])));
+  const ref = ReferenceDistribution.fromRows(rows, kind === 'categorical' ? { categorical: names } : {});
+  referenceCache.set(key, ref);
+  return ref;
+}
+
+export interface RateOptions {
+  kind: Kind;
+  features: number;
+  n: number;
+  windows: number;
+  change?: Change;
+  detector: DetectorOptions;
+  seed?: number;
+}
+
+/** Share of windows with drift_detected, and its standard error. */
+export function detectionRate(o: RateOptions): { rate: number; se: number } {
+  const ref = reference(o.kind, o.features);
+  const detector = new DriftDetector(o.detector);
+  const u = rng(o.seed ?? 12345);
+  const gens = Array.from({ length: o.features }, (_, i) => generator(o.kind, i === 0 ? (o.change ?? 'none') : 'none', u));
+  let hits = 0;
+  for (let w = 0; w < o.windows; w++) {
+    const acc = new FeatureSetAccumulator(ref.features);
+    const rows = Array.from({ length: o.n }, () => gens.map((g) => g()));
+    acc.recordArrays(rows);
+    if (detector.evaluate(acc, ref).drift_detected) hits++;
+  }
+  const rate = hits / o.windows;
+  return { rate, se: Math.sqrt((rate * (1 - rate)) / o.windows) };
+}
+
+export const RULES: { name: string; detector: DetectorOptions }[] = [
+  { name: 'psi ≥ 0.3', detector: { metric: 'psi' } },
+  { name: 'ks ≥ 0.1', detector: { metric: 'ks' } },
+  { name: 'psi auto (α 0.01, bonferroni)', detector: { metric: 'psi', threshold: 'auto', minEffect: 0 } },
+  { name: 'ks auto (α 0.01, bonferroni)', detector: { metric: 'ks', threshold: 'auto', minEffect: 0 } },
+  { name: 'js auto (α 0.01, bonferroni)', detector: { metric: 'js', threshold: 'auto', minEffect: 0 } },
+];
+
+const fmt = ({ rate, se }: { rate: number; se: number }) => `${(100 * rate).toFixed(1)} ± ${(100 * se).toFixed(1)} %`;
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--windows');
+  const windows = at >= 0 ? Number(args[at + 1]) : 400;
+  const listArg = (name: string, fallback: number[]) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1].split(',').map(Number) : fallback;
+  };
+  const sizes = listArg('--sizes', [100, 1000, 10_000]);
+  const counts = listArg('--features', [1, 20, 100]);
+  for (const kind of ['numeric', 'categorical'] as const) {
+    console.log(`\nFalse alarms per window, ${kind} features (${windows} windows per cell; % ± standard error)\n`);
+    console.log(`| rule | ${sizes.flatMap((n) => counts.map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
+    console.log(`|---|${sizes.flatMap(() => counts.map(() => '---')).join('|')}|`);
+    for (const rule of RULES) {
+      if (kind === 'categorical' && rule.detector.metric === 'ks') continue;
+      const cells = sizes.flatMap((n) =>
+        counts.map((features) => fmt(detectionRate({ kind, features, n, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector }))),
+      );
+      console.log(`| ${rule.name} | ${cells.join(' | ')} |`);
+    }
+  }
+  console.log(`\nDetection rate (power) per window, the change in one feature of F = 1 and F = 20 (${windows} windows per cell)\n`);
+  const changes: { change: Change; kind: Kind; label: string }[] = [
+    { change: 'shift', kind: 'numeric', label: '0.25 σ mean shift' },
+    { change: 'scale', kind: 'numeric', label: '10 % scale change' },
+    { change: 'share', kind: 'categorical', label: 'share +5 points' },
+  ];
+  console.log(`| change | rule | ${sizes.flatMap((n) => counts.filter((f) => f <= 20).map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
+  console.log(`|---|---|${sizes.flatMap(() => counts.filter((f) => f <= 20).map(() => '---')).join('|')}|`);
+  for (const c of changes) {
+    for (const rule of RULES) {
+      if (c.kind === 'categorical' && rule.detector.metric === 'ks') continue;
+      const cells = sizes.flatMap((n) => counts.filter((f) => f <= 20).map((features) => fmt(detectionRate({ kind: c.kind, features, n, change: c.change, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector }))));
+      console.log(`| ${c.label} | ${rule.name} | ${cells.join(' | ')} |`);
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();
