@@ -5,13 +5,14 @@
  * fast path must not change a single recorded value.
  */
 import { describe, expect, it } from 'vitest';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { FeatureSetAccumulator, NumericRow, type FeatureModel } from '../../../src/core/stats/index.js';
-import { decodeEvent, type DecodeResult, type EventDefaults } from '../../../src/core/event/event.js';
-import { EventDecoder, RowArena } from '../../../src/core/event/fast-event.js';
-import { readNumber } from '../../../src/core/event/json-number.js';
-import { SlidingWindow } from '../../../src/core/window/sliding-window.js';
-import { rng } from '../../fixtures/random.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { FeatureSetAccumulator, NumericRow, type FeatureModel } from '../../../../src/core/stats/index.js';
+import { decodeEvent, type DecodeResult, type EventDefaults } from '../../../../src/core/event/event.js';
+import { EventDecoder } from '../../../../src/core/event/decoder.js';
+import { RowArena } from '../../../../src/core/event/arena.js';
+import { readNumber } from '../../../../src/core/event/json-number.js';
+import { SlidingWindow } from '../../../../src/core/window/sliding-window.js';
+import { rng } from '../../../fixtures/random.js';
 
 const out = new Float64Array(1);
 /** readNumber over the whole text: the value, or null when it is not (entirely) a JSON number. */
