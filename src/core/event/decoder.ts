@@ -18,7 +18,8 @@ import { EventScanner, type Layout } from './scanner.js';
  * `feature_vector`, no reference feature at all, a feature name with a lone surrogate) is
  * handed to `decodeEvent` (JSON.parse + zod), which stays the definition: for every input the
  * fast path accepts, it yields the record `decodeEvent` would, value for value (a property
- * test holds them together). Text values (not bytes) go to `decodeEvent`.
+ * test holds them together). Text values (a replayed stream) are
+ * encoded to UTF-8 and take the same path as bytes from Kafka.
  */
 export type FeatureModelsFor = (model: string, modelVersion: string) => readonly FeatureModel[] | undefined;
 
@@ -32,13 +33,15 @@ export class EventDecoder {
   readonly counts: DecodeCounts = { fast: 0, slow: 0 };
   private readonly scanner = new EventScanner();
   private readonly layouts = new WeakMap<readonly FeatureModel[], Layout | null>();
+  private text = Buffer.alloc(4096);
 
   constructor(private readonly featuresFor: FeatureModelsFor) {}
 
   /** Decodes one event: the fast path when it applies, else `decodeEvent`. */
   decode(value: Buffer | string | null, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults, arena: RowArena): DecodeResult {
-    if (value !== null && typeof value !== 'string') {
-      const record = this.fast(value, meta, defaults, arena);
+    const bytes = typeof value === 'string' ? this.encode(value) : value;
+    if (bytes !== null) {
+      const record = this.fast(bytes, meta, defaults, arena);
       if (record !== null) {
         this.counts.fast++;
         return { ok: true, record };
@@ -64,6 +67,18 @@ export class EventDecoder {
     return { model: scanner.model, modelVersion: scanner.modelVersion, eventTimeMs: scanner.eventTimeMs, values: row, partition: meta.partition, offset: meta.offset };
   }
 
+  /**
+   * The UTF-8 bytes of a text value (a replayed line), in a buffer reused from call to call (the
+   * scanner copies what it keeps); null when the text holds a lone surrogate, which UTF-8
+   * cannot carry (it would become U+FFFD): such text goes to `decodeEvent` as it is.
+   */
+  private encode(text: string): Uint8Array | null {
+    if (LONE_SURROGATE.test(text)) return null;
+    // At most 3 bytes per UTF-16 unit: a buffer that large holds the whole text.
+    if (text.length * 3 > this.text.length) this.text = Buffer.alloc(Math.max(text.length * 3, this.text.length * 2));
+    return this.text.subarray(0, this.text.write(text, 0, 'utf8'));
+  }
+
   /** The layout of a reference's features, or null when the fast path cannot serve it (no features, or a name with a lone surrogate). */
   layoutOf(models: readonly FeatureModel[]): Layout | null {
     let layout = this.layouts.get(models);
@@ -81,12 +96,14 @@ export class EventDecoder {
   private lastLayout: Layout | null = null;
 }
 
+/** A half of a surrogate pair on its own (u: a whole pair is one code point and does not match). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /** How a reference's features are found in event bytes; null when a name needs the slow path. */
 function compileLayout(models: readonly FeatureModel[]): Layout | null {
   // A lone surrogate would not survive the trip through UTF-8 bytes: such names take the slow path.
-  const surrogate = /[\uD800-\uDFFF]/u; // u: a pair is one code point; only a lone half matches
   const texts = models.flatMap((m) => [m.name, ...(m.type === 'categorical' ? categoryNames(m) : [])]);
-  if (models.length === 0 || texts.some((t) => surrogate.test(t))) return null;
+  if (models.length === 0 || texts.some((t) => LONE_SURROGATE.test(t))) return null;
   return {
     names: models.map((m) => Buffer.from(m.name, 'utf8')),
     categories: models.map((m) => (m.type === 'categorical' ? categoryNames(m).map((c) => Buffer.from(c, 'utf8')) : null)),

@@ -251,6 +251,31 @@ describe('fast event decoding agrees with decodeEvent', () => {
     expect(decoder.counts).toEqual({ fast: 0, slow: 1 });
   });
 
+  it('takes text values (a replayed line) on the fast path, with the record their bytes give', () => {
+    const fromBytes = new EventDecoder(featuresFor);
+    const fromText = new EventDecoder(featuresFor);
+    for (let i = 0; i < 2_000; i++) {
+      const text = eventText();
+      const expected = compare(text, fromBytes);
+      const result = fromText.decode(text, meta, defaults, new RowArena());
+      expect(result.ok).toBe(expected.ok);
+      if (!result.ok || !expected.ok) continue;
+      const { values, ...rest } = result.record;
+      const { values: expectedValues, ...expectedRest } = expected.record;
+      expect(rest, text).toEqual(expectedRest);
+      expect(recorded(models, values), text).toEqual(recorded(models, expectedValues));
+    }
+    expect(fromText.counts).toEqual(fromBytes.counts);
+    expect(fromText.counts.fast).toBeGreaterThan(500);
+  });
+
+  it('sends text with a lone surrogate to the slow path (UTF-8 cannot carry it)', () => {
+    const decoder = new EventDecoder(featuresFor);
+    const text = '{"model":"credit","model_version":"v1","features":{"age":1,"note\ud800":2}}';
+    expect(decoder.decode(text, meta, defaults, new RowArena())).toEqual(decodeEvent(text, meta, defaults));
+    expect(decoder.counts).toEqual({ fast: 0, slow: 1 });
+  });
+
   it('takes reference categories on the fast path; new categories, numbers and escaped strings go to the slow path', () => {
     const decoder = new EventDecoder(featuresFor);
     const event = (segment: string) => `{"model":"credit","model_version":"v1","features":{"age":3,"segment":${segment}}}`;
