@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import type { Config } from './config/load.js';
 import { createAlertDispatcher } from '../adapters/alerts/index.js';
@@ -54,13 +54,14 @@ export const EXAMPLE = {
   config: fileURLToPath(new URL('../../config/examples/driftwatch.yaml', import.meta.url)),
 };
 
-export function createLogger(level: string): Logger {
+/** JSON logs on `destination` (default: standard error, fd 2). */
+export function createLogger(level: string, destination: DestinationStream = pino.destination(2)): Logger {
   return pino({
     level,
     base: { service: 'driftwatch' },
     // Secrets must never reach the logs, whatever an error message carries.
     redact: { paths: ['*.password', '*.token', '*.secret', 'config.kafka.sasl', 'config.influx.token'], censor: '***' },
-  }, pino.destination(2));
+  }, destination);
 }
 
 export function kafkaConnection(config: Config): KafkaConnection {
@@ -183,6 +184,11 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
             evaluating: pipeline.status.evaluationFailure === null,
           }),
         },
+      }).catch(async (error: unknown) => {
+        // A service that did not start must not keep the process alive (a port taken used to hang it).
+        await pipeline.shutdownExporters();
+        await producer?.disconnect().catch(() => undefined);
+        throw error;
       })
     : null;
   if (http) logger.info({ port: http.port }, 'HTTP: /healthz /readyz /metrics /drift');
