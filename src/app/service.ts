@@ -10,6 +10,8 @@ import { runtimeMetrics, serviceMetrics, type ServiceMetrics } from '../adapters
 import { startHttpServer } from '../adapters/http/server.js';
 import { AlertExporter } from '../adapters/alerts/exporter.js';
 import { ConsoleExporter } from '../adapters/console/exporter.js';
+import { StateChangeLogExporter } from '../adapters/console/log-exporter.js';
+import { DeadLetterWarnings } from '../adapters/console/dead-letter-warnings.js';
 import type { EvaluationExporter } from '../runtime/ports.js';
 import { InfluxExporter } from '../adapters/influx/exporter.js';
 import { JsonLinesExporter } from '../adapters/files/jsonl-exporter.js';
@@ -113,6 +115,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
 
   const exporters: EvaluationExporter[] = [...(deps.exporters ?? [])];
   if (config.output.console ?? !useKafka) exporters.push(new ConsoleExporter(deps.write));
+  else exporters.push(new StateChangeLogExporter(logger.child({ component: 'drift' })));
   if (config.output.jsonlPath) exporters.push(new JsonLinesExporter(config.output.jsonlPath));
   if (config.influx.url) {
     exporters.push(new InfluxExporter({ url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.timeoutMs }));
@@ -141,7 +144,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     producer = kafka.producer();
     await producer.connect();
     exporters.push(new KafkaDriftEventExporter(producer, config.kafka.driftEventsTopic, config.output.emitAllChecks));
-    deadLetters = new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic);
+    deadLetters = new DeadLetterWarnings(new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic), logger.child({ component: 'dead-letter' }), { now: deps.now });
   } else {
     deadLetters = new LogDeadLetterSink(logger.child({ component: 'dead-letter' }));
   }
