@@ -1,14 +1,21 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { checkCommand } from './commands/check.js';
 import { referenceBuildCommand } from './commands/reference-build.js';
+import { referenceInspectCommand } from './commands/reference-inspect.js';
+import { EXIT_USAGE, processIo, type CliIo, type CommandOutput } from './commands/io.js';
 import { DriftwatchError } from '../core/errors.js';
 import { CORRECTIONS, SCORE_METRICS } from '../core/stats/index.js';
 
-/** Exit codes: 0 ran (drift or not), 1 service failure or bad configuration, 2 bad usage or input, 3 drift with --fail-on-drift. */
-const EXIT_USAGE = 2;
+export { processIo, type CliIo } from './commands/io.js';
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const positiveNumber = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
@@ -21,12 +28,24 @@ const positiveInteger = (name: string) => (value: string) => {
   return n;
 };
 
-export function buildProgram(): Command {
+const CONFIGURATION_HELP = `
+Configuration: settings come from the environment (KAFKA_BROKERS, INFLUX_URL, DRIFT_METRIC,
+HTTP_PORT, …) and from --config (YAML or JSON, camelCase keys); the environment wins. Every
+setting, its file key and default: the "Configuration" table of README.md; how values are read
+and the file-only settings: docs/configuration.md.`;
+
+/** The `driftwatch` program; each action stores its exit code in `exit.code`. */
+export function buildProgram(io: CliIo, exit: { code: number }): Command {
+  const finish = (output: CommandOutput) => {
+    io.stdout(output.stdout);
+    io.stderr(output.stderr);
+    exit.code = output.exitCode;
+  };
   const program = new Command('driftwatch')
     .description('Streaming data-drift monitor: Kafka prediction events → sliding windows → PSI/KS against a reference → InfluxDB, Kafka drift events, alerts')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text), outputError: (text, write) => write(text) });
 
   const reference = program.command('reference').description('build and inspect reference distributions');
   reference
@@ -40,7 +59,13 @@ export function buildProgram(): Command {
     .option('--features <names>', 'features to keep, in this order (comma list; default: every input column)', list)
     .option('--psi-bins <n>', 'PSI bins per numeric feature', positiveInteger('--psi-bins'), 10)
     .option('--fine-bins <n>', 'fine bins per numeric feature for KS and Wasserstein', positiveInteger('--fine-bins'), 400)
-    .action(async (opts) => finish(await referenceBuildCommand(opts)));
+    .action(async (opts) => finish(await referenceBuildCommand(opts, io.stdin)));
+  reference
+    .command('inspect')
+    .description('summarize a saved reference: features, types, counts, bins, quantiles, missing rates')
+    .argument('<file>', 'reference_distribution.json')
+    .option('--json', 'print one JSON object instead of the tables')
+    .action(async (file: string, opts: { json?: boolean }) => finish(await referenceInspectCommand({ reference: file, json: opts.json })));
 
   program
     .command('check')
@@ -55,15 +80,16 @@ export function buildProgram(): Command {
     .option('--min-samples <n>', 'minimum rows (and non-missing values per feature) for a drift decision', positiveInteger('--min-samples'), 100)
     .option('--json', 'print one JSON object instead of the table')
     .option('--fail-on-drift', 'exit 3 when drift is detected')
-    .action(async (opts) => finish(await checkCommand(opts)));
+    .action(async (opts) => finish(await checkCommand(opts, io.stdin)));
 
   program
     .command('run')
     .description('the streaming monitor: consume prediction events, score sliding windows, write InfluxDB, publish drift events')
     .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
+    .addHelpText('after', CONFIGURATION_HELP)
     .action(async (opts) => {
       const { runCommand } = await import('./commands/run.js');
-      process.exitCode = await runCommand(opts);
+      exit.code = await runCommand(opts, io);
     });
 
   program
@@ -74,17 +100,18 @@ export function buildProgram(): Command {
     .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
     .option('--out <file>', 'also write every check as JSON Lines here')
     .action(async (opts) => {
-      const { replayCommand } = await import('./commands/run.js');
-      process.exitCode = await replayCommand(opts);
+      const { replayCommand } = await import('./commands/replay.js');
+      exit.code = await replayCommand(opts, io);
     });
 
   program
     .command('alerts')
     .description('standalone alert dispatcher: consume the drift events topic and notify Slack, email, webhooks')
     .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
+    .addHelpText('after', CONFIGURATION_HELP)
     .action(async (opts) => {
-      const { alertsCommand } = await import('./commands/run.js');
-      process.exitCode = await alertsCommand(opts);
+      const { alertsCommand } = await import('./commands/alerts.js');
+      exit.code = await alertsCommand(opts, io);
     });
 
   program
@@ -101,36 +128,43 @@ export function buildProgram(): Command {
     .option('--no-create-topic', 'do not create the topic when it is missing')
     .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
     .action(async (opts) => {
-      const { demoProducerCommand } = await import('./commands/run.js');
-      process.exitCode = await demoProducerCommand(opts);
+      const { demoProducerCommand } = await import('./commands/demo-producer.js');
+      exit.code = await demoProducerCommand(opts, io);
     });
 
   return program;
 }
 
-function finish(output: { stdout: string; stderr: string; exitCode: number }): void {
-  process.stdout.write(output.stdout);
-  process.stderr.write(output.stderr);
-  process.exitCode = output.exitCode;
-}
-
-export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+/**
+ * Runs the CLI on `argv` (as process.argv: node, script, arguments…) and returns the exit code:
+ * 0 ran (drift or not), 1 service failure or bad configuration, 2 bad usage or input, 3 drift
+ * with --fail-on-drift. `io` stands in for the process's streams and environment (tests).
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const exit = { code: 0 };
+  const program = buildProgram(io, exit);
   try {
     await program.parseAsync(argv);
+    return exit.code;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version end here with code 0; usage errors were already printed.
-      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
-      return;
-    }
+    // --help and --version end here with code 0; usage errors were already printed.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
     if (error instanceof DriftwatchError || error instanceof RangeError) {
-      process.stderr.write(`driftwatch: ${error.message}\n`);
-      process.exitCode = EXIT_USAGE;
-      return;
+      io.stderr(`driftwatch: ${error.message}\n`);
+      return EXIT_USAGE;
     }
     throw error;
   }
 }
 
-await main(process.argv);
+/** Whether this module is the program being run (not imported by a test or the library). */
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await main(process.argv);

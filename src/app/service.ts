@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import type { Config } from './config/load.js';
 import { createAlertDispatcher } from '../adapters/alerts/index.js';
@@ -10,6 +10,8 @@ import { runtimeMetrics, serviceMetrics, type ServiceMetrics } from '../adapters
 import { startHttpServer } from '../adapters/http/server.js';
 import { AlertExporter } from '../adapters/alerts/exporter.js';
 import { ConsoleExporter } from '../adapters/console/exporter.js';
+import { StateChangeLogExporter } from '../adapters/console/log-exporter.js';
+import { DeadLetterWarnings } from '../adapters/console/dead-letter-warnings.js';
 import type { EvaluationExporter } from '../runtime/ports.js';
 import { InfluxExporter } from '../adapters/influx/exporter.js';
 import { JsonLinesExporter } from '../adapters/files/jsonl-exporter.js';
@@ -54,13 +56,14 @@ export const EXAMPLE = {
   config: fileURLToPath(new URL('../../config/examples/driftwatch.yaml', import.meta.url)),
 };
 
-export function createLogger(level: string): Logger {
+/** JSON logs on `destination` (default: standard error, fd 2). */
+export function createLogger(level: string, destination: DestinationStream = pino.destination(2)): Logger {
   return pino({
     level,
     base: { service: 'driftwatch' },
     // Secrets must never reach the logs, whatever an error message carries.
     redact: { paths: ['*.password', '*.token', '*.secret', 'config.kafka.sasl', 'config.influx.token'], censor: '***' },
-  }, pino.destination(2));
+  }, destination);
 }
 
 export function kafkaConnection(config: Config): KafkaConnection {
@@ -115,6 +118,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
 
   const exporters: EvaluationExporter[] = [...(deps.exporters ?? [])];
   if (config.output.console ?? !useKafka) exporters.push(new ConsoleExporter(deps.write));
+  else exporters.push(new StateChangeLogExporter(logger.child({ component: 'drift' })));
   if (config.output.jsonlPath) exporters.push(new JsonLinesExporter(config.output.jsonlPath));
   if (config.influx.url) {
     exporters.push(new InfluxExporter({ url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.timeoutMs }));
@@ -143,7 +147,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     producer = kafka.producer();
     await producer.connect();
     exporters.push(new KafkaDriftEventExporter(producer, config.kafka.driftEventsTopic, config.output.emitAllChecks));
-    deadLetters = new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic);
+    deadLetters = new DeadLetterWarnings(new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic), logger.child({ component: 'dead-letter' }), { now: deps.now });
   } else {
     deadLetters = new LogDeadLetterSink(logger.child({ component: 'dead-letter' }));
   }
@@ -186,6 +190,11 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
             evaluating: pipeline.status.evaluationFailure === null,
           }),
         },
+      }).catch(async (error: unknown) => {
+        // A service that did not start must not keep the process alive (a port taken used to hang it).
+        await pipeline.shutdownExporters();
+        await producer?.disconnect().catch(() => undefined);
+        throw error;
       })
     : null;
   if (http) logger.info({ port: http.port }, 'HTTP: /healthz /readyz /metrics /drift');

@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { modelVersionKey } from '../core/keys.js';
-import { EventDecoder, RowArena } from '../core/event/fast-event.js';
+import { EventDecoder } from '../core/event/decoder.js';
+import { RowArena } from '../core/event/arena.js';
 import type { EventDefaults, FeatureRecord } from '../core/event/event.js';
 import type { OffsetLedger } from './delivery/ledger.js';
 import type { Engine } from './engine.js';

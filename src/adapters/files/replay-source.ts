@@ -7,7 +7,8 @@ import { InputError } from '../../core/errors.js';
 /**
  * A recorded stream as a source: JSON Lines of prediction events, read in order. Each line is
  * a message of partition 0 whose offset is its line index; events must carry `timestamp`
- * (there is no record timestamp to fall back on). At the end of the file the watermark moves
+ * (there is no record timestamp to fall back on). Lines are handed over as text, which the
+ * event decoder encodes and reads on the same fast path as Kafka's bytes. At the end of the file the watermark moves
  * past the last event, so the last windows are evaluated.
  */
 export async function replayFile(path: string, pipeline: Pipeline, options: { chunkSize?: number; signal?: AbortSignal } = {}): Promise<{ lines: number }> {

@@ -16,10 +16,10 @@ export interface InputRows {
 /**
  * Reads rows from a CSV file with a header, or JSON Lines: one object per line, either the
  * features themselves or a prediction event whose `features` object (or `feature_vector`
- * array, in the reference's feature order) holds them. `-` reads standard input.
+ * array, in the reference's feature order) holds them. `-` reads standard input (`stdin`).
  */
-export async function readRows(path: string, format?: InputFormat): Promise<InputRows> {
-  const text = path === '-' ? await readStdin() : await readText(path);
+export async function readRows(path: string, format?: InputFormat, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<InputRows> {
+  const text = path === '-' ? await readStdin(stdin) : await readText(path);
   const name = path === '-' ? 'stdin' : path;
   const chosen = format ?? detectFormat(path, text);
   const result = chosen === 'csv' ? parseCsvRows(text, name) : parseJsonLines(text, name);
@@ -35,9 +35,9 @@ async function readText(path: string): Promise<string> {
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(stdin: AsyncIterable<Buffer | string>): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ConfigError } from '../../core/errors.js';
 
 /** What the HTTP endpoints read from the running service. */
 export interface StatusProvider {
@@ -24,6 +25,8 @@ export async function startHttpServer(options: { host: string; port: number; reg
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
+  }).catch((cause: NodeJS.ErrnoException) => {
+    throw new ConfigError(listenProblem(options, cause), { cause, context: { port: options.port } });
   });
   const port = (server.address() as AddressInfo).port;
   return {
@@ -34,6 +37,21 @@ export async function startHttpServer(options: { host: string; port: number; reg
       server.close(() => resolve());
     }),
   };
+}
+
+/** What went wrong binding the port, with the setting to change. */
+function listenProblem({ host, port }: { host: string; port: number }, cause: NodeJS.ErrnoException): string {
+  const fix = 'set HTTP_PORT to a free port (0 picks one), or HTTP_ENABLED=false';
+  switch (cause.code) {
+    case 'EADDRINUSE':
+      return `HTTP_PORT ${port} is already in use (EADDRINUSE) on ${host}: ${fix}`;
+    case 'EACCES':
+      return `HTTP_PORT ${port} may not be bound by this user (EACCES): ${fix}`;
+    case 'EADDRNOTAVAIL':
+      return `HTTP_HOST ${host} is not an address of this machine (EADDRNOTAVAIL): set HTTP_HOST, e.g. 0.0.0.0`;
+    default:
+      return `cannot listen on ${host}:${port} (HTTP_HOST, HTTP_PORT): ${cause.message}`;
+  }
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: { registry: Registry; status: StatusProvider }): Promise<void> {

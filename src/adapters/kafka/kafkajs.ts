@@ -15,6 +15,27 @@ import type {
 } from './types.js';
 
 /** The kafkajs implementation of the Kafka seam (the only file importing kafkajs). */
+/**
+ * Broker errors a fresh or rebalancing cluster answers with for a while and that kafkajs retries
+ * by itself (its `retriable` protocol errors); kafkajs logs each at error level, which on a
+ * new broker fills the log with errors that fix themselves. They are logged as warnings.
+ */
+const TRANSIENT_BROKER_ERRORS = [
+  'The group coordinator is not available',
+  'This is not the correct coordinator for this group',
+  "The coordinator is loading and hence can't process requests",
+  'This server does not host this topic-partition',
+  'There is no leader for this topic-partition',
+  'This server is not the leader for that topic-partition',
+  'The group is rebalancing, so a rejoin is needed',
+];
+
+/** Whether a kafkajs log entry reports one of TRANSIENT_BROKER_ERRORS (in its error or its message). */
+export function isTransient(log: { message?: unknown; error?: unknown }): boolean {
+  const text = `${typeof log.error === 'string' ? log.error : ''} ${typeof log.message === 'string' ? log.message : ''}`;
+  return TRANSIENT_BROKER_ERRORS.some((known) => text.includes(known));
+}
+
 export function createKafkajsClient(connection: KafkaConnection, logger?: Logger): KafkaClient {
   const kafka = new Kafka({
     clientId: connection.clientId,
@@ -25,7 +46,7 @@ export function createKafkajsClient(connection: KafkaConnection, logger?: Logger
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...rest } = entry.log;
-      const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      const level = entry.level <= logLevel.ERROR ? (isTransient(entry.log) ? 'warn' : 'error') : entry.level === logLevel.WARN ? 'warn' : 'debug';
       logger?.[level]({ kafka: entry.namespace, ...rest }, message);
     },
   });

@@ -5,6 +5,7 @@ import { readRows } from '../../adapters/files/rows.js';
 import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
 import { loadReference } from '../../adapters/files/reference-file.js';
+import type { CommandOutput } from './io.js';
 
 export interface CheckCommandOptions {
   reference: string;
@@ -19,16 +20,12 @@ export interface CheckCommandOptions {
   failOnDrift?: boolean;
 }
 
-export interface CommandOutput {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+export type { CommandOutput } from './io.js';
 
 /** `driftwatch check`: scores a file of rows against a saved reference. */
-export async function checkCommand(options: CheckCommandOptions): Promise<CommandOutput> {
+export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIterable<Buffer | string>): Promise<CommandOutput> {
   const reference = await loadReference(options.reference);
-  const input = await readRows(options.input);
+  const input = await readRows(options.input, undefined, stdin);
   const notes: string[] = [];
   if (input.columns) {
     const absent = reference.featureNames.filter((name) => !input.columns!.includes(name));

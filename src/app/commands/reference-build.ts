@@ -2,7 +2,7 @@ import { ReferenceDistribution } from '../../core/reference/index.js';
 import { readRows } from '../../adapters/files/rows.js';
 import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
-import type { CommandOutput } from './check.js';
+import type { CommandOutput } from './io.js';
 import { saveReference } from '../../adapters/files/reference-file.js';
 
 export interface ReferenceBuildOptions {
@@ -17,8 +17,8 @@ export interface ReferenceBuildOptions {
 }
 
 /** `driftwatch reference build`: reads training rows and saves reference_distribution.json. */
-export async function referenceBuildCommand(options: ReferenceBuildOptions): Promise<CommandOutput> {
-  const input = await readRows(options.input);
+export async function referenceBuildCommand(options: ReferenceBuildOptions, stdin?: AsyncIterable<Buffer | string>): Promise<CommandOutput> {
+  const input = await readRows(options.input, undefined, stdin);
   let featureNames = options.features;
   if (featureNames && input.columns) {
     const absent = featureNames.filter((f) => !input.columns!.includes(f));

@@ -1,173 +1,31 @@
-import { loadConfig, type Config } from '../config/load.js';
-import { ConfigError, DriftwatchError } from '../../core/errors.js';
-import { createLogger, EXAMPLE, kafkaConnection, startService, type RunningService } from '../service.js';
-import { parseDuration } from '../../core/duration.js';
-import { runDemoProducer } from '../demo/producer.js';
-import { createKafkajsClient } from '../../adapters/kafka/index.js';
-import { startAlertsService } from '../../adapters/alerts/index.js';
-import { Registry } from 'prom-client';
+import { EXAMPLE, startService } from '../service.js';
+import { configOrExit, commandLogger, fail, runUntilDone } from './lifecycle.js';
+import { EXIT_FAILURE, type CliIo } from './io.js';
 
-const EXIT_OK = 0;
-const EXIT_FAILURE = 1;
-
-async function configOrExit(file: string | undefined): Promise<Config | null> {
-  try {
-    const { config, notes } = await loadConfig({ file });
-    const logger = createLogger(config.log.level);
-    for (const note of notes) logger.warn(note);
-    return config;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`driftwatch: ${error.message}\n`);
-      return null;
-    }
-    throw error;
-  }
-}
-
-/** Stops on SIGTERM/SIGINT: stop fetching, finish the batch, flush sinks, commit, disconnect. */
-function onSignals(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const handler = (signal: NodeJS.Signals) => {
-      process.stderr.write(`driftwatch: ${signal} received, shutting down\n`);
-      process.off('SIGTERM', handler);
-      process.off('SIGINT', handler);
-      stop().then(resolve, (error) => {
-        process.stderr.write(`driftwatch: error while stopping: ${(error as Error).message}\n`);
-        resolve();
-      });
-    };
-    process.on('SIGTERM', handler);
-    process.on('SIGINT', handler);
-  });
-}
-
-async function runUntilDone(service: RunningService): Promise<number> {
-  const signalled = onSignals(() => service.stop());
-  try {
-    await Promise.race([service.done, signalled]);
-  } catch (error) {
-    process.stderr.write(`driftwatch: ${(error as Error).message}\n`);
-    await service.stop().catch(() => undefined);
-    return EXIT_FAILURE;
-  }
-  await service.stop();
-  return EXIT_OK;
-}
-
-export async function runCommand(options: { config?: string }): Promise<number> {
+/** `driftwatch run`: the streaming monitor; with nothing configured, the bundled example. */
+export async function runCommand(options: { config?: string }, io: CliIo): Promise<number> {
   // Nothing configured at all: the bundled example, with its own window settings.
-  const file = options.config ?? (process.env.KAFKA_BROKERS ? undefined : EXAMPLE.config);
-  const config = await configOrExit(file);
+  const file = options.config ?? (io.env.KAFKA_BROKERS ? undefined : EXAMPLE.config);
+  const config = await configOrExit(file, io);
   if (!config) return EXIT_FAILURE;
   try {
-    const embedded = !(config.kafka.brokers?.length);
+    const embedded = !config.kafka.brokers?.length;
     if (embedded) {
       // The example replays in a moment; the HTTP server is left off unless asked for.
-      if (process.env.HTTP_ENABLED === undefined) config.http.enabled = false;
-      process.stdout.write('driftwatch: no KAFKA_BROKERS configured, so running the bundled example:\n' +
-        '  config     config/examples/driftwatch.yaml\n' +
-        '  reference  config/examples/model_artifacts/v1.2.0/reference_distribution.json\n' +
-        '  events     config/examples/events.jsonl (credit-risk model, drift begins part-way)\n' +
-        `  window ${config.window.sizeMs / 60_000} min, evaluated every ${config.window.slideMs / 60_000} min, metric ${config.drift.metric}, threshold ${config.drift.threshold}\n\n`);
+      if (io.env.HTTP_ENABLED === undefined) config.http.enabled = false;
+      io.stdout(
+        'driftwatch: no KAFKA_BROKERS configured, so running the bundled example:\n' +
+          '  config     config/examples/driftwatch.yaml\n' +
+          '  reference  config/examples/model_artifacts/v1.2.0/reference_distribution.json\n' +
+          '  events     config/examples/events.jsonl (credit-risk model, drift begins part-way)\n' +
+          `  window ${config.window.sizeMs / 60_000} min, evaluated every ${config.window.slideMs / 60_000} min, metric ${config.drift.metric}, threshold ${config.drift.threshold}\n\n`,
+      );
     }
-    const service = await startService(config);
-    const code = await runUntilDone(service);
-    if (embedded) process.stdout.write('\nSet KAFKA_BROKERS (and INFLUX_URL) to monitor a live stream; see the README.\n');
+    const service = await startService(config, { logger: commandLogger(config.log.level, io), kafka: io.kafka, write: (line) => io.stdout(line + '\n') });
+    const code = await runUntilDone(service, io);
+    if (embedded) io.stdout('\nSet KAFKA_BROKERS (and INFLUX_URL) to monitor a live stream; see the README.\n');
     return code;
   } catch (error) {
-    return fail(error);
-  }
-}
-
-export async function replayCommand(options: { input: string; referenceDir?: string; config?: string; out?: string }): Promise<number> {
-  const config = await configOrExit(options.config);
-  if (!config) return EXIT_FAILURE;
-  if (options.referenceDir) config.reference.dir = options.referenceDir;
-  if (options.out) config.output.jsonlPath = options.out;
-  if (process.env.HTTP_ENABLED === undefined) config.http.enabled = false;
-  config.output.console ??= true;
-  try {
-    return await runUntilDone(await startService(config, {}, options.input));
-  } catch (error) {
-    return fail(error);
-  }
-}
-
-export async function alertsCommand(options: { config?: string }): Promise<number> {
-  const config = await configOrExit(options.config);
-  if (!config) return EXIT_FAILURE;
-  if (!config.kafka.brokers?.length) {
-    process.stderr.write('driftwatch: `driftwatch alerts` reads the drift events topic: set KAFKA_BROKERS\n');
-    return EXIT_FAILURE;
-  }
-  const logger = createLogger(config.log.level);
-  try {
-    const kafka = createKafkajsClient({ ...kafkaConnection(config), clientId: `${config.kafka.clientId}-alerts` }, logger.child({ component: 'kafka' }));
-    const service = await startAlertsService(config.alerts, { kafka, topic: config.kafka.driftEventsTopic, logger, registry: new Registry() });
-    const signalled = onSignals(() => service.stop());
-    await Promise.race([service.consumer.done, signalled]);
-    await service.stop();
-    return EXIT_OK;
-  } catch (error) {
-    return fail(error);
-  }
-}
-
-function fail(error: unknown): number {
-  const message = error instanceof DriftwatchError ? error.message : (error as Error).stack ?? String(error);
-  process.stderr.write(`driftwatch: ${message}\n`);
-  return EXIT_FAILURE;
-}
-
-export interface DemoProducerCommandOptions {
-  rate: number;
-  driftAfter: string;
-  model: string;
-  modelVersion: string;
-  seed: number;
-  topic?: string;
-  partitions: number;
-  maxEvents?: number;
-  createTopic: boolean;
-  config?: string;
-}
-
-export async function demoProducerCommand(options: DemoProducerCommandOptions): Promise<number> {
-  const config = await configOrExit(options.config);
-  if (!config) return EXIT_FAILURE;
-  if (!config.kafka.brokers?.length) {
-    process.stderr.write('driftwatch: `driftwatch demo-producer` writes to Kafka: set KAFKA_BROKERS\n');
-    return EXIT_FAILURE;
-  }
-  const driftAfterMs = options.driftAfter === 'never' ? Number.POSITIVE_INFINITY : parseDuration(options.driftAfter);
-  if (driftAfterMs === null) throw new RangeError(`--drift-after must be a duration such as "5m" or "never", got "${options.driftAfter}"`);
-  const logger = createLogger(config.log.level);
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  try {
-    const result = await runDemoProducer({
-      kafka: createKafkajsClient({ ...kafkaConnection(config), clientId: `${config.kafka.clientId}-demo` }, logger.child({ component: 'kafka' })),
-      topic: options.topic ?? config.kafka.topic,
-      ratePerSecond: options.rate,
-      driftAfterMs,
-      model: options.model,
-      modelVersion: options.modelVersion,
-      seed: options.seed,
-      partitions: options.partitions,
-      maxEvents: options.maxEvents,
-      createTopic: options.createTopic,
-      signal: abort.signal,
-      logger,
-    });
-    logger.info(result, 'demo producer stopped');
-    return EXIT_OK;
-  } catch (error) {
-    return fail(error);
-  } finally {
-    process.off('SIGTERM', stop);
-    process.off('SIGINT', stop);
+    return fail(error, io);
   }
 }

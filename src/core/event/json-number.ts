@@ -1,6 +1,6 @@
 /**
  * JSON numbers read straight from bytes, with the value `JSON.parse` gives (the correctly
- * rounded double, bit for bit), for the fast event decoder (fast-event.ts).
+ * rounded double, bit for bit), for the fast event decoder (scanner.ts).
  *
  * Converting decimal text to a double is most of what `JSON.parse` spends on a prediction event
  * (≈ 130 ns for a 17-digit number). Two exact shortcuts cover the numbers models publish:

@@ -1,20 +1,34 @@
-// The CLI as a user runs it: a child process per command, asserting stdout, stderr and the
-// exit code (0 ran, 2 bad usage or input, 3 drift with --fail-on-drift, 1 bad configuration).
+// The CLI as a user runs it, asserting stdout, stderr and the exit code (0 ran, 2 bad usage or
+// input, 3 drift with --fail-on-drift, 1 bad configuration). The commands run in process through
+// main(argv, io) with their own environment; a few smoke tests spawn the real program.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/app/cli.js';
+import { memoryIo } from './io.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const examples = join(root, 'config/examples');
 let dir: string;
 let referencePath: string;
 
-function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+type Run = { code: number; stdout: string; stderr: string };
+
+/** The CLI in process, with only PATH, HOME and `env` in its environment. */
+async function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
+  const io = memoryIo({ env, stdin: input });
+  const code = await main(['node', 'driftwatch', ...args], io);
+  return { code, stdout: io.stdoutText(), stderr: io.stderrText() };
+}
+
+/** The CLI as a child process (tsx), for what only a real process shows: exit, streams, hangs. */
+function spawnCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', ...args], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', ...args], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 20_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
     if (input !== undefined) child.stdin!.end(input);
@@ -27,8 +41,8 @@ beforeAll(async () => {
 });
 
 describe('driftwatch reference build and check', () => {
-  it('--help lists the commands', async () => {
-    const { code, stdout } = await cli(['--help']);
+  it('--help lists the commands (spawned)', async () => {
+    const { code, stdout } = await spawnCli(['--help']);
     expect(code).toBe(0);
     for (const command of ['reference', 'check', 'run', 'replay', 'alerts']) expect(stdout).toContain(command);
   });
@@ -64,9 +78,9 @@ describe('driftwatch reference build and check', () => {
     }
   });
 
-  it('reads JSON Lines of prediction events from standard input', async () => {
+  it('reads JSON Lines of prediction events from standard input (spawned)', async () => {
     const events = (await readFile(join(examples, 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.startsWith('{') && l.includes('"features":{')).slice(0, 300);
-    const { code, stdout } = await cli(['check', '--reference', referencePath, '--input', '-', '--json'], {}, events.join('\n'));
+    const { code, stdout } = await spawnCli(['check', '--reference', referencePath, '--input', '-', '--json'], {}, events.join('\n'));
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ sample_count: 300, drift_detected: false });
   });
@@ -188,5 +202,116 @@ describe('the embedded default', () => {
     expect(checks.length).toBe(stdout.split('\n').filter((l) => l.includes('credit-risk')).length);
     expect(checks.every((c) => c.type === 'drift_check' && c.model === 'credit-risk')).toBe(true);
     expect(checks.some((c) => c.change === 'drift_detected')).toBe(true);
+  });
+});
+
+describe('reference inspect', () => {
+  it('--help advertises `reference inspect`, and it exists', async () => {
+    const help = await cli(['reference', '--help']);
+    expect(help.stdout).toContain('inspect');
+    const { code, stderr } = await cli(['reference', 'inspect', '--help']);
+    expect(code, stderr).toBe(0);
+  });
+
+  it('prints a readable summary: features, types, counts, bins, quantiles, missing rates', async () => {
+    const { code, stdout, stderr } = await cli(['reference', 'inspect', join(examples, 'model_artifacts/v1.2.0/reference_distribution.json')]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('model_version v1.2.0, created 2026-11-25T12:00:00.000Z, 5000 rows, 5 features (4 numeric, 1 categorical), 10 PSI bins');
+    expect(stdout).toMatch(/feature\s+count\s+missing\s+bins psi\/fine\s+mean\s+std\s+min\s+p5\s+p25\s+p50\s+p75\s+p95\s+max/);
+    expect(stdout).toMatch(/^age\s+5000\s+0 \(0\.0%\)\s+10\/\d+ discrete\s+41\.29\s+11\.61\s+18\s+22\s+33\s+41\s+49\s+61\s+85$/m);
+    expect(stdout).toContain('employment_type: 5000 values, missing 0 (0.0%), 4 categories: salaried 3131 (62.6%), self-employed 1070 (21.4%)');
+  });
+
+  it('--json prints the summary as one object', async () => {
+    const { code, stdout } = await cli(['reference', 'inspect', join(examples, 'model_artifacts/v1.2.0/reference_distribution.json'), '--json']);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ model_version: 'v1.2.0', row_count: 5000, psi_bins: 10, feature_names: ['age', 'income', 'credit_score', 'loan_amount', 'employment_type'] });
+    expect(summary.features.income).toMatchObject({ type: 'numeric', count: 5000, missing_count: 0, missing_rate: 0, psi_bins: 10, discrete: false });
+    expect(summary.features.income.psi_edges).toHaveLength(9);
+    expect(Object.keys(summary.features.income.quantiles)).toEqual(['p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p99']);
+    expect(summary.features.employment_type).toEqual({ type: 'categorical', count: 5000, missing_count: 0, invalid_count: 0, missing_rate: 0, categories: { salaried: 3131, 'self-employed': 1070, retired: 565, unemployed: 234 } });
+  });
+
+  it('a missing reference is bad input: one line, exit 2', async () => {
+    const { code, stderr } = await cli(['reference', 'inspect', join(dir, 'nowhere.json')]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`driftwatch: ${join(dir, 'nowhere.json')}: cannot read the reference distribution (ENOENT)\n`);
+  });
+});
+
+describe('replay: bad input as for check (exit 2, one line)', () => {
+  // Regression: a missing input exited 1 and an empty one 0, after JSON logs, suggesting REFERENCE_DIR.
+  const referenceDir = join(examples, 'model_artifacts');
+
+  it('a missing input', async () => {
+    const path = join(dir, 'missing.jsonl');
+    const { code, stdout, stderr } = await cli(['replay', '--input', path, '--reference-dir', referenceDir]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`driftwatch: ${path}: cannot read the recorded stream (ENOENT)\n`);
+    expect(stdout).toBe('');
+  });
+
+  it('an empty input (blank lines only)', async () => {
+    const path = join(dir, 'empty.jsonl');
+    await writeFile(path, '\n  \n');
+    const { code, stderr } = await cli(['replay', '--input', path, '--reference-dir', referenceDir]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`driftwatch: ${path}: the recorded stream holds no events\n`);
+  });
+
+  it('a reference directory that does not exist suggests --reference-dir', async () => {
+    const { code, stderr } = await cli(['replay', '--input', join(examples, 'events.jsonl'), '--reference-dir', join(dir, 'no-refs')]);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(`reference directory ${join(dir, 'no-refs')}: cannot list it (ENOENT); pass --reference-dir <dir>`);
+    expect(stderr).not.toContain('REFERENCE_DIR');
+  });
+});
+
+describe('run', () => {
+  it('--help points to the configuration table', async () => {
+    const { code, stdout } = await cli(['run', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('the "Configuration" table of README.md');
+  });
+
+  // Regression: with its HTTP port taken, `run` printed a stack trace and hung until SIGTERM.
+  async function takenPort(): Promise<{ port: number; close(): Promise<void> }> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it('with its HTTP port taken exits 1 with one line naming HTTP_PORT, and disconnects from Kafka', async () => {
+    const taken = await takenPort();
+    const calls: string[] = [];
+    const kafka = {
+      admin: async () => ({ ensureTopics: async () => undefined, listTopics: async () => ['predictions'], topicOffsets: async () => [], disconnect: async () => void calls.push('admin.disconnect') }),
+      producer: () => ({ connect: async () => void calls.push('producer.connect'), send: async () => undefined, disconnect: async () => void calls.push('producer.disconnect') }),
+      consumer: () => {
+        throw new Error('the consumer must not be started');
+      },
+    };
+    try {
+      const io = memoryIo({ env: { KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(taken.port), LOG_LEVEL: 'silent', REFERENCE_DIR: join(examples, 'model_artifacts') }, kafka });
+      const code = await main(['node', 'driftwatch', 'run'], io);
+      expect(code).toBe(1);
+      expect(io.stderrText()).toBe(`driftwatch: HTTP_PORT ${taken.port} is already in use (EADDRINUSE) on 127.0.0.1: set HTTP_PORT to a free port (0 picks one), or HTTP_ENABLED=false\n`);
+      expect(calls).toEqual(['admin.disconnect', 'producer.connect', 'producer.disconnect']);
+    } finally {
+      await taken.close();
+    }
+  });
+
+  it('with its HTTP port taken, the process ends (spawned)', async () => {
+    const taken = await takenPort();
+    try {
+      const { code, stderr } = await spawnCli(['run'], { HTTP_ENABLED: 'true', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(taken.port), LOG_LEVEL: 'silent' });
+      expect(code).toBe(1);
+      expect(stderr).toBe(`driftwatch: HTTP_PORT ${taken.port} is already in use (EADDRINUSE) on 127.0.0.1: set HTTP_PORT to a free port (0 picks one), or HTTP_ENABLED=false\n`);
+    } finally {
+      await taken.close();
+    }
   });
 });

@@ -4,7 +4,8 @@ import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js'
 import { OffsetLedger } from '../../../src/runtime/delivery/ledger.js';
 import { Engine, type Evaluation } from '../../../src/runtime/engine.js';
 import type { FeatureRecord } from '../../../src/core/event/event.js';
-import { EventDecoder, RowArena } from '../../../src/core/event/fast-event.js';
+import { EventDecoder } from '../../../src/core/event/decoder.js';
+import { RowArena } from '../../../src/core/event/arena.js';
 import { creditRow, rng } from '../../fixtures/random.js';
 
 const MIN = 60_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEvent, looksValid, parseEventTime, predictionEventSchema } from '../../../src/core/event/event.js';
+import { decodeEvent, looksValid, parseEventTime, predictionEventSchema } from '../../../../src/core/event/event.js';
 
 const meta = { partition: 0, offset: 7, timestampMs: Date.parse('2026-11-26T10:00:00Z') };
 

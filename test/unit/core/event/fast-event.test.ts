@@ -5,13 +5,14 @@
  * fast path must not change a single recorded value.
  */
 import { describe, expect, it } from 'vitest';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { FeatureSetAccumulator, NumericRow, type FeatureModel } from '../../../src/core/stats/index.js';
-import { decodeEvent, type DecodeResult, type EventDefaults } from '../../../src/core/event/event.js';
-import { EventDecoder, RowArena } from '../../../src/core/event/fast-event.js';
-import { readNumber } from '../../../src/core/event/json-number.js';
-import { SlidingWindow } from '../../../src/core/window/sliding-window.js';
-import { rng } from '../../fixtures/random.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { FeatureSetAccumulator, NumericRow, type FeatureModel } from '../../../../src/core/stats/index.js';
+import { decodeEvent, type DecodeResult, type EventDefaults } from '../../../../src/core/event/event.js';
+import { EventDecoder } from '../../../../src/core/event/decoder.js';
+import { RowArena } from '../../../../src/core/event/arena.js';
+import { readNumber } from '../../../../src/core/event/json-number.js';
+import { SlidingWindow } from '../../../../src/core/window/sliding-window.js';
+import { rng } from '../../../fixtures/random.js';
 
 const out = new Float64Array(1);
 /** readNumber over the whole text: the value, or null when it is not (entirely) a JSON number. */
@@ -247,6 +248,31 @@ describe('fast event decoding agrees with decodeEvent', () => {
   ])('sends %s to the slow path', (_, text) => {
     const decoder = new EventDecoder(featuresFor);
     compare(text, decoder);
+    expect(decoder.counts).toEqual({ fast: 0, slow: 1 });
+  });
+
+  it('takes text values (a replayed line) on the fast path, with the record their bytes give', () => {
+    const fromBytes = new EventDecoder(featuresFor);
+    const fromText = new EventDecoder(featuresFor);
+    for (let i = 0; i < 2_000; i++) {
+      const text = eventText();
+      const expected = compare(text, fromBytes);
+      const result = fromText.decode(text, meta, defaults, new RowArena());
+      expect(result.ok).toBe(expected.ok);
+      if (!result.ok || !expected.ok) continue;
+      const { values, ...rest } = result.record;
+      const { values: expectedValues, ...expectedRest } = expected.record;
+      expect(rest, text).toEqual(expectedRest);
+      expect(recorded(models, values), text).toEqual(recorded(models, expectedValues));
+    }
+    expect(fromText.counts).toEqual(fromBytes.counts);
+    expect(fromText.counts.fast).toBeGreaterThan(500);
+  });
+
+  it('sends text with a lone surrogate to the slow path (UTF-8 cannot carry it)', () => {
+    const decoder = new EventDecoder(featuresFor);
+    const text = '{"model":"credit","model_version":"v1","features":{"age":1,"note\ud800":2}}';
+    expect(decoder.decode(text, meta, defaults, new RowArena())).toEqual(decodeEvent(text, meta, defaults));
     expect(decoder.counts).toEqual({ fast: 0, slow: 1 });
   });
 

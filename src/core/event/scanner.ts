@@ -1,23 +1,14 @@
-import { categoryNames, NumericRow, type FeatureModel } from '../stats/index.js';
-import { decodeEvent, parseEventTime, type DecodeResult, type EventDefaults, type FeatureRecord } from './event.js';
+import { parseEventTime, type EventDefaults } from './event.js';
 import { readNumber } from './json-number.js';
+import { IsoTimeReader } from './time.js';
 
 /**
- * Event decoding for the hot path. `JSON.parse` spends most of a prediction event's cost on
- * building an object of boxed numbers that is read once and dropped; this decoder reads the
- * bytes in one pass instead and writes the feature values, in the reference's order, straight
- * into a Float64Array (a `NumericRow`).
- *
- * It takes the common case only — a JSON object whose `features` hold numbers or null, for a
- * reference of numeric features, with plain ASCII `model`, `model_version` and `timestamp` —
- * and validates the whole text against the JSON grammar as it goes. Anything else (invalid
- * JSON, escapes in keys or names, strings or booleans as feature values, duplicate keys,
- * `feature_vector`, categorical references, no known feature) is handed to `decodeEvent`
- * (JSON.parse + zod), which stays the definition: for every input the fast path accepts, it
- * yields the record `decodeEvent` would, value for value (a property test holds them together).
+ * The byte-level JSON reading behind the fast decoder (decoder.ts), with no reference
+ * attached: `EventScanner.scan` checks an event against the JSON grammar and reads its model,
+ * version and time (and its `features` into scratch space); `fill` then writes the values of a
+ * layout's features into a row. Everything here works on spans of the event's bytes and keeps
+ * no reference to them after the call (what it keeps, it copies).
  */
-export type FeatureModelsFor = (model: string, modelVersion: string) => readonly FeatureModel[] | undefined;
-
 const QUOTE = 34;
 const BACKSLASH = 92;
 const COMMA = 44;
@@ -29,7 +20,6 @@ const OPEN_ARRAY = 91;
 const CLOSE_ARRAY = 93;
 /** Nesting deeper than this inside an event goes to JSON.parse (which has no such limit). */
 const MAX_DEPTH = 64;
-const ARENA_CHUNK = 16_384;
 /** What a value in `features` is: a number, null, a string without escapes, or anything else. */
 const KIND_NUMBER = 0;
 const KIND_NULL = 1;
@@ -57,31 +47,7 @@ const KEYS: readonly [Buffer, TopKey][] = [
 const KEYS_BY_LENGTH: ([Buffer, TopKey] | undefined)[] = [];
 for (const entry of KEYS) KEYS_BY_LENGTH[entry[0].length] = entry;
 
-/** Feature values of the events of one ingest batch, in shared chunks (rows live as long as the batch). */
-export class RowArena {
-  private chunk = new Float64Array(0);
-  private used = 0;
-
-  /** A row of `models.length` slots, all missing (NaN). */
-  take(models: readonly FeatureModel[]): NumericRow {
-    const n = models.length;
-    if (this.used + n > this.chunk.length) {
-      this.chunk = new Float64Array(Math.max(n, ARENA_CHUNK)).fill(Number.NaN);
-      this.used = 0;
-    }
-    const row = new NumericRow(models, this.chunk, this.used);
-    this.used += n;
-    return row;
-  }
-
-  /** Returns the row just taken (its slots to missing): the event went to the slow path. */
-  giveBack(row: NumericRow): void {
-    const n = row.models.length;
-    this.chunk.fill(Number.NaN, row.offset, row.offset + n);
-    if (row.data === this.chunk && row.offset + n === this.used) this.used = row.offset;
-  }
-}
-
+/** How a reference's features are found in event bytes (compiled by decoder.ts). */
 export interface Layout {
   /** UTF-8 bytes of each feature name, in the reference's order. */
   readonly names: readonly Buffer[];
@@ -92,91 +58,14 @@ export interface Layout {
   readonly seen: Float64Array;
 }
 
-/** Counts of events per path (for the benchmarks and the debug log). */
-export interface DecodeCounts {
-  fast: number;
-  slow: number;
-}
-
-export class EventDecoder {
-  readonly counts: DecodeCounts = { fast: 0, slow: 0 };
-  private readonly scanner = new EventScanner();
-  private readonly layouts = new WeakMap<readonly FeatureModel[], Layout | null>();
-
-  constructor(private readonly featuresFor: FeatureModelsFor) {}
-
-  /** Decodes one event: the fast path when it applies, else `decodeEvent`. */
-  decode(bytes: Buffer | string | null, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults, arena: RowArena): DecodeResult {
-    if (bytes !== null && typeof bytes !== 'string') {
-      const record = this.fast(bytes, meta, defaults, arena);
-      if (record !== null) {
-        this.counts.fast++;
-        return { ok: true, record };
-      }
-    }
-    this.counts.slow++;
-    return decodeEvent(bytes, meta, defaults);
-  }
-
-  /** The record, or null when the event is not the common case (nothing is half-done then). */
-  private fast(b: Buffer, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults, arena: RowArena): FeatureRecord | null {
-    const { scanner } = this;
-    if (!scanner.scan(b, meta.timestampMs, defaults)) return null;
-    const models = this.featuresFor(scanner.model, scanner.modelVersion);
-    if (models === undefined) return null;
-    const layout = models === this.lastModels ? this.lastLayout : this.layoutOf(models);
-    if (layout === null) return null;
-    const row = arena.take(models);
-    if (!scanner.fill(b, layout, row.data, row.offset)) {
-      arena.giveBack(row);
-      return null;
-    }
-    return { model: scanner.model, modelVersion: scanner.modelVersion, eventTimeMs: scanner.eventTimeMs, values: row, partition: meta.partition, offset: meta.offset };
-  }
-
-  /** The layout of a reference's features, or null when the fast path does not serve it (a categorical feature). */
-  layoutOf(models: readonly FeatureModel[]): Layout | null {
-    let layout = this.layouts.get(models);
-    if (layout === undefined) {
-      layout = compileLayout(models);
-      this.layouts.set(models, layout);
-    }
-    this.lastModels = models;
-    this.lastLayout = layout;
-    return layout;
-  }
-
-  /** The layout looked up last (events of one model version tend to come together). */
-  private lastModels: readonly FeatureModel[] | undefined;
-  private lastLayout: Layout | null = null;
-}
-
-/** How a reference's features are found in event bytes; null when a name needs the slow path. */
-function compileLayout(models: readonly FeatureModel[]): Layout | null {
-  // A lone surrogate would not survive the trip through UTF-8 bytes: such names take the slow path.
-  const surrogate = /[\uD800-\uDFFF]/u; // u: a pair is one code point; only a lone half matches
-  const texts = models.flatMap((m) => [m.name, ...(m.type === 'categorical' ? categoryNames(m) : [])]);
-  if (models.length === 0 || texts.some((t) => surrogate.test(t))) return null;
-  return {
-    names: models.map((m) => Buffer.from(m.name, 'utf8')),
-    categories: models.map((m) => (m.type === 'categorical' ? categoryNames(m).map((c) => Buffer.from(c, 'utf8')) : null)),
-    index: new Map(models.map((m, i) => [m.name, i])),
-    seen: new Float64Array(models.length),
-  };
-}
-
-/**
- * The byte-level reading behind the fast path, with no reference attached: `scan` checks an
- * event and reads its model, version and time (and its `features` into scratch space); `fill`
- * then writes the values of a layout's features into a row.
- */
-class EventScanner {
+/** Reads one event at a time; `scan`, then `fill` with the layout of the event's reference. */
+export class EventScanner {
   model = '';
   modelVersion = '';
   eventTimeMs = 0;
   private decodes = 0;
-  // The `features` object of the event being decoded: key spans, values, and whether each value
-  // is a number or null (0) or something else (1), which only matters for reference features.
+  // The `features` object of the event being decoded: key spans, the value of each key (a
+  // number, or NaN for null), its kind (KIND_*), and for strings without escapes their span.
   private keyStart = new Int32Array(128);
   private keyEnd = new Int32Array(128);
   private values = new Float64Array(128);
@@ -409,44 +298,6 @@ function topKey(b: Uint8Array, start: number, end: number): TopKey {
   const candidate = KEYS_BY_LENGTH[end - start];
   return candidate !== undefined && sameBytes(b, start, end, candidate[0]) ? candidate[1] : TopKey.Other;
 }
-
-/**
- * Epoch ms of "YYYY-MM-DDTHH:MM:SS.sssZ" or "YYYY-MM-DDTHH:MM:SSZ" (what toISOString and most
- * producers write), read from bytes; NaN for anything else, which goes to Date.parse. The
- * midnight of the date comes from Date.parse once per date (so invalid dates stay invalid);
- * the time of day is checked field by field (00–23, 00–59, 00–59) and added.
- */
-class IsoTimeReader {
-  private date = Buffer.alloc(10);
-  private midnight = Number.NaN;
-
-  read(b: Uint8Array, start: number, end: number): number {
-    const length = end - start;
-    if ((length !== 24 && length !== 20) || b[end - 1] !== 90 /* Z */ || b[start + 10] !== 84 /* T */) return Number.NaN;
-    if (b[start + 13] !== COLON || b[start + 16] !== COLON) return Number.NaN;
-    if (!sameBytes(b, start, start + 10, this.date)) {
-      this.date = Buffer.from(b.subarray(start, start + 10));
-      const text = this.date.toString('latin1');
-      this.midnight = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Number.NaN;
-    }
-    if (this.midnight !== this.midnight) return Number.NaN;
-    const hours = twoDigits(b, start + 11);
-    const minutes = twoDigits(b, start + 14);
-    const seconds = twoDigits(b, start + 17);
-    if (!(hours <= 23 && minutes <= 59 && seconds <= 59)) return Number.NaN;
-    let ms = 0;
-    if (length === 24) {
-      if (b[start + 19] !== 46 /* . */) return Number.NaN;
-      ms = twoDigits(b, start + 20) * 10 + digit(b[start + 22]);
-      if (!(ms <= 999)) return Number.NaN;
-    }
-    return this.midnight + ((hours * 60 + minutes) * 60 + seconds) * 1000 + ms;
-  }
-}
-
-/** The digit's value, or NaN (which fails every range check above). */
-const digit = (c: number) => (c >= 48 && c <= 57 ? c - 48 : Number.NaN);
-const twoDigits = (b: Uint8Array, at: number) => digit(b[at]) * 10 + digit(b[at + 1]);
 
 function categoryIndex(b: Uint8Array, start: number, end: number, known: readonly Buffer[]): number {
   for (let c = 0; c < known.length; c++) if (sameBytes(b, start, end, known[c])) return c;
