@@ -3,7 +3,7 @@ import { driftEventFromCheck, driftEventSchema } from '../../../../src/core/dete
 import type { CheckResult, FeatureResult } from '../../../../src/core/detect/result.js';
 
 const feature: FeatureResult = {
-  type: 'numerical',
+  type: 'numeric',
   status: 'ok',
   metric: 'psi',
   threshold: 0.3,
