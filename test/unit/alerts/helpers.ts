@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { VirtualTimeScheduler } from 'rxjs';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { Alert, AlertKind } from '../../../src/adapters/alerts/alert.js';
 import type { AlertChannel } from '../../../src/adapters/alerts/channels/types.js';
 import { driftEventId, type DriftEvent, type DriftEventType } from '../../../src/core/detect/drift-event.js';
+
+export { settle, virtualClock, type VirtualClock } from '../runtime/virtual-clock.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -205,54 +206,6 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'con
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** Lets every pending promise chain run (one turn of the event loop; no time passes). */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-export interface VirtualClock {
-  scheduler: VirtualTimeScheduler;
-  now(): number;
-  /** Moves virtual time forward by `ms`, running every action due by then. */
-  advance(ms: number): void;
-  /**
-   * Settles `work` on virtual time: lets promise chains run, and while `work` is still pending
-   * jumps to the next scheduled action (an attempt's time limit, a backoff wait, a deadline).
-   */
-  run<T>(work: Promise<T>): Promise<T>;
-}
-
-/** An RxJS VirtualTimeScheduler starting at `startMs`, for code that takes a `scheduler`. */
-export function virtualClock(startMs = 0): VirtualClock {
-  const scheduler = new VirtualTimeScheduler();
-  scheduler.frame = startMs;
-  const runUntil = (ms: number) => {
-    scheduler.maxFrames = ms;
-    scheduler.flush();
-    scheduler.frame = Math.max(scheduler.frame, ms);
-  };
-  return {
-    scheduler,
-    now: () => scheduler.now(),
-    advance: (ms) => runUntil(scheduler.frame + ms),
-    async run<T>(work: Promise<T>): Promise<T> {
-      let settled = false;
-      work.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      for (let step = 0; step < 100_000; step++) {
-        await settle();
-        if (settled) return work;
-        const next = scheduler.actions[0];
-        if (!next) throw new Error(`work still pending at virtual time ${scheduler.frame} with nothing scheduled`);
-        runUntil(next.delay);
-      }
-      throw new Error('work still pending after 100000 virtual steps');
-    },
-  };
 }
 
 /** A sleep that returns at once and records the delays asked for. */
