@@ -49,3 +49,16 @@ export function virtualClock(startMs = 0): VirtualClock {
     },
   };
 }
+
+/**
+ * Lets promise chains (and any real I/O they wait on, such as reading a reference file) run
+ * until `condition` holds: a wait on a condition, not on a fixed time; rejects only after
+ * `timeoutMs` of wall time without it.
+ */
+export async function settleUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${timeoutMs} ms`);
+    await settle();
+  }
+}
