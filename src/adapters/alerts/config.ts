@@ -1,20 +1,19 @@
 import { z } from 'zod';
+import { fromEnv } from '../../core/coerce.js';
 import { durationMs } from '../../core/duration.js';
 import { DASHBOARD_PLACEHOLDERS, unknownDashboardPlaceholders } from './dashboard.js';
 
 /**
  * The `alerts:` section of the configuration. Self-contained: the keys are camelCase, the
- * values may come from YAML (numbers, arrays) or from the environment (strings), so numbers
- * are coerced, comma lists split and empty strings read as "not set".
+ * values may come from YAML (numbers, arrays) or from the environment (strings), read through
+ * the one coercion helper, core/coerce.ts (numbers coerced, comma lists split, durations
+ * parsed, empty strings "not set").
  *
  * A channel is enabled by setting its URL. Bad combinations set explicitly are rejected with
  * the rule and the keys involved (never the values: URLs and secrets stay out of messages).
  */
-const unsetIfEmpty = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
 const httpUrl = (what: string) =>
-  z.preprocess(
-    unsetIfEmpty,
+  fromEnv.text(
     z
       .string()
       .trim()
@@ -22,8 +21,7 @@ const httpUrl = (what: string) =>
       .optional(),
   );
 
-const smtpUrl = z.preprocess(
-  unsetIfEmpty,
+const smtpUrl = fromEnv.text(
   z
     .string()
     .trim()
@@ -31,27 +29,13 @@ const smtpUrl = z.preprocess(
     .optional(),
 );
 
-const emailList = z.preprocess(
-  (value) => {
-    const v = unsetIfEmpty(value);
-    if (typeof v !== 'string') return v;
-    return v
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  },
-  z.array(z.email()).default([]),
-);
+const emailList = fromEnv.list(z.array(z.email()).default([]));
 
-const optionalString = z.preprocess(unsetIfEmpty, z.string().optional());
+const optionalString = fromEnv.text(z.string().optional());
 
-const number = (schema: z.ZodNumber, fallback: number) =>
-  z.preprocess((value) => {
-    const v = unsetIfEmpty(value);
-    return typeof v === 'string' ? Number(v) : v;
-  }, schema.default(fallback));
+const number = (schema: z.ZodNumber, fallback: number) => fromEnv.number(schema.default(fallback));
 
-const duration = (fallback: number) => z.preprocess(unsetIfEmpty, durationMs.default(fallback));
+const duration = (fallback: number) => fromEnv.duration(durationMs.default(fallback));
 
 export const DEFAULT_TEMPLATES_DIR = 'config/templates';
 
@@ -64,7 +48,7 @@ export const alertsConfigSchema = z
     /** Recipients; from the environment a comma list. */
     alertEmails: emailList,
     /** Sender address. Default driftwatch@<SMTP host>. */
-    alertEmailFrom: z.preprocess(unsetIfEmpty, z.string().trim().min(3).optional()),
+    alertEmailFrom: fromEnv.text(z.string().trim().min(3).optional()),
     /** Generic webhook receiving the drift event JSON. */
     webhookUrl: httpUrl('webhookUrl'),
     /** HMAC-SHA256 key signing webhook and retrain request bodies. */
@@ -87,11 +71,11 @@ export const alertsConfigSchema = z
     backoffBaseMs: duration(500),
     backoffMaxMs: duration(30_000),
     /** Directory with drift-alert.{html,txt} and drift-resolved.{html,txt}. */
-    templatesDir: z.preprocess(unsetIfEmpty, z.string().default(DEFAULT_TEMPLATES_DIR)),
+    templatesDir: fromEnv.text(z.string().default(DEFAULT_TEMPLATES_DIR)),
     /** How many event_ids are remembered for de-duplication. */
     dedupSize: number(z.number().int().min(1), 10_000),
     /** Consumer group of the standalone `driftwatch alerts` consumer. */
-    consumerGroupId: z.preprocess(unsetIfEmpty, z.string().min(1).default('driftwatch-alerts')),
+    consumerGroupId: fromEnv.text(z.string().min(1).default('driftwatch-alerts')),
   })
   .superRefine((c, ctx) => {
     if (c.smtpUrl && c.alertEmails.length === 0) {

@@ -94,7 +94,7 @@ export async function runAlertsConsumer(options: AlertsConsumerOptions): Promise
       logger.warn({ ...where, issues }, 'drift events topic: message is not a valid drift event, skipped');
       return null;
     }
-    return parsed.data as DriftEvent;
+    return parsed.data;
   };
 
   const waitForDelivery = async (context: BatchContext): Promise<boolean> => {

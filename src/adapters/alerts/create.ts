@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { SchedulerLike } from 'rxjs';
 import { buildChannels } from './channels/index.js';
 import type { AlertChannel } from './channels/types.js';
 import type { AlertsConfig } from './config.js';
@@ -19,6 +20,8 @@ export interface AlertsDeps {
   registry?: Registry;
   /** Replaces the channels built from the configuration (tests, custom outputs). */
   channels?: AlertChannel[];
+  /** Runs the dispatcher's timers (default asyncScheduler). */
+  scheduler?: SchedulerLike;
   now?: () => number;
   sleep?: AlertDispatcherOptions['sleep'];
   random?: () => number;
@@ -46,6 +49,7 @@ export function createAlertDispatcher(config: AlertsConfig, deps: AlertsDeps = {
     logger: deps.logger,
     registry: deps.registry,
     redactor,
+    scheduler: deps.scheduler,
     now: deps.now,
     sleep: deps.sleep,
     random: deps.random,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { hoursToMs } from '../../core/coerce.js';
 import { ConfigError } from '../../core/errors.js';
 import { configSchema, DEFAULTS, ENV_VARS, type ParsedConfig } from './schema.js';
 
@@ -43,12 +44,7 @@ export function resolveConfig(file: unknown, env: Record<string, string | undefi
   for (const v of ordered) {
     const raw = env[v.name];
     if (raw === undefined || raw.trim() === '') continue;
-    let value: unknown = raw;
-    if (v.hours) {
-      const h = Number(raw);
-      value = Number.isFinite(h) && h > 0 ? Math.round(h * 3_600_000) : raw;
-    }
-    setPath(input, v.path, value);
+    setPath(input, v.path, v.hours ? hoursToMs(raw) : raw);
   }
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));

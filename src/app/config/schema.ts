@@ -1,33 +1,21 @@
 import { z } from 'zod';
 import { alertsConfigSchema, ALERTS_ENV } from '../../adapters/alerts/config.js';
 import { CORRECTIONS, METRICS, SCORE_METRICS } from '../../core/stats/index.js';
-import { durationMs } from '../../core/duration.js';
+import { fromEnv } from '../../core/coerce.js';
 
 /**
  * driftwatch's configuration: a YAML or JSON file under config/ and the environment, the
- * environment winning. Values from the environment are strings, so numbers and booleans are
- * coerced and comma lists split; an empty string means "not set".
+ * environment winning. Values from the environment are strings: every field is read through
+ * the one coercion helper, core/coerce.ts (numbers, booleans, comma lists, durations; an empty
+ * string means "not set").
  */
-const unset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const str = () => z.preprocess(unset, z.string().trim().min(1).optional());
-const num = (schema: z.ZodNumber) => z.preprocess((v) => { const u = unset(v); return typeof u === 'string' ? Number(u) : u; }, schema);
-const bool = () =>
-  z.preprocess((v) => {
-    const u = unset(v);
-    if (typeof u !== 'string') return u;
-    if (/^(true|1|yes|on)$/i.test(u)) return true;
-    if (/^(false|0|no|off)$/i.test(u)) return false;
-    return u;
-  }, z.boolean({ error: 'expected true or false' }));
-const list = () =>
-  z.preprocess((v) => {
-    const u = unset(v);
-    return typeof u === 'string' ? u.split(',').map((s) => s.trim()).filter(Boolean) : u;
-  }, z.array(z.string().min(1)));
+const str = () => fromEnv.text(z.string().trim().min(1).optional());
+const num = (schema: z.ZodNumber) => fromEnv.number(schema);
+const bool = () => fromEnv.boolean(z.boolean({ error: 'expected true or false' }));
+const list = () => fromEnv.list(z.array(z.string().min(1)));
+const duration = () => fromEnv.duration();
 /** A positive number or `auto` (DRIFT_THRESHOLD=auto). */
-const thresholdSetting = () => z.union([z.preprocess(unset, z.literal('auto')), num(z.number().positive())]);
-const duration = () => z.preprocess(unset, durationMs);
-const hours = () => num(z.number().positive()).transform((h) => Math.round(h * 3_600_000));
+const thresholdSetting = () => z.union([fromEnv.text(z.literal('auto')), num(z.number().positive())]);
 
 export const DEFAULTS = {
   windowMs: 3_600_000, // 1 h
@@ -48,7 +36,7 @@ export const configSchema = z.object({
       ssl: bool().default(false),
       sasl: z
         .object({
-          mechanism: z.preprocess(unset, z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional()),
+          mechanism: fromEnv.text(z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional()),
           username: str(),
           password: str(),
         })
@@ -65,7 +53,7 @@ export const configSchema = z.object({
   influx: z
     .object({
       /** Unset: scores are not written to InfluxDB. */
-      url: z.preprocess(unset, z.url({ error: 'expected a URL such as http://127.0.0.1:8086' }).optional()),
+      url: fromEnv.text(z.url({ error: 'expected a URL such as http://127.0.0.1:8086' }).optional()),
       token: str(),
       org: str().default('driftwatch'),
       bucket: str().default('driftwatch'),
@@ -90,12 +78,12 @@ export const configSchema = z.object({
     .prefault({}),
   drift: z
     .object({
-      metric: z.preprocess(unset, z.enum([...SCORE_METRICS, 'auto'], { error: (i) => `Unknown metric ${JSON.stringify(i.input)}. Available: ${[...SCORE_METRICS, 'auto'].join(', ')}` }).default('psi')),
+      metric: fromEnv.text(z.enum([...SCORE_METRICS, 'auto'], { error: (i) => `Unknown metric ${JSON.stringify(i.input)}. Available: ${[...SCORE_METRICS, 'auto'].join(', ')}` }).default('psi')),
       /** A number or `auto`; unset: the metric's own default (psi 0.3, ks/js/wasserstein 0.1; auto for metric auto). */
       threshold: thresholdSetting().optional(),
       /** `auto` thresholds: the false-alarm rate (per check with a correction), the correction, the effect floor. */
       alpha: num(z.number().positive().lt(1)).default(0.01),
-      correction: z.preprocess(unset, z.enum(CORRECTIONS, { error: (i) => `Unknown correction ${JSON.stringify(i.input)}. Available: ${CORRECTIONS.join(', ')}` }).default('bonferroni')),
+      correction: fromEnv.text(z.enum(CORRECTIONS, { error: (i) => `Unknown correction ${JSON.stringify(i.input)}. Available: ${CORRECTIONS.join(', ')}` }).default('bonferroni')),
       minEffect: num(z.number().nonnegative()).optional(),
       minSamples: num(z.number().int().min(1)).default(100),
       missingRateThreshold: num(z.number().positive().max(1)).default(0.1),
@@ -133,7 +121,7 @@ export const configSchema = z.object({
       enabled: bool().default(true),
     })
     .prefault({}),
-  log: z.object({ level: z.preprocess(unset, z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')) }).prefault({}),
+  log: z.object({ level: fromEnv.text(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')) }).prefault({}),
   alerts: alertsConfigSchema.prefault({}),
 });
 

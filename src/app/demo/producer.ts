@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { KafkaClient, OutboundMessage } from '../../adapters/kafka/index.js';
+import { sleep } from '../../runtime/retry.js';
 import { creditRow, rng, type CreditRow, type Rng } from './credit.js';
 
 /**
@@ -30,7 +31,9 @@ export interface DemoProducerOptions {
   partitions?: number;
   /** Stop by itself after this many events (default: run until aborted). */
   maxEvents?: number;
-  /** Clock (tests). Default Date.now. */
+  /** Runs the waits between sends; tests pass a VirtualTimeScheduler. Default asyncScheduler. */
+  scheduler?: SchedulerLike;
+  /** Clock of the rate and the event timestamps. Default: the scheduler's `now()` (Date.now). */
   now?: () => number;
 }
 
@@ -101,7 +104,8 @@ export function demoEvent(r: Rng, index: number, timeMs: number, options: { mode
 export async function runDemoProducer(options: DemoProducerOptions): Promise<DemoProducerResult> {
   validateDemoOptions(options);
   const { kafka, topic, ratePerSecond, driftAfterMs, model, modelVersion, seed, signal, logger } = options;
-  const now = options.now ?? Date.now;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const now = options.now ?? (() => scheduler.now());
   const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
   const result: DemoProducerResult = { sent: 0, drifted: 0 };
   if (signal.aborted) return result;
@@ -148,7 +152,7 @@ export async function runDemoProducer(options: DemoProducerOptions): Promise<Dem
       }
       const nextDueMs = started + (result.sent * 1000) / ratePerSecond;
       const wait = Math.max(1, Math.min(interval, nextDueMs - now()));
-      await sleep(wait, undefined, { signal }).catch(() => undefined);
+      await sleep(wait, { signal, scheduler });
     }
   } finally {
     await producer.disconnect().catch((error: unknown) => logger?.warn({ err: error }, 'demo producer: disconnect failed'));

@@ -2,37 +2,62 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CheckResult, FeatureResult } from './result.js';
 
+const nullableNumber = z.number().nullable();
+
+/**
+ * One feature of a drift event. Events written before a statistic existed lack it: it reads
+ * as null ("does not apply"), and missing reasons as none.
+ */
+export const driftEventFeatureSchema = z.object({
+  psi: nullableNumber,
+  ks: nullableNumber,
+  ks_pvalue: nullableNumber,
+  js: nullableNumber,
+  wasserstein: nullableNumber.default(null),
+  chi2_pvalue: nullableNumber.default(null),
+  missing_rate: nullableNumber,
+  score: nullableNumber.default(null),
+  drifted: z.boolean(),
+  reasons: z.array(z.string()).default([]),
+});
+
 /**
  * The drift event published on the drift events topic (key = model) and fed to the alert
- * dispatcher: docs/wire-formats.md.
+ * dispatcher: docs/wire-formats.md. Its shape is written here once: `DriftEvent` is inferred
+ * from it, and the standalone alert consumer validates events read back from Kafka with it.
  */
-export type DriftEventType = 'drift_detected' | 'drift_resolved' | 'drift_check';
-
-export type DriftEventFeature = Pick<FeatureResult, 'psi' | 'ks' | 'ks_pvalue' | 'js' | 'wasserstein' | 'chi2_pvalue' | 'missing_rate' | 'score' | 'drifted' | 'reasons'>;
-
-export interface DriftEvent {
-  event_id: string;
-  type: DriftEventType;
-  model: string;
-  model_version: string;
-  window: { start: string; end: string };
-  drift_detected: boolean;
-  status: CheckResult['status'];
-  metric: string;
+export const driftEventSchema = z.object({
+  event_id: z.string().min(1),
+  type: z.enum(['drift_detected', 'drift_resolved', 'drift_check']),
+  model: z.string().min(1),
+  model_version: z.string(),
+  window: z.object({ start: z.string(), end: z.string() }),
+  drift_detected: z.boolean(),
+  status: z.enum(['ok', 'insufficient_samples']).default('ok') satisfies z.ZodType<CheckResult['status']>,
+  metric: z.string(),
   /** A fixed threshold, or `auto` (thresholds calibrated to the window size). */
-  threshold: number | 'auto';
-  drifted_features: Record<string, number>;
-  max_drift_score: number | null;
-  sample_count: number;
-  features: Record<string, DriftEventFeature>;
-  timestamp: string;
-}
+  threshold: z.union([z.number(), z.literal('auto')]),
+  drifted_features: z.record(z.string(), z.number()),
+  max_drift_score: nullableNumber,
+  sample_count: z.number().int().nonnegative(),
+  features: z.record(z.string(), driftEventFeatureSchema),
+  timestamp: z.string(),
+});
+
+export type DriftEvent = z.output<typeof driftEventSchema>;
+export type DriftEventType = DriftEvent['type'];
+export type DriftEventFeature = z.output<typeof driftEventFeatureSchema>;
+
+/** The statistics of a feature result a drift event carries, read off the schema. */
+const FEATURE_KEYS = Object.keys(driftEventFeatureSchema.shape) as (keyof DriftEventFeature & keyof FeatureResult)[];
 
 /**
  * Deterministic id: the same (model, version, window end, type) always gives the same id, so a
  * window re-evaluated after a restart publishes an event downstream consumers can de-duplicate.
  */
 export function driftEventId(model: string, modelVersion: string, windowEnd: string, type: DriftEventType): string {
+  // The published id's input, not a state key (so not modelVersionKey): ids already consumed
+  // downstream must stay the same whatever becomes of the in-memory key.
   return createHash('sha256').update(`${model}\u0000${modelVersion}\u0000${windowEnd}\u0000${type}`).digest('hex').slice(0, 32);
 }
 
@@ -65,53 +90,8 @@ export function driftEventFromCheck(
 }
 
 function eventFeature(f: FeatureResult): DriftEventFeature {
-  return {
-    psi: f.psi,
-    ks: f.ks,
-    ks_pvalue: f.ks_pvalue,
-    js: f.js,
-    wasserstein: f.wasserstein,
-    chi2_pvalue: f.chi2_pvalue,
-    missing_rate: f.missing_rate,
-    score: f.score,
-    drifted: f.drifted,
-    reasons: f.reasons,
-  };
+  return Object.fromEntries(FEATURE_KEYS.map((key) => [key, f[key]])) as DriftEventFeature;
 }
-
-const nullableNumber = z.number().nullable();
-
-/** Validates drift events read back from Kafka (the standalone alert consumer). */
-export const driftEventSchema = z.object({
-  event_id: z.string().min(1),
-  type: z.enum(['drift_detected', 'drift_resolved', 'drift_check']),
-  model: z.string().min(1),
-  model_version: z.string(),
-  window: z.object({ start: z.string(), end: z.string() }),
-  drift_detected: z.boolean(),
-  status: z.enum(['ok', 'insufficient_samples']).default('ok'),
-  metric: z.string(),
-  threshold: z.union([z.number(), z.literal('auto')]),
-  drifted_features: z.record(z.string(), z.number()),
-  max_drift_score: nullableNumber,
-  sample_count: z.number().int().nonnegative(),
-  features: z.record(
-    z.string(),
-    z.object({
-      psi: nullableNumber,
-      ks: nullableNumber,
-      ks_pvalue: nullableNumber,
-      js: nullableNumber,
-      wasserstein: nullableNumber,
-      chi2_pvalue: nullableNumber,
-      missing_rate: nullableNumber,
-      score: nullableNumber,
-      drifted: z.boolean(),
-      reasons: z.array(z.string()).default([]),
-    }).partial({ wasserstein: true, chi2_pvalue: true, score: true, reasons: true }),
-  ),
-  timestamp: z.string(),
-});
 
 /** The drift events of one evaluation: state changes, plus every check when `emitAllChecks`. */
 export function driftEventsOf(

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runAlertsConsumer } from '../../../src/adapters/alerts/consumer.js';
 import { AlertDispatcher } from '../../../src/adapters/alerts/dispatcher.js';
 import type { BatchContext, GroupConsumer, GroupConsumerHandlers, GroupConsumerOptions, InboundMessage, KafkaClient, OffsetCommit } from '../../../src/adapters/kafka/types.js';
-import { captureLogger, driftEvent, memoryChannel, metricValue } from './helpers.js';
+import { captureLogger, driftEvent, memoryChannel, metricValue, settle, waitFor } from './helpers.js';
 
 function fakeKafka() {
   const state = {
@@ -127,7 +127,8 @@ describe('runAlertsConsumer', () => {
     const dispatcher = new AlertDispatcher({ channels: [slow] });
     await runAlertsConsumer({ kafka: k.kafka, topic: 'drift-events', groupId: 'g', dispatcher, logger: captureLogger().logger, heartbeatIntervalMs: 10 });
     const batch = k.deliver(0, [JSON.stringify(driftEvent())]);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => slow.attempts === 1, 5000, 'the delivery attempt');
+    await settle();
     expect(k.state.commits).toEqual([]);
     release();
     await batch;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AlertDispatcher, type AlertDispatcherOptions } from '../../../src/adapters/alerts/dispatcher.js';
 import { AlertDeliveryError } from '../../../src/adapters/alerts/errors.js';
 import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
-import { captureLogger, driftEvent, HOUR_MS, memoryChannel, metricValue, recordingSleep } from './helpers.js';
+import { captureLogger, driftEvent, HOUR_MS, memoryChannel, metricValue, settle, virtualClock } from './helpers.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-26T10:00:00.000Z');
@@ -14,12 +14,12 @@ function setup(options: Partial<AlertDispatcherOptions> = {}) {
   const notify = memoryChannel('notify');
   const retrain = memoryChannel('retrain', ['retrain']);
   const registry = new Registry();
-  const { sleep, delays } = recordingSleep();
   const dispatcher = new AlertDispatcher({
     channels: [notify, retrain],
     registry,
+    // The policy's clock is driven by hand; the scheduler's timers never run here.
     now: () => nowMs,
-    sleep,
+    scheduler: virtualClock(T0).scheduler,
     random: () => 0.5,
     cooldownMs: HOUR_MS,
     dashboardUrlTemplate: 'http://grafana:3000/d/driftwatch?var-model={model}&from={window_start_ms}&to={window_end_ms}',
@@ -33,7 +33,6 @@ function setup(options: Partial<AlertDispatcherOptions> = {}) {
     notify,
     retrain,
     registry,
-    delays,
     send,
     advance: (ms: number) => void (nowMs += ms),
     delivered: async () => {
@@ -96,6 +95,30 @@ describe('AlertDispatcher hygiene', () => {
     expect(await t.delivered()).toEqual(['drift:warning', 'resolved:warning', 'drift:warning']);
     expect(await t.suppressed('cooldown')).toBe(2);
     await t.dispatcher.shutdown();
+  });
+
+  it('the scheduler releases a held drift by itself once the cooldown has ended', async () => {
+    const clock = virtualClock(T0);
+    const notify = memoryChannel('notify');
+    const d = new AlertDispatcher({ channels: [notify], scheduler: clock.scheduler, cooldownMs: HOUR_MS });
+    const send = async (type: DriftEvent['type'], income: number) => {
+      const result = d.dispatch(driftEvent({ type, scores: { income }, endMs: clock.now() }));
+      await settle(); // delivered before any time passes
+      return result;
+    };
+    await send('drift_detected', 0.4);
+    clock.advance(10 * MIN);
+    await send('drift_resolved', 0.1); // cooldown runs until T0 + 70 min
+    clock.advance(10 * MIN);
+    expect((await send('drift_detected', 0.42)).suppressed).toBe('cooldown');
+    clock.advance(50 * MIN); // T0 + 70 min: the release is due 1 ms later
+    await settle();
+    expect(notify.sent.map((a) => a.kind)).toEqual(['drift', 'resolved']);
+    clock.advance(1);
+    await settle();
+    expect(notify.sent.map((a) => a.kind)).toEqual(['drift', 'resolved', 'drift']);
+    expect(notify.sent[2].createdAt).toBe(new Date(T0 + 70 * MIN + 1).toISOString());
+    expect(d.tick()).toEqual([]);
   });
 
   it('a flap that ends within the cooldown sends nothing; the next drift after the cooldown alerts', async () => {
@@ -183,18 +206,24 @@ describe('AlertDispatcher hygiene', () => {
   });
 });
 
+/** The virtual time waited before each retry, from the times of the attempts. */
+const waits = (attemptsAtMs: number[]) => attemptsAtMs.slice(1).map((at, i) => at - attemptsAtMs[i]);
+
 describe('AlertDispatcher delivery', () => {
   const retriable = () => new AlertDeliveryError('boom', { retriable: true, context: { channel: 'x', target: 'memory://x' } });
 
   it('retries retriable failures with exponential backoff and full jitter, then delivers', async () => {
-    const { sleep, delays } = recordingSleep();
+    const clock = virtualClock();
+    const attemptsAtMs: number[] = [];
     const registry = new Registry();
     const flaky = memoryChannel('flaky', ['drift'], (_a, _s, attempt) => {
+      attemptsAtMs.push(clock.now());
       if (attempt <= 3) throw retriable();
     });
-    const d = new AlertDispatcher({ channels: [flaky], registry, sleep, random: () => 0.5, backoffBaseMs: 100, backoffMaxMs: 1000 });
+    const d = new AlertDispatcher({ channels: [flaky], registry, scheduler: clock.scheduler, random: () => 0.5, backoffBaseMs: 100, backoffMaxMs: 1000 });
     d.dispatch(driftEvent());
-    await d.flush();
+    await clock.run(d.flush());
+    const delays = waits(attemptsAtMs);
     expect(flaky.attempts).toBe(4);
     expect(flaky.sent).toHaveLength(1);
     expect(delays).toEqual([50, 100, 200]); // 0.5 × min(1000, 100·2^(n−1))
@@ -204,15 +233,18 @@ describe('AlertDispatcher delivery', () => {
   });
 
   it('caps the backoff at backoffMaxMs and gives up after maxAttempts, counting the failure', async () => {
-    const { sleep, delays } = recordingSleep();
+    const clock = virtualClock();
+    const attemptsAtMs: number[] = [];
     const registry = new Registry();
     const { logger, text } = captureLogger();
     const down = memoryChannel('down', ['drift'], () => {
+      attemptsAtMs.push(clock.now());
       throw retriable();
     });
-    const d = new AlertDispatcher({ channels: [down], registry, logger, sleep, random: () => 0.999, backoffBaseMs: 100, backoffMaxMs: 300, maxAttempts: 5 });
+    const d = new AlertDispatcher({ channels: [down], registry, logger, scheduler: clock.scheduler, random: () => 0.999, backoffBaseMs: 100, backoffMaxMs: 300, maxAttempts: 5 });
     d.dispatch(driftEvent());
-    await d.flush();
+    await clock.run(d.flush());
+    const delays = waits(attemptsAtMs);
     expect(down.attempts).toBe(5);
     expect(delays).toEqual([99, 199, 299, 299]);
     expect(await metricValue(registry, 'alerts_failed_total', { channel: 'down' })).toBe(1);
@@ -227,9 +259,10 @@ describe('AlertDispatcher delivery', () => {
     const buggy = memoryChannel('buggy', ['drift'], () => {
       throw new TypeError('cannot read properties of undefined');
     });
-    const d = new AlertDispatcher({ channels: [rejected, buggy], registry, sleep: recordingSleep().sleep });
+    const clock = virtualClock();
+    const d = new AlertDispatcher({ channels: [rejected, buggy], registry, scheduler: clock.scheduler });
     d.dispatch(driftEvent());
-    await d.flush();
+    await clock.run(d.flush());
     expect([rejected.attempts, buggy.attempts]).toEqual([1, 1]);
     expect(await metricValue(registry, 'alerts_failed_total')).toBe(2);
   });
@@ -238,9 +271,10 @@ describe('AlertDispatcher delivery', () => {
     const registry = new Registry();
     const hung = memoryChannel('hung', ['drift'], () => new Promise<void>(() => {}));
     const { logger, text } = captureLogger();
-    const d = new AlertDispatcher({ channels: [hung], registry, logger, timeoutMs: 30, maxAttempts: 2, sleep: recordingSleep().sleep });
+    const clock = virtualClock();
+    const d = new AlertDispatcher({ channels: [hung], registry, logger, timeoutMs: 30, maxAttempts: 2, scheduler: clock.scheduler });
     d.dispatch(driftEvent());
-    expect(await d.flush(5000)).toBe(true);
+    expect(await clock.run(d.flush(5000))).toBe(true);
     expect(hung.attempts).toBe(2);
     expect(await metricValue(registry, 'alerts_failed_total', { channel: 'hung' })).toBe(1);
     expect(text()).toContain('hung: no answer from memory://hung within 30 ms');
@@ -250,11 +284,12 @@ describe('AlertDispatcher delivery', () => {
     const registry = new Registry();
     const hung = memoryChannel('hung', ['drift'], (_a, signal) => new Promise<void>((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
     const fast = memoryChannel('fast', ['drift']);
-    const d = new AlertDispatcher({ channels: [hung, fast], registry, queueSize: 3, timeoutMs: 60_000 });
+    const clock = virtualClock();
+    const d = new AlertDispatcher({ channels: [hung, fast], registry, queueSize: 3, timeoutMs: 60_000, scheduler: clock.scheduler });
     const results = [];
     for (let i = 0; i < 10; i++) {
       results.push(d.dispatch(driftEvent({ model: `m${i}` })));
-      await new Promise((r) => setTimeout(r, 1)); // time for the fast channel to deliver
+      await settle(); // the fast channel delivers; no time passes
     }
     expect(results.some((r) => (r as unknown) instanceof Promise)).toBe(false);
     // hung: one in flight, three waiting, six dropped — and each dispatch said so at once.
@@ -264,7 +299,7 @@ describe('AlertDispatcher delivery', () => {
     expect(fast.sent).toHaveLength(10);
     expect(await metricValue(registry, 'alerts_dropped_total', { channel: 'fast' })).toBe(0);
     // Shutdown gives up on the hung channel at its deadline: in flight failed, waiting dropped.
-    expect(await d.shutdown(50)).toBe(false);
+    expect(await clock.run(d.shutdown(50))).toBe(false);
     expect(await metricValue(registry, 'alerts_failed_total', { channel: 'hung' })).toBe(1);
     expect(await metricValue(registry, 'alerts_dropped_total', { channel: 'hung' })).toBe(9);
     expect(d.dispatch(driftEvent({ model: 'late' })).ignored).toBe('closed');
@@ -273,10 +308,11 @@ describe('AlertDispatcher delivery', () => {
   it('flush resolves true once drained and shutdown closes the channels', async () => {
     let closed = 0;
     const ch = Object.assign(memoryChannel('c', ['drift']), { close: async () => void closed++ });
-    const d = new AlertDispatcher({ channels: [ch] });
+    const clock = virtualClock();
+    const d = new AlertDispatcher({ channels: [ch], scheduler: clock.scheduler });
     d.dispatch(driftEvent());
-    expect(await d.flush(1000)).toBe(true);
-    expect(await d.shutdown(1000)).toBe(true);
+    expect(await clock.run(d.flush(1000))).toBe(true);
+    expect(await clock.run(d.shutdown(1000))).toBe(true);
     expect(closed).toBe(1);
   });
 

@@ -10,6 +10,8 @@ import type { Alert, AlertKind } from '../../../src/adapters/alerts/alert.js';
 import type { AlertChannel } from '../../../src/adapters/alerts/channels/types.js';
 import { driftEventId, type DriftEvent, type DriftEventType } from '../../../src/core/detect/drift-event.js';
 
+export { settle, virtualClock, type VirtualClock } from '../runtime/virtual-clock.js';
+
 export const HOUR_MS = 3_600_000;
 
 export interface EventSpec {

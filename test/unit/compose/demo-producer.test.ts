@@ -7,6 +7,7 @@ import type { Admin, KafkaClient, OutboundMessage, Producer } from '../../../src
 import { ReferenceDistribution } from '../../../src/core/reference/index.js';
 import { decodeEvent } from '../../../src/core/event/event.js';
 import { DriftDetector } from '../../../src/core/detect/detector.js';
+import { virtualClock } from '../runtime/virtual-clock.js';
 
 interface Sent {
   topic: string;
@@ -43,13 +44,23 @@ function fakeKafka(options: { failSend?: boolean } = {}) {
 }
 
 const base = { topic: 'predictions', model: 'credit-risk', modelVersion: 'v1.2.0', seed: 42 };
+const T0 = Date.parse('2026-11-26T10:00:00.000Z');
+
+/** A virtual clock at T0 that aborts the returned signal after `ms` of virtual time. */
+function abortAfter(ms: number) {
+  const clock = virtualClock(T0);
+  const abort = new AbortController();
+  clock.scheduler.schedule(() => abort.abort(), ms);
+  return { clock, signal: abort.signal };
+}
 
 describe('runDemoProducer', () => {
   it('produces wire-format prediction events keyed by model, stamped now, that driftwatch decodes', async () => {
     const kafka = fakeKafka();
-    const before = Date.now();
-    const result = await runDemoProducer({ ...base, kafka: kafka.client, ratePerSecond: 1000, driftAfterMs: Infinity, signal: new AbortController().signal, maxEvents: 50 });
-    const after = Date.now();
+    const clock = virtualClock(T0);
+    const before = clock.now();
+    const result = await clock.run(runDemoProducer({ ...base, kafka: kafka.client, scheduler: clock.scheduler, ratePerSecond: 1000, driftAfterMs: Infinity, signal: new AbortController().signal, maxEvents: 50 }));
+    const after = clock.now();
     expect(result).toEqual({ sent: 50, drifted: 0 });
     expect(kafka.ensured).toEqual([{ topic: 'predictions', partitions: 1 }]);
     expect(kafka.calls).toEqual(['admin.disconnect', 'connect', 'disconnect']);
@@ -76,12 +87,12 @@ describe('runDemoProducer', () => {
 
   it('is deterministic per seed and drifts (and only drifts) after driftAfterMs', async () => {
     const kafka = fakeKafka();
-    const abort = new AbortController();
-    setTimeout(() => abort.abort(), 700);
-    const result = await runDemoProducer({ ...base, kafka: kafka.client, ratePerSecond: 100, driftAfterMs: 300, signal: abort.signal });
+    const { clock, signal } = abortAfter(700);
+    const result = await clock.run(runDemoProducer({ ...base, kafka: kafka.client, scheduler: clock.scheduler, ratePerSecond: 100, driftAfterMs: 300, signal }));
     const events = kafka.events();
     expect(events).toHaveLength(result.sent);
-    // About 70 events in 0.7 s at 100/s; loose bounds for a busy machine.
+    // 70 events in 0.7 s of virtual time at 100/s, 40 of them after the drift starts.
+    expect(result).toEqual({ sent: 70, drifted: 40 });
     expect(result.sent).toBeGreaterThan(35);
     expect(result.sent).toBeLessThan(90);
     expect(result.drifted).toBeGreaterThan(10);
@@ -100,15 +111,15 @@ describe('runDemoProducer', () => {
 
   it('paces events at the rate', async () => {
     const kafka = fakeKafka();
-    const abort = new AbortController();
-    setTimeout(() => abort.abort(), 1000);
-    const result = await runDemoProducer({ ...base, kafka: kafka.client, ratePerSecond: 5, driftAfterMs: 0, signal: abort.signal });
-    // t = 0, 200, 400, 600, 800 ms (and perhaps 1000).
+    const { clock, signal } = abortAfter(1000);
+    const result = await clock.run(runDemoProducer({ ...base, kafka: kafka.client, scheduler: clock.scheduler, ratePerSecond: 5, driftAfterMs: 0, signal }));
+    // t = 0, 200, 400, 600, 800 ms (the abort at 1000 comes first).
     expect(result.sent).toBeGreaterThanOrEqual(5);
     expect(result.sent).toBeLessThanOrEqual(6);
     expect(result.drifted).toBe(result.sent);
     const times = kafka.events().map((e) => Date.parse(e.timestamp));
     for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(150);
+    expect(times.map((t) => t - T0)).toEqual([0, 200, 400, 600, 800]);
   });
 
   it('drifted demo rows drift against a reference of clean rows, clean ones do not', () => {
@@ -146,7 +157,8 @@ describe('runDemoProducer', () => {
 
   it('skips topic creation when asked', async () => {
     const kafka = fakeKafka();
-    await runDemoProducer({ ...base, kafka: kafka.client, ratePerSecond: 100, driftAfterMs: 0, signal: new AbortController().signal, maxEvents: 3, createTopic: false });
+    const clock = virtualClock(T0);
+    await clock.run(runDemoProducer({ ...base, kafka: kafka.client, scheduler: clock.scheduler, ratePerSecond: 100, driftAfterMs: 0, signal: new AbortController().signal, maxEvents: 3, createTopic: false }));
     expect(kafka.ensured).toEqual([]);
     expect(kafka.events()).toHaveLength(3);
   });

@@ -17,6 +17,7 @@ import { InMemoryExporter } from '../../../src/runtime/memory-exporter.js';
 import type { EvaluationExporter } from '../../../src/runtime/ports.js';
 import { SinkError } from '../../../src/core/errors.js';
 import { creditRow, rng } from '../../fixtures/random.js';
+import { settleUntil, virtualClock } from '../runtime/virtual-clock.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-26T00:00:00Z');
@@ -85,6 +86,8 @@ function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
     referenceFor: () => ref,
   });
   const fake = fakeConsumer();
+  // Retry waits (dead letters, exports) and evaluation ticks run on virtual time.
+  const clock = virtualClock(T0 + 60 * MIN);
   let source!: KafkaSource;
   const pipeline = new Pipeline({
     engine,
@@ -97,20 +100,22 @@ function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
     maxClockSkewMs: Infinity,
     now: () => T0 + 60 * MIN,
     retry: { baseMs: 5, maxMs: 20 },
+    scheduler: clock.scheduler,
     onEvaluated: () => source.commit(),
   });
   source = new KafkaSource({ consumer: fake.consumer, topic: 't', pipeline, logger, chunkSize: 10_000 });
-  return { ...fake, pipeline, source, engine };
+  return { ...fake, pipeline, source, engine, clock };
 }
 
 describe('KafkaSource commits and shutdown', () => {
   it('regression: no commit covers a dead letter that is not written yet', async () => {
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
-    const { source, deliver, commits, pipeline } = setup([new InMemoryExporter()], { send: () => blocked });
+    let sends = 0;
+    const { source, deliver, commits, pipeline } = setup([new InMemoryExporter()], { send: () => (sends++, blocked) });
     await source.start();
     const delivery = deliver(batchOf(1500, 1400)); // 25 min of events; offset 1400 is malformed
-    await new Promise((r) => setTimeout(r, 20));
+    await settleUntil(() => sends === 1, 'the dead letter to be sent');
     await pipeline.runDue(); // windows are due while the dead letter hangs
     expect(commits.length).toBeGreaterThan(0);
     for (const c of commits.flat()) {
@@ -125,19 +130,23 @@ describe('KafkaSource commits and shutdown', () => {
   });
 
   it('regression: SIGTERM does not hang while the dead-letter topic keeps failing', async () => {
-    const failing: DeadLetterSink = { send: async () => { throw new SinkError('topic unavailable', { retriable: true }); } };
-    const { source, deliver } = setup([new InMemoryExporter()], failing);
+    let sends = 0;
+    const failing: DeadLetterSink = { send: async () => { sends++; throw new SinkError('topic unavailable', { retriable: true }); } };
+    const { source, deliver, clock } = setup([new InMemoryExporter()], failing);
     await source.start();
     void deliver(batchOf(100, 50)).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 30));
+    await settleUntil(() => sends >= 1, 'the first dead-letter attempt');
+    clock.advance(100); // a few retries on virtual time
+    await settleUntil(() => sends > 1, 'a dead-letter retry');
     const stopped = await Promise.race([source.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('hanging'), 3000))]);
     expect(stopped).toBe('stopped');
   });
 
   it('regression: SIGTERM during a sink outage does not commit the window it could not export', async () => {
+    let exports = 0;
     const down: EvaluationExporter = {
       name: 'down',
-      export: async () => ({ ok: false, error: new SinkError('HTTP 503', { retriable: true }) }),
+      export: async () => (exports++, { ok: false, error: new SinkError('HTTP 503', { retriable: true }) }),
       forceFlush: async () => {},
       shutdown: async () => {},
     };
@@ -145,7 +154,7 @@ describe('KafkaSource commits and shutdown', () => {
     await source.start();
     await deliver(batchOf(700));
     void pipeline.runDue();
-    await new Promise((r) => setTimeout(r, 50));
+    await settleUntil(() => exports >= 1, 'the failed export'); // its retry waits on virtual time
     await source.stop();
     expect(pipeline.exportAbandoned).toBe(true);
     expect(commits).toEqual([]);

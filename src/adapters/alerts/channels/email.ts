@@ -1,7 +1,7 @@
 import { createTransport } from 'nodemailer';
 import type { Alert } from '../alert.js';
 import { formatScore, formatWindow, sortedDriftedFeatures } from '../alert.js';
-import { raceAbort } from '../backoff.js';
+import { raceAbort } from '../../../runtime/retry.js';
 import { AlertDeliveryError } from '../errors.js';
 import { abortReason } from '../http.js';
 import { redactUrl, sanitizeError, type Redactor } from '../redact.js';

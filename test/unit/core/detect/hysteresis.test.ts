@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Hysteresis } from '../../../src/core/detect/hysteresis.js';
+import { Hysteresis } from '../../../../src/core/detect/hysteresis.js';
 
 describe('hysteresis', () => {
   it('raises after K drifted windows and resolves after M clean ones (defaults 1 and 2)', () => {

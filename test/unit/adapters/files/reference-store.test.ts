@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { ReferenceStore } from '../../../src/adapters/files/reference-store.js';
-import { saveReference } from '../../../src/adapters/files/reference-file.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { ReferenceStore } from '../../../../src/adapters/files/reference-store.js';
+import { saveReference } from '../../../../src/adapters/files/reference-file.js';
 
 const logger = pino({ level: 'silent' });
 const rows = (shift: number) => Array.from({ length: 200 }, (_, i) => ({ x: i + shift }));
