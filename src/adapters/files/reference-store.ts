@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ReferenceDistribution } from '../../core/reference/index.js';
 import { ReferenceFileError } from '../../core/errors.js';
 import { loadReference } from './reference-file.js';
+import { modelVersionKey as key, parseModelVersionKey } from '../../core/keys.js';
 
 const FILE = 'reference_distribution.json';
 const MAX_REMEMBERED_MISSES = 10_000;
@@ -110,11 +111,10 @@ export class ReferenceStore {
   }
 
   versions(): string[] {
-    return [...this.byVersion.keys(), ...[...this.byModel.keys()].map((k) => k.replace('\u0000', '/'))];
+    return [...this.byVersion.keys(), ...[...this.byModel.keys()].map((k) => parseModelVersionKey(k).join('/'))];
   }
 }
 
-const key = (model: string, version: string) => `${model}\u0000${version}`;
 
 /** A model or version names a directory: no separators, not "." or "..". */
 function isSafeName(name: string): boolean {
