@@ -16,7 +16,25 @@ declare module 'vitest' {
     influxOrg: string;
     /** Bucket (`database/retention-policy` on InfluxDB 1.8). */
     influxBucket: string;
-    /** Where the services come from. */
+    /** InfluxDB 2.7 base URL, e.g. `http://127.0.0.1:8087`; '' when left out (outside CI only). */
+    influx2Url: string;
+    /** InfluxDB 2.7 operator token, for `Authorization: Token …` (generated per fresh start). */
+    influx2Token: string;
+    /** InfluxDB 2.7 organisation (`driftwatch`). */
+    influx2Org: string;
+    /** InfluxDB 2.7 bucket (`driftwatch`; InfluxQL sees it as database `driftwatch`). */
+    influx2Bucket: string;
+    /** `postgres://user:password@host:port/driftwatch` (PostgreSQL 15); '' when left out. */
+    postgresUrl: string;
+    /** `redis://:password@host:port` (Redis 7, AUTH required); '' when left out. */
+    redisUrl: string;
+    /** Path of a `prometheus` binary (v0.316.0); start it with test/services/prometheus.ts. '' when left out. */
+    prometheusBinary: string;
+    /** Path of the matching `promtool` binary. '' when left out. */
+    promtoolBinary: string;
+    /** Port a test's Prometheus should listen on (127.0.0.1; DRIFTWATCH_PROMETHEUS_PORT, default 9090). */
+    prometheusPort: number;
+    /** Where Kafka and InfluxDB come from (the other services may come from elsewhere, e.g. PG_URL). */
     serviceFlavor: ServiceFlavor;
   }
 }
