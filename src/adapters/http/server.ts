@@ -6,6 +6,8 @@ import type { Registry } from 'prom-client';
 export interface StatusProvider {
   /** Each readiness condition and whether it holds. */
   readiness(): Promise<Record<string, boolean>>;
+  /** Why a failing condition fails, by condition (optional; shown under `reasons`). */
+  reasons?(): Record<string, string>;
   /** The integration guide's dashboard JSON, per model. */
   drift(): unknown;
 }
@@ -49,7 +51,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: { regi
     case '/readyz': {
       const checks = await options.status.readiness();
       const ready = Object.values(checks).every(Boolean);
-      json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+      const reasons = options.status.reasons?.() ?? {};
+      json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks, ...(Object.keys(reasons).length > 0 ? { reasons } : {}) });
       return;
     }
     case '/metrics':
