@@ -60,7 +60,10 @@ export class InfluxSource implements FeatureSource {
     // Long form: consecutive points with the same time, model and version are one prediction.
     let pending: { key: string; row: StoreRow & { features: Record<string, unknown> } } | null = null;
     const flush = () => {
-      if (pending) onRow(pending.row), rows++;
+      if (pending) {
+        onRow(pending.row);
+        rows++;
+      }
       pending = null;
     };
     const onSeries = (columns: string[], values: unknown[][]) => {

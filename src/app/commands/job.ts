@@ -16,7 +16,7 @@ import { StoreError, type FeatureSource, type TimeWindow } from '../../adapters/
 import { ConfigError } from '../../core/errors.js';
 import type { EvaluationExporter } from '../../runtime/ports.js';
 import { Status } from '../../runtime/status.js';
-import { Hysteresis } from '../../core/detect/hysteresis.js';
+import type { Hysteresis } from '../../core/detect/hysteresis.js';
 import type { Evaluation } from '../../core/detect/evaluation.js';
 import { checkWindow, jobJsonLines, jobTable, toEvaluation, type JobRunResult } from '../job/check-window.js';
 import { createFeatureSource, jobTrigger } from '../job/compose.js';

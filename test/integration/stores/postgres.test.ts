@@ -72,7 +72,7 @@ describe.skipIf(!url)('driftwatch job over PostgreSQL', () => {
     ];
     for (const [v, version] of bad) await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2::jsonb, $3, $4, $5)`, [`x${i++}`, typeof v === 'string' ? v : JSON.stringify(v), t, MODEL, version]);
     // A non-numeric value inside a usable row counts as the feature's invalid value, as in check.
-    await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2::jsonb, $3, $4, $5)`, [`y${i++}`, JSON.stringify([41, 'n/a', 700, 12000]), t, MODEL, VERSION]);
+    await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2::jsonb, $3, $4, $5)`, [`y${i}`, JSON.stringify([41, 'n/a', 700, 12000]), t, MODEL, VERSION]);
     const env = jobEnv(refs.dir, { FEATURE_STORE_TYPE: 'postgresql', FEATURE_STORE_URL: url, FEATURE_STORE_TABLE: jsonTable });
     const { lines } = await jobJson(env);
     const scored = lines.find((l) => l.model_version === VERSION && l.status !== 'rejected')!;
