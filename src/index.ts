@@ -41,3 +41,15 @@ export {
   type AlertsConfig,
 } from './adapters/alerts/index.js';
 export { createKafkajsClient, type KafkaClient } from './adapters/kafka/index.js';
+
+// Feature stores (the integration guide's step 2): write features where `driftwatch job` reads them.
+export {
+  predictionLogsDdl,
+  storePredictionPostgres,
+  storeFeaturesRedis,
+  storeFeaturesRedisStream,
+  influxFeatureLines,
+  storeFeaturesInflux,
+  type FeatureVector,
+} from './adapters/stores/writers.js';
+export { quoteIdentifier, StoreError, IdentifierError, type FeatureSource, type StoreRow, type TimeWindow } from './adapters/stores/source.js';

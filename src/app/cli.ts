@@ -115,6 +115,20 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     });
 
   program
+    .command('job')
+    .description('scheduled drift checks over a feature store (PostgreSQL, Redis, InfluxDB or files), the integration guide\'s drift_check_job')
+    .option('--once', 'run one check of the latest window and exit (cron, Kubernetes CronJobs)')
+    .addOption(new Option('--store <type>', 'feature store (default: FEATURE_STORE_TYPE)').choices(['postgresql', 'redis', 'influxdb', 'file']))
+    .option('--at <time>', 'with --once: the window ends here (ISO time) instead of at the latest scheduled tick')
+    .option('--json', 'with --once: one JSON object per (model, version), as check --json prints it')
+    .option('--fail-on-drift', 'with --once: exit 3 when drift is detected')
+    .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
+    .action(async (opts) => {
+      const { jobCommand } = await import('./commands/job.js');
+      process.exitCode = await jobCommand(opts);
+    });
+
+  program
     .command('demo-producer')
     .description('produce credit-risk prediction events to Kafka (the docker compose demo), drifting after a while')
     .option('--rate <events/s>', 'events per second (may be fractional)', positiveNumber('--rate'), 20)

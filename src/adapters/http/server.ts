@@ -7,6 +7,8 @@ import { ConfigError } from '../../core/errors.js';
 export interface StatusProvider {
   /** Each readiness condition and whether it holds. */
   readiness(): Promise<Record<string, boolean>>;
+  /** Why a failing condition fails, by condition (optional; shown under `reasons`). */
+  reasons?(): Record<string, string>;
   /** The integration guide's dashboard JSON, per model. */
   drift(): unknown;
 }
@@ -67,7 +69,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: { regi
     case '/readyz': {
       const checks = await options.status.readiness();
       const ready = Object.values(checks).every(Boolean);
-      json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+      const reasons = options.status.reasons?.() ?? {};
+      json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks, ...(Object.keys(reasons).length > 0 ? { reasons } : {}) });
       return;
     }
     case '/metrics':

@@ -121,6 +121,39 @@ export const configSchema = z.object({
       enabled: bool().default(true),
     })
     .prefault({}),
+  store: z
+    .object({
+      /** The scheduled job's feature store (FEATURE_STORE_TYPE): the guide's names, plus files. */
+      type: fromEnv.text(z.enum(['postgresql', 'redis', 'influxdb', 'file'], { error: (i) => `Unknown feature store ${JSON.stringify(i.input)}. Available: postgresql, redis, influxdb, file` }).optional()),
+      url: str(),
+      /** PostgreSQL: table and columns (plain identifiers, validated and quoted). */
+      table: str().default('prediction_logs'),
+      vectorColumn: str().default('feature_vector'),
+      timeColumn: str().default('created_at'),
+      modelColumn: str(),
+      versionColumn: str(),
+      /** PostgreSQL: the user's own query, $1 and $2 the window bounds. */
+      query: str(),
+      /** Redis: the list (the guide's recent_features) or stream key. */
+      key: str().default('recent_features'),
+      redisMode: fromEnv.text(z.enum(['list', 'stream']).default('list')),
+      /** InfluxDB: database (1.8) or bucket (2.x), measurement, and the long or wide form. */
+      database: str().default('driftwatch'),
+      measurement: str().default('model_features'),
+      layout: fromEnv.text(z.enum(['long', 'wide']).default('long')),
+      token: str(),
+      /** Files: CSV, JSON Lines or Parquet paths (comma list; * and ? match within a file name). */
+      paths: list().optional(),
+    })
+    .prefault({}),
+  job: z
+    .object({
+      /** A cron expression; when set it replaces the interval (DRIFT_CHECK_INTERVAL). */
+      cron: str(),
+      /** A run later than this after its scheduled time is skipped and counted (APScheduler's misfire_grace_time). */
+      misfireGraceMs: duration().default(300_000),
+    })
+    .prefault({}),
   log: z.object({ level: fromEnv.text(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')) }).prefault({}),
   alerts: alertsConfigSchema.prefault({}),
 });
@@ -181,6 +214,23 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'HTTP_PORT', path: ['http', 'port'], description: 'port of /healthz, /readyz, /metrics, /drift (default 8080; 0 picks one)' },
   { name: 'HTTP_HOST', path: ['http', 'host'], description: 'address the HTTP server binds (default 0.0.0.0)' },
   { name: 'HTTP_ENABLED', path: ['http', 'enabled'], description: 'false disables the HTTP server' },
+  { name: 'FEATURE_STORE_TYPE', path: ['store', 'type'], description: 'driftwatch job: postgresql, redis, influxdb or file' },
+  { name: 'FEATURE_STORE_URL', path: ['store', 'url'], description: 'driftwatch job: postgres://…, redis://… or the InfluxDB URL (secret parts never logged)' },
+  { name: 'FEATURE_STORE_TABLE', path: ['store', 'table'], description: 'PostgreSQL table (default prediction_logs; schema.table allowed)' },
+  { name: 'FEATURE_STORE_VECTOR_COLUMN', path: ['store', 'vectorColumn'], description: 'PostgreSQL column of the vector: double precision[] or jsonb (default feature_vector)' },
+  { name: 'FEATURE_STORE_TIME_COLUMN', path: ['store', 'timeColumn'], description: 'PostgreSQL timestamptz column the window is on (default created_at)' },
+  { name: 'FEATURE_STORE_MODEL_COLUMN', path: ['store', 'modelColumn'], description: 'PostgreSQL model column (default: model when the table has it)' },
+  { name: 'FEATURE_STORE_VERSION_COLUMN', path: ['store', 'versionColumn'], description: 'PostgreSQL model version column (default: model_version when the table has it)' },
+  { name: 'FEATURE_STORE_QUERY', path: ['store', 'query'], description: 'PostgreSQL query instead of the table, $1 and $2 the window bounds; returns feature_vector[, model, model_version]' },
+  { name: 'FEATURE_STORE_KEY', path: ['store', 'key'], description: 'Redis key of the list or stream (default recent_features)' },
+  { name: 'FEATURE_STORE_REDIS_MODE', path: ['store', 'redisMode'], description: 'Redis: list (the guide\'s LPUSH list, read whole) or stream (XRANGE over the window) (default list)' },
+  { name: 'FEATURE_STORE_DATABASE', path: ['store', 'database'], description: 'InfluxDB database (1.8) or bucket (2.x) of the features (default driftwatch)' },
+  { name: 'FEATURE_STORE_MEASUREMENT', path: ['store', 'measurement'], description: 'InfluxDB measurement (default model_features)' },
+  { name: 'FEATURE_STORE_LAYOUT', path: ['store', 'layout'], description: 'InfluxDB: long (tag feature_name, field value) or wide (a field per feature) (default long)' },
+  { name: 'FEATURE_STORE_TOKEN', path: ['store', 'token'], description: 'InfluxDB token or user:password of the feature store (secret; never logged)' },
+  { name: 'FEATURE_STORE_PATHS', path: ['store', 'paths'], description: 'files: comma list of CSV, JSON Lines or Parquet paths (* and ? in file names)' },
+  { name: 'DRIFT_CHECK_CRON', path: ['job', 'cron'], description: 'driftwatch job: a cron expression instead of DRIFT_CHECK_INTERVAL, e.g. "0 */2 * * *"' },
+  { name: 'DRIFT_MISFIRE_GRACE', path: ['job', 'misfireGraceMs'], description: 'driftwatch job: a run later than this is skipped and counted (default 300s)' },
   { name: 'LOG_LEVEL', path: ['log', 'level'], description: 'trace, debug, info, warn, error, fatal or silent (default info)' },
   ...Object.entries(ALERTS_ENV).map(([name, key]) => ({ name, path: ['alerts', key], description: `alerts: ${key}` })),
 ];

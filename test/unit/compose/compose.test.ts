@@ -90,8 +90,11 @@ function binds(s: Service): { source: string; target: string; readOnly: boolean 
 
 describe('docker-compose.yml', () => {
   it('has the services of the stack', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['alerts', 'demo-producer', 'driftwatch', 'grafana', 'influxdb', 'kafka', 'kafka-init', 'postgres', 'redis']);
+    expect(Object.keys(compose.services).sort()).toEqual(['alerts', 'demo-producer', 'driftwatch', 'grafana', 'influxdb', 'job', 'kafka', 'kafka-init', 'postgres', 'redis']);
     expect(service('alerts').profiles).toEqual(['alerts']);
+    expect(service('job').profiles).toEqual(['job']);
+    expect(service('postgres').image).toMatch(/^postgres:15/);
+    expect(service('redis').image).toMatch(/^redis:7/);
     expect(service('kafka').image).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
     expect(service('influxdb').image).toMatch(/^influxdb:2\.7/);
     expect(service('grafana').image).toMatch(/^grafana\/grafana:/);
@@ -109,7 +112,7 @@ describe('docker-compose.yml', () => {
         expect(existsSync(dockerfile), `${name}: ${dockerfile} missing`).toBe(true);
       }
     }
-    expect(driftwatchServices.map(([n]) => n).sort()).toEqual(['alerts', 'demo-producer', 'driftwatch']);
+    expect(driftwatchServices.map(([n]) => n).sort()).toEqual(['alerts', 'demo-producer', 'driftwatch', 'job']);
   });
 
   it('builds the image as the brief says: node:20-slim, npm ci, build, prune, non-root, entrypoint dist/app/cli.js run', () => {

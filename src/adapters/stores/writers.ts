@@ -1,0 +1,106 @@
+import { quoteIdentifier } from './source.js';
+
+/**
+ * The integration guide's step 2 for Node model servers: store a prediction's features in
+ * exactly the schema `driftwatch job` reads (docs/feature-stores.md). Each helper takes the
+ * client you already have (node-postgres, node-redis, or any with the same methods).
+ */
+
+export type FeatureVector = readonly (number | null)[];
+
+/** The guide's table, with the optional model columns and an index for the window query. */
+export function predictionLogsDdl(table = 'prediction_logs', vector: 'double precision[]' | 'jsonb' = 'double precision[]'): string {
+  const t = quoteIdentifier(table, 'table', { qualified: true });
+  const index = quoteIdentifier(`${table.replace('.', '_')}_created_at_idx`.slice(0, 63), 'index');
+  return `CREATE TABLE IF NOT EXISTS ${t} (request_id text PRIMARY KEY, feature_vector ${vector} NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), model text, model_version text);
+CREATE INDEX IF NOT EXISTS ${index} ON ${t} (created_at)`;
+}
+
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
+/** Option A: `INSERT INTO prediction_logs (request_id, feature_vector, created_at[, model, model_version])`, parameterised. */
+export async function storePredictionPostgres(
+  client: PgQueryable,
+  prediction: { requestId: string; features: FeatureVector | Readonly<Record<string, unknown>>; createdAt?: Date; model?: string; modelVersion?: string },
+  options: { table?: string } = {},
+): Promise<void> {
+  const t = quoteIdentifier(options.table ?? 'prediction_logs', 'table', { qualified: true });
+  // An array goes in as double precision[]; an object as jsonb text (PostgreSQL casts it on insert).
+  const vector = Array.isArray(prediction.features) ? prediction.features : JSON.stringify(prediction.features);
+  await client.query(`INSERT INTO ${t} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2, $3, $4, $5)`, [
+    prediction.requestId,
+    vector,
+    prediction.createdAt ?? new Date(),
+    prediction.model ?? null,
+    prediction.modelVersion ?? null,
+  ]);
+}
+
+export interface RedisWritable {
+  lPush(key: string, value: string): Promise<unknown>;
+  lTrim(key: string, start: number, stop: number): Promise<unknown>;
+  expire(key: string, seconds: number): Promise<unknown>;
+  xAdd(key: string, id: string, message: Record<string, string>): Promise<unknown>;
+}
+
+/** Option B: the guide's list (`LPUSH` a JSON array, `LTRIM` to the last `maxLength`, `EXPIRE`). */
+export async function storeFeaturesRedis(client: RedisWritable, features: FeatureVector, options: { key?: string; maxLength?: number; ttlSeconds?: number } = {}): Promise<void> {
+  const key = options.key ?? 'recent_features';
+  await client.lPush(key, JSON.stringify(features));
+  await client.lTrim(key, 0, (options.maxLength ?? 10_000) - 1);
+  await client.expire(key, options.ttlSeconds ?? 86_400);
+}
+
+/** Option B for windows in time: `XADD key <ms>-* feature_vector <json> [model …] [model_version …]`. */
+export async function storeFeaturesRedisStream(
+  client: RedisWritable,
+  features: FeatureVector,
+  options: { key?: string; at?: Date; model?: string; modelVersion?: string } = {},
+): Promise<void> {
+  const message: Record<string, string> = { feature_vector: JSON.stringify(features) };
+  if (options.model) message.model = options.model;
+  if (options.modelVersion) message.model_version = options.modelVersion;
+  await client.xAdd(options.key ?? 'recent_features', options.at ? `${options.at.getTime()}-*` : '*', message);
+}
+
+const escapeTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
+
+/**
+ * Option C as line protocol: `long` writes the guide's points (measurement `model_features`,
+ * tag `feature_name`, field `value`), one per feature, all at the prediction's time, so the
+ * source can put them back together; `wide` one point with a field per feature. Missing values
+ * are left out.
+ */
+export function influxFeatureLines(
+  features: FeatureVector,
+  featureNames: readonly string[],
+  options: { measurement?: string; at?: Date; model?: string; modelVersion?: string; layout?: 'long' | 'wide' } = {},
+): string {
+  if (features.length !== featureNames.length) throw new RangeError(`features has ${features.length} values, featureNames ${featureNames.length} names`);
+  const measurement = (options.measurement ?? 'model_features').replace(/[, \\]/g, (c) => `\\${c}`);
+  const tags = [options.model && `model=${escapeTag(options.model)}`, options.modelVersion && `model_version=${escapeTag(options.modelVersion)}`].filter(Boolean).map((t) => `,${t}`).join('');
+  const ns = `${BigInt((options.at ?? new Date()).getTime()) * 1_000_000n}`;
+  const num = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
+  if ((options.layout ?? 'long') === 'wide') {
+    const fields = featureNames.map((n, i) => (features[i] === null || !Number.isFinite(features[i]) ? null : `${escapeTag(n)}=${num(features[i] as number)}`)).filter(Boolean);
+    return fields.length === 0 ? '' : `${measurement}${tags} ${fields.join(',')} ${ns}\n`;
+  }
+  return featureNames
+    .map((n, i) => (features[i] === null || !Number.isFinite(features[i]) ? '' : `${measurement},feature_name=${escapeTag(n)}${tags} value=${num(features[i] as number)} ${ns}\n`))
+    .join('');
+}
+
+/** Writes `influxFeatureLines` to InfluxDB 1.8 (`/write?db=`) or 2.x (`/api/v2/write?bucket=`). */
+export async function storeFeaturesInflux(
+  target: { url: string; token?: string; database: string; org?: string },
+  lines: string,
+): Promise<void> {
+  if (lines === '') return;
+  const url = target.org
+    ? new URL(`/api/v2/write?${new URLSearchParams({ org: target.org, bucket: target.database, precision: 'ns' })}`, target.url)
+    : new URL(`/write?${new URLSearchParams({ db: target.database, precision: 'ns' })}`, target.url);
+  const response = await fetch(url, { method: 'POST', body: lines, headers: target.token ? { authorization: `Token ${target.token}` } : {} });
+  if (!response.ok) throw new Error(`InfluxDB write to ${url.origin} failed: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`);
+}

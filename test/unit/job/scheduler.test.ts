@@ -1,0 +1,137 @@
+// The scheduler's promises on virtual time: ticks on the interval, the window end at the
+// scheduled time, no overlap (a tick during a run is skipped and counted), the misfire grace,
+// and a failed run followed by a good one on the next tick.
+import { describe, expect, it } from 'vitest';
+import { cronTrigger, intervalTrigger, JobScheduler, type JobClock, type TickReport } from '../../../src/app/job/scheduler.js';
+
+class VirtualClock implements JobClock {
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private nextId = 0;
+  constructor(public t: number) {}
+  now = () => this.t;
+  setTimer(fn: () => void, delayMs: number): () => void {
+    const id = this.nextId++;
+    this.timers.push({ at: this.t + delayMs, fn, id });
+    return () => (this.timers = this.timers.filter((x) => x.id !== id));
+  }
+  /** Moves time forward, firing due timers in order (and letting their promises settle). */
+  async advance(ms: number): Promise<void> {
+    const target = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const due = this.timers[0];
+      if (!due || due.at > target) break;
+      this.timers.shift();
+      this.t = Math.max(this.t, due.at);
+      due.fn();
+      await flush();
+    }
+    this.t = target;
+    await flush();
+  }
+}
+const flush = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-12-01T00:00:00Z');
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('JobScheduler', () => {
+  it('ticks on multiples of the interval and runs with the scheduled time as the window end', async () => {
+    const clock = new VirtualClock(T0 + 10 * 60_000);
+    const runs: number[] = [];
+    const reports: TickReport[] = [];
+    const s = new JobScheduler({ trigger: intervalTrigger(HOUR), clock, misfireGraceMs: 300_000, run: async (at) => (runs.push(at), 'ok'), onTick: (r) => reports.push(r) });
+    s.start();
+    expect(s.nextTickMs).toBe(T0 + HOUR);
+    await clock.advance(3 * HOUR);
+    expect(runs).toEqual([T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR]);
+    expect(reports.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok']);
+    await s.stop();
+  });
+
+  it('never runs twice at once: a tick during a run is skipped and counted (max_instances=1)', async () => {
+    const clock = new VirtualClock(T0);
+    const slow = deferred();
+    const outcomes: string[] = [];
+    let active = 0;
+    let maxActive = 0;
+    const s = new JobScheduler({
+      trigger: intervalTrigger(HOUR),
+      clock,
+      misfireGraceMs: 300_000,
+      run: async () => {
+        maxActive = Math.max(maxActive, ++active);
+        await slow.promise;
+        active--;
+        return 'drift';
+      },
+      onTick: (r) => outcomes.push(r.outcome),
+    });
+    s.start();
+    await clock.advance(HOUR); // first run starts, and hangs
+    await clock.advance(2 * HOUR); // two ticks meet it
+    expect(outcomes).toEqual(['skipped_overlap', 'skipped_overlap']);
+    slow.resolve();
+    await flush();
+    expect(outcomes).toEqual(['skipped_overlap', 'skipped_overlap', 'drift']);
+    expect(maxActive).toBe(1);
+    await s.stop();
+  });
+
+  it('a tick handled within the misfire grace runs (same window end); later than the grace it is skipped', async () => {
+    const clock = new VirtualClock(T0);
+    const runs: number[] = [];
+    const reports: TickReport[] = [];
+    const s = new JobScheduler({ trigger: intervalTrigger(HOUR), clock, misfireGraceMs: 300_000, run: async (at) => (runs.push(at), 'ok'), onTick: (r) => reports.push(r) });
+    s.start();
+    // The process is frozen: the timer of T0+1h fires only at T0+1h+4min (within the grace) ...
+    clock.t = T0 + HOUR + 4 * 60_000;
+    await clock.advance(0);
+    expect(runs).toEqual([T0 + HOUR]);
+    expect(reports.at(-1)).toMatchObject({ outcome: 'ok', lateMs: 240_000 });
+    // ... and the one of T0+2h only at T0+2h+6min: missed, counted, not run.
+    clock.t = T0 + 2 * HOUR + 6 * 60_000;
+    await clock.advance(0);
+    expect(runs).toEqual([T0 + HOUR]);
+    expect(reports.at(-1)).toMatchObject({ outcome: 'missed', scheduledMs: T0 + 2 * HOUR, lateMs: 360_000 });
+    await clock.advance(HOUR);
+    expect(runs).toEqual([T0 + HOUR, T0 + 3 * HOUR]);
+    await s.stop();
+  });
+
+  it('a failed run is reported with its error and the next tick tries again', async () => {
+    const clock = new VirtualClock(T0);
+    let calls = 0;
+    const reports: TickReport[] = [];
+    const s = new JobScheduler({
+      trigger: intervalTrigger(HOUR),
+      clock,
+      misfireGraceMs: 300_000,
+      run: async () => {
+        if (calls++ === 0) throw new Error('postgresql (FEATURE_STORE_URL): cannot connect');
+        return 'ok';
+      },
+      onTick: (r) => reports.push(r),
+    });
+    s.start();
+    await clock.advance(2 * HOUR);
+    expect(reports.map((r) => r.outcome)).toEqual(['failed', 'ok']);
+    expect(reports[0]!.error?.message).toMatch(/FEATURE_STORE_URL/);
+    await s.stop();
+  });
+
+  it('cron: the next time after a given one, in UTC; a bad expression names DRIFT_CHECK_CRON', () => {
+    const t = cronTrigger('0 */2 * * *');
+    expect(new Date(t.next(T0 + 1)).toISOString()).toBe('2026-12-01T02:00:00.000Z');
+    expect(new Date(t.next(T0 + 2 * HOUR)).toISOString()).toBe('2026-12-01T04:00:00.000Z');
+    expect(() => cronTrigger('every two hours')).toThrow(/DRIFT_CHECK_CRON "every two hours" is not a cron expression/);
+  });
+});
