@@ -95,7 +95,9 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['alerts', 'demo-producer', 'driftwatch', 'grafana', 'influxdb', 'kafka', 'kafka-init', 'postgres', 'redis']);
     expect(service('alerts').profiles).toEqual(['alerts']);
     expect(service('kafka').image).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
-    expect(service('influxdb').image).toMatch(/^influxdb:2\.7/);
+    // The InfluxDB 2.x version the integration tests ran against (test/services/lib.sh).
+    const tested = /INFLUXDB2_VERSION="\$\{DRIFTWATCH_INFLUXDB2_VERSION:-v([\d.]+)\}"/.exec(read('test/services/lib.sh'))?.[1];
+    expect(service('influxdb').image).toBe(`influxdb:${tested}`);
     expect(service('grafana').image).toMatch(/^grafana\/grafana:/);
   });
 

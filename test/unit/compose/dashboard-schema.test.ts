@@ -64,6 +64,8 @@ describe('the InfluxQL dashboard', () => {
     expect(ds).toMatchObject({ uid: 'driftwatch-influxql', type: 'influxdb', url: '$INFLUX_URL' });
     expect(ds.jsonData).toMatchObject({ version: 'InfluxQL', dbName: '$INFLUX_BUCKET', httpHeaderName1: 'Authorization' });
     expect(ds.secureJsonData.httpHeaderValue1).toBe('Token $INFLUX_TOKEN');
+    const grafana = (parseYaml(read('docker-compose.yml')) as { services: { grafana: { environment: Record<string, string> } } }).services.grafana.environment;
+    for (const [, name] of JSON.stringify(ds).matchAll(/\$\{?([A-Z_]+)\}?/g)) expect(grafana[name!], `${name} in the grafana service environment`).toBeDefined();
     const uids = new Set<string>();
     const walk = (node: unknown): void => {
       if (Array.isArray(node)) node.forEach(walk);
