@@ -16,17 +16,37 @@ export function labelLimiter(limit = 200): (value: string) => string {
   };
 }
 
+/**
+ * prom-client's default metrics that `promtool check metrics` rejects: gauges named `_total`
+ * (each the sum over the `type` label of the metric without the suffix, e.g.
+ * `sum(driftwatch_nodejs_active_handles)`), so they are not served.
+ */
+const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** The service's Prometheus metrics, on a registry of its own (served at /metrics). */
 export function serviceMetrics(registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: 'driftwatch_process_' });
+  // prom-client's names already start with process_ or nodejs_: driftwatch_process_cpu_seconds_total,
+  // driftwatch_nodejs_eventloop_lag_seconds, …
+  collectDefaultMetrics({ register: registry, prefix: 'driftwatch_' });
+  for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(`driftwatch_${name}`);
   return {
     registry,
     /** Bounds label values that come from events (model names). */
     modelLabel: labelLimiter(),
     eventsConsumed: new Counter({ name: 'driftwatch_events_consumed_total', help: 'Prediction events read', labelNames: ['model'], registers: [registry] }),
-    eventsInvalid: new Counter({ name: 'driftwatch_events_invalid_total', help: 'Events sent to the dead-letter topic, by reason', labelNames: ['model', 'reason'], registers: [registry] }),
+    eventsInvalid: new Counter({
+      name: 'driftwatch_events_invalid_total',
+      help: 'Events sent to the dead-letter topic, by reason',
+      labelNames: ['model', 'reason'],
+      registers: [registry],
+    }),
     eventsLate: new Counter({ name: 'driftwatch_events_late_total', help: 'Events older than every open window', labelNames: ['model'], registers: [registry] }),
-    consumerLag: new Gauge({ name: 'driftwatch_consumer_lag', help: 'High watermark minus the next offset read, per partition', labelNames: ['topic', 'partition'], registers: [registry] }),
+    consumerLag: new Gauge({
+      name: 'driftwatch_consumer_lag',
+      help: 'High watermark minus the next offset read, per partition',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
     evaluationDuration: new Histogram({
       name: 'driftwatch_evaluation_duration_seconds',
       help: 'Time to score one window of one model',

@@ -1,7 +1,7 @@
 import { HttpError, InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import type { Evaluation } from '../../core/detect/evaluation.js';
-import { SinkError } from '../../core/errors.js';
 import { SUCCESS, type EvaluationExporter, type ExportResult } from '../../runtime/ports.js';
+import { writeFailure, type WriteTarget } from './errors.js';
 
 export interface InfluxOptions {
   url: string;
@@ -11,10 +11,14 @@ export interface InfluxOptions {
   timeoutMs?: number;
 }
 
+/** The answer of `check()`: whether a write to the bucket would be accepted, and why not. */
+export type InfluxCheck = { ok: true } | { ok: false; reason: string };
+
 /**
  * Writes scores to InfluxDB through /api/v2/write (InfluxDB 2.x, and 1.8+ with token
- * `user:password` and bucket `database/retention-policy`). Points are stamped with the window
- * end, so re-evaluating a window after a restart overwrites its points instead of adding some.
+ * `user:password` and bucket `database/retention-policy`). The client sends
+ * `Authorization: Token <INFLUX_TOKEN>` to both. Points are stamped with the window end, so
+ * re-evaluating a window after a restart overwrites its points instead of adding some.
  *
  * - `feature_drift` (tags model, model_version, feature): score, psi, ks, ks_pvalue, js,
  *   wasserstein, chi2_pvalue, missing_rate, drifted, sample_count
@@ -23,12 +27,18 @@ export interface InfluxOptions {
  *
  * The client's own retry buffer is off: each export is written and flushed, and a failure is
  * returned (retriable for network errors, 5xx, 429 and 408) so that the service retries with
- * backoff and holds back consumption meanwhile. A 404 (bucket or database missing) is not
- * retried: the window is skipped for this sink and the error logged.
+ * backoff and holds back consumption meanwhile. Configuration problems (401, 403, 404, no
+ * org) come back as one non-retriable error naming INFLUX_TOKEN, INFLUX_ORG or INFLUX_BUCKET;
+ * a partial write (points outside the bucket's retention: 422 on 2.x, 400 on 1.8) stores the
+ * other points, so it is reported with the count dropped (also kept in `droppedPoints`) and
+ * not retried (./errors.ts). A non-retriable failure skips the window for this sink (the
+ * runtime logs it and counts `driftwatch_sink_write_failures_total{sink="influx"}`).
  */
 export class InfluxExporter implements EvaluationExporter {
   readonly name = 'influx';
   private readonly writeApi: WriteApi;
+  private readonly target: WriteTarget;
+  private dropped = 0;
 
   constructor(private readonly options: InfluxOptions) {
     // The client would print failures to the console; they come back from flush() instead and
@@ -43,6 +53,12 @@ export class InfluxExporter implements EvaluationExporter {
       // No writeFailed hook: a promise returned from it replaces the error, and flush() would
       // then report success for a failed write.
     });
+    this.target = { url: safeUrl(options.url), token: options.token, org: options.org, bucket: options.bucket };
+  }
+
+  /** Points InfluxDB dropped from partial writes (outside the bucket's retention) so far. */
+  get droppedPoints(): number {
+    return this.dropped;
   }
 
   async export(evaluation: Evaluation): Promise<ExportResult> {
@@ -53,16 +69,9 @@ export class InfluxExporter implements EvaluationExporter {
       await this.writeApi.flush(false);
       return SUCCESS;
     } catch (cause) {
-      const status = cause instanceof HttpError ? cause.statusCode : undefined;
-      // Network errors, 5xx, 429 and 408 are outages: retried (and consumption held back).
-      // 404 is a missing bucket or database, a configuration problem that retrying cannot fix:
-      // the window is skipped for InfluxDB (and logged) so that the other sinks carry on.
-      const retriable = status === undefined || status >= 500 || status === 429 || status === 408;
-      const what =
-        status === undefined
-          ? (cause as Error).message
-          : `HTTP ${status}${status === 404 ? ` (bucket or database "${this.options.bucket}" not found: create it; on InfluxDB 1.8, CREATE DATABASE)` : ''}: ${(cause as Error).message}`;
-      return { ok: false, error: new SinkError(`InfluxDB write to ${safeUrl(this.options.url)} bucket "${this.options.bucket}" failed: ${what}`, { retriable, cause }) };
+      const failure = writeFailure(cause, this.target, points.length, evaluation.windowEnd);
+      this.dropped += failure.droppedPoints;
+      return { ok: false, error: failure.error };
     }
   }
 
@@ -70,14 +79,35 @@ export class InfluxExporter implements EvaluationExporter {
     await this.writeApi.flush(false).catch(() => undefined);
   }
 
-  /** GET /ping answers 204 on InfluxDB 1.8 and 2.x alike. */
-  async reachable(): Promise<boolean> {
+  /**
+   * Whether a write would be accepted: an empty write to the bucket. On 2.x it answers 204 only
+   * when the org and the bucket exist and the token may write to the bucket (401, 403, 404
+   * otherwise, before the body is read); on 1.8 when the database (and retention policy) exist.
+   * Nothing is stored.
+   */
+  async check(): Promise<InfluxCheck> {
+    const query = new URLSearchParams({ org: this.options.org, bucket: this.options.bucket, precision: 'ms' });
+    const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8' };
+    if (this.options.token) headers.Authorization = `Token ${this.options.token}`;
     try {
-      const response = await fetch(new URL('/ping', this.options.url), { signal: AbortSignal.timeout(2000) });
-      return response.status === 204 || response.ok;
-    } catch {
-      return false;
+      const response = await fetch(`${withoutCredentials(this.options.url)}/api/v2/write?${query}`, {
+        method: 'POST',
+        headers,
+        body: '',
+        signal: AbortSignal.timeout(Math.min(this.options.timeoutMs ?? 10_000, 5000)),
+      });
+      const body = await response.text();
+      if (response.status === 204 || response.ok) return { ok: true };
+      const error = new HttpError(response.status, response.statusText, body, null, response.headers.get('content-type'));
+      return { ok: false, reason: writeFailure(error, this.target, 0, new Date(0)).error.message };
+    } catch (cause) {
+      return { ok: false, reason: writeFailure(cause, this.target, 0, new Date(0)).error.message };
     }
+  }
+
+  /** For /readyz: the bucket exists and the token can write to it (`check()`). */
+  async reachable(): Promise<boolean> {
+    return (await this.check()).ok;
   }
 
   async shutdown(): Promise<void> {
@@ -116,6 +146,18 @@ export function pointsOf(evaluation: Evaluation): Point[] {
     points.push(p);
   }
   return points;
+}
+
+/** The base URL for fetch (which refuses credentials in a URL), without a trailing slash. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/+$/, '');
+  } catch {
+    return url.replace(/\/+$/, '');
+  }
 }
 
 function safeUrl(url: string): string {

@@ -5,31 +5,17 @@
 //
 // The queries are sent as Grafana sends them: dashboard variables (${bucket}, ${model},
 // ${feature:regex}) and the v.timeRangeStart / v.timeRangeStop / v.windowPeriod macros
-// substituted, to /api/v2/query (the client's QueryApi). Locally that is InfluxDB 1.8.10 with
-// Flux; with testcontainers or your own server, 2.x.
+// substituted, to /api/v2/query (the client's QueryApi), on both servers the tests have
+// (../influx-flavours.ts): InfluxDB 1.8 with Flux enabled and InfluxDB 2.7.
 import { randomUUID } from 'node:crypto';
 import { InfluxDB } from '@influxdata/influxdb-client';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/runtime/engine.js';
 import { InfluxExporter } from '../../../src/adapters/influx/exporter.js';
-import {
-  dashboardQueries,
-  FEATURES,
-  seededEvaluations,
-  substitute,
-  writtenPoints,
-  type DashboardQuery,
-  type WrittenPoint,
-} from '../../unit/compose/dashboard.js';
-
-const url = inject('influxUrl');
-const token = inject('influxToken');
-const org = inject('influxOrg');
-const bucket = inject('influxBucket');
+import { dashboardQueries, FEATURES, seededEvaluations, substitute, writtenPoints, type DashboardQuery, type WrittenPoint } from '../../unit/compose/dashboard.js';
+import { influxFlavours } from '../influx-flavours.js';
 
 const run = `${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
-const MODEL = `dashboard-${run}`;
-const DECOY = `dashboard-decoy-${run}`; // same times and features: must never show up under MODEL
 const SLIDE_MS = 5 * 60_000;
 const WINDOWS = 6;
 const DRIFT_FROM = 3;
@@ -39,17 +25,9 @@ const BASE = Math.floor((Date.now() - 2 * 3_600_000) / 900_000) * 900_000;
 const START = new Date(BASE);
 const STOP = new Date(BASE + 3_600_000);
 
-let evaluations: Evaluation[];
-let points: WrittenPoint[];
 const queries = dashboardQueries();
-const influx = new InfluxDB({ url, token, timeout: 20_000 });
 
 type Row = Record<string, unknown> & { _time?: string; _value?: unknown };
-
-async function rows(query: DashboardQuery, features: string[], windowPeriod: string): Promise<Row[]> {
-  const flux = substitute(query.query, { bucket, model: MODEL, features, start: START, stop: STOP, windowPeriod });
-  return influx.getQueryApi(org).collectRows<Row>(flux);
-}
 
 /** Parsed from the query text: what the panel reads and how it aggregates. */
 function shape(query: string) {
@@ -69,12 +47,12 @@ function aggregate(fn: string, values: number[]): number {
 const asNumber = (v: unknown, toInt: boolean) => (typeof v === 'boolean' ? (toInt ? Number(v) : v) : v) as number;
 
 /** The series a panel should draw from what was written, bucketed as aggregateWindow does. */
-function expectedSeries(query: string, features: string[], periodMs: number) {
+function expectedSeries(points: WrittenPoint[], model: string, query: string, features: string[], periodMs: number) {
   const { measurement, fields, fn, toInt } = shape(query);
   const out = new Map<string, number>();
   const bucketed = new Map<string, { t: number; values: number[] }>();
   for (const p of points) {
-    if (p.tags.model !== MODEL || p.measurement !== measurement) continue;
+    if (p.tags.model !== model || p.measurement !== measurement) continue;
     if (measurement === 'feature_drift' && !features.includes(p.tags.feature)) continue;
     for (const field of fields) {
       if (!(field in p.fields)) continue;
@@ -101,33 +79,45 @@ function actualSeries(result: Row[], query: string): Map<string, number> {
   return out;
 }
 
-beforeAll(async () => {
-  evaluations = [
-    ...seededEvaluations({ model: MODEL, windows: WINDOWS, driftFrom: DRIFT_FROM, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 11 }),
-    ...seededEvaluations({ model: DECOY, windows: WINDOWS, driftFrom: 0, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 12 }),
-  ];
-  points = evaluations.flatMap(writtenPoints);
-  const exporter = new InfluxExporter({ url, token, org, bucket });
-  try {
-    for (const e of evaluations) {
-      const result = await exporter.export(e);
-      if (!result.ok) throw result.error;
+describe.each(influxFlavours())('the Grafana dashboard against InfluxDB $flavour', (f) => {
+  const { url, token, org, bucket } = f;
+  const MODEL = `dashboard-${f.flavour}-${run}`;
+  const DECOY = `dashboard-decoy-${f.flavour}-${run}`; // same times and features: must never show up under MODEL
+  let evaluations: Evaluation[];
+  let points: WrittenPoint[];
+  const influx = new InfluxDB({ url: url || 'http://127.0.0.1:1', token, timeout: 20_000 });
+  const rows = async (query: DashboardQuery, features: string[], windowPeriod: string): Promise<Row[]> => {
+    const flux = substitute(query.query, { bucket, model: MODEL, features, start: START, stop: STOP, windowPeriod });
+    return influx.getQueryApi(org).collectRows<Row>(flux);
+  };
+  const it_ = it.skipIf(!url);
+
+  beforeAll(async () => {
+    if (!url) return;
+    evaluations = [
+      ...seededEvaluations({ model: MODEL, windows: WINDOWS, driftFrom: DRIFT_FROM, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 11 }),
+      ...seededEvaluations({ model: DECOY, windows: WINDOWS, driftFrom: 0, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 12 }),
+    ];
+    points = evaluations.flatMap(writtenPoints);
+    const exporter = new InfluxExporter({ url, token, org, bucket });
+    try {
+      for (const e of evaluations) {
+        const result = await exporter.export(e);
+        if (!result.ok) throw result.error;
+      }
+    } finally {
+      await exporter.shutdown();
     }
-  } finally {
-    await exporter.shutdown();
-  }
-});
+  });
 
-
-describe('the Grafana dashboard against InfluxDB', () => {
-  it('wrote what the dashboard is checked against: drift in income from the 4th window on', () => {
+  it_(`wrote what the dashboard is checked against: drift in income from the 4th window on (InfluxDB ${f.flavour})`, () => {
     const own = evaluations.filter((e) => e.checks[0].model === MODEL);
     expect(own.map((e) => e.checks[0].check.drift_detected)).toEqual([false, false, false, true, true, true]);
     expect(own.slice(DRIFT_FROM).every((e) => 'income' in e.checks[0].check.drifted_features)).toBe(true);
     expect(queries.length).toBeGreaterThanOrEqual(12);
   });
 
-  it('lists the model in the model variable and exactly its features in the feature variable', async () => {
+  it_(`lists the model in the model variable and exactly its features in the feature variable (InfluxDB ${f.flavour})`, async () => {
     const model = queries.find((q) => q.where === 'variable model')!;
     const feature = queries.find((q) => q.where === 'variable feature')!;
     const models = (await rows(model, [...FEATURES], '1m')).map((r) => r._value);
@@ -145,11 +135,14 @@ describe('the Grafana dashboard against InfluxDB', () => {
   ];
 
   for (const q of seriesQueries) {
-    for (const [period, periodMs] of [['1m', 60_000], ['15m', 900_000]] as const) {
+    for (const [period, periodMs] of [
+      ['1m', 60_000],
+      ['15m', 900_000],
+    ] as const) {
       for (const [label, features] of shape(q.query).measurement === 'feature_drift' ? selections : selections.slice(0, 1)) {
-        it(`${q.where}: returns the written series (window period ${period}, ${label})`, async () => {
+        it_(`${q.where}: returns the written series (window period ${period}, ${label}; InfluxDB ${f.flavour})`, async () => {
           const result = await rows(q, features, period);
-          const expected = expectedSeries(q.query, features, periodMs);
+          const expected = expectedSeries(points, MODEL, q.query, features, periodMs);
           expect(expected.size, 'nothing expected: the test data does not exercise this panel').toBeGreaterThan(0);
           const actual = actualSeries(result, q.query);
           expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
@@ -171,7 +164,7 @@ describe('the Grafana dashboard against InfluxDB', () => {
   }
 
   for (const q of queries.filter((x) => x.kind === 'table')) {
-    it(`${q.where}: one row per selected feature with every statistic of the newest window`, async () => {
+    it_(`${q.where}: one row per selected feature with every statistic of the newest window (InfluxDB ${f.flavour})`, async () => {
       const last = evaluations.filter((e) => e.checks[0].model === MODEL).at(-1)!;
       const written = writtenPoints(last).filter((p) => p.measurement === 'feature_drift');
       for (const features of [[...FEATURES], ['income', 'employment_type']]) {
@@ -199,7 +192,7 @@ describe('the Grafana dashboard against InfluxDB', () => {
     });
   }
 
-  it('runs every query of the dashboard', () => {
+  it_(`runs every query of the dashboard (InfluxDB ${f.flavour})`, () => {
     const covered = new Set([...seriesQueries, ...queries.filter((x) => x.kind === 'table' || x.kind === 'variable')].map((q) => q.query));
     expect(queries.filter((q) => !covered.has(q.query)).map((q) => q.where)).toEqual([]);
   });

@@ -56,10 +56,12 @@ function interpolate(value: string, env: Record<string, string | undefined>): st
 function environment(service: Service): Record<string, string> {
   const env = service.environment ?? {};
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((e) => {
-      const i = e.indexOf('=');
-      return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
-    }));
+    return Object.fromEntries(
+      env.map((e) => {
+        const i = e.indexOf('=');
+        return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
+      }),
+    );
   }
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
@@ -96,7 +98,9 @@ describe('docker-compose.yml', () => {
     expect(service('postgres').image).toMatch(/^postgres:15/);
     expect(service('redis').image).toMatch(/^redis:7/);
     expect(service('kafka').image).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
-    expect(service('influxdb').image).toMatch(/^influxdb:2\.7/);
+    // The InfluxDB 2.x version the integration tests ran against (test/services/lib.sh).
+    const tested = /INFLUXDB2_VERSION="\$\{DRIFTWATCH_INFLUXDB2_VERSION:-v([\d.]+)\}"/.exec(read('test/services/lib.sh'))?.[1];
+    expect(service('influxdb').image).toBe(`influxdb:${tested}`);
     expect(service('grafana').image).toMatch(/^grafana\/grafana:/);
   });
 
@@ -126,14 +130,20 @@ describe('docker-compose.yml', () => {
     expect(instructions).toContain('ENTRYPOINT ["node", "dist/app/cli.js"]');
     expect(instructions.at(-1)).toBe('CMD ["run"]');
     // Every COPY source from the context exists and passes the Dockerfile's ignore file.
-    const ignore = read(`${DRIFTWATCH_DOCKERFILE}.dockerignore`).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignore = read(`${DRIFTWATCH_DOCKERFILE}.dockerignore`)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).toBe('*');
     const allowed = ignore.slice(1).map((l) => l.replace(/^!/, '').replace(/\/$/, ''));
     for (const line of instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from='))) {
       const sources = line.split(/\s+/).slice(1, -1);
       for (const source of sources) {
         expect(existsSync(join(repoRoot, source)), `COPY ${source}: missing`).toBe(true);
-        expect(allowed.some((a) => source.replace(/\/$/, '') === a || source.startsWith(`${a}/`)), `COPY ${source}: excluded by the .dockerignore`).toBe(true);
+        expect(
+          allowed.some((a) => source.replace(/\/$/, '') === a || source.startsWith(`${a}/`)),
+          `COPY ${source}: excluded by the .dockerignore`,
+        ).toBe(true);
       }
     }
   });
@@ -165,7 +175,20 @@ describe('docker-compose.yml', () => {
     }
     // The names the brief lists for the service itself.
     expect(Object.keys(environment(service('driftwatch')))).toEqual(
-      expect.arrayContaining(['KAFKA_BROKERS', 'KAFKA_TOPIC', 'DRIFT_EVENTS_TOPIC', 'DEAD_LETTER_TOPIC', 'INFLUX_URL', 'INFLUX_TOKEN', 'INFLUX_ORG', 'INFLUX_BUCKET', 'REFERENCE_DIR', 'DRIFT_WINDOW', 'DRIFT_CHECK_INTERVAL', 'HTTP_PORT']),
+      expect.arrayContaining([
+        'KAFKA_BROKERS',
+        'KAFKA_TOPIC',
+        'DRIFT_EVENTS_TOPIC',
+        'DEAD_LETTER_TOPIC',
+        'INFLUX_URL',
+        'INFLUX_TOKEN',
+        'INFLUX_ORG',
+        'INFLUX_BUCKET',
+        'REFERENCE_DIR',
+        'DRIFT_WINDOW',
+        'DRIFT_CHECK_INTERVAL',
+        'HTTP_PORT',
+      ]),
     );
   });
 
@@ -356,7 +379,9 @@ describe('Grafana provisioning', () => {
       if (/feature_drift/.test(query) && kind !== 'variable') expect(query, where).toContain('r.feature =~ /^${feature:regex}$/');
     }
     // The score panel draws the threshold line.
-    const score = dashboard.panels.find((p) => p.title === 'Drift score per feature') as unknown as { fieldConfig: { defaults: { custom: { thresholdsStyle: { mode: string } }; thresholds: { steps: { value: number | null }[] } } } };
+    const score = dashboard.panels.find((p) => p.title === 'Drift score per feature') as unknown as {
+      fieldConfig: { defaults: { custom: { thresholdsStyle: { mode: string } }; thresholds: { steps: { value: number | null }[] } } };
+    };
     expect(score.fieldConfig.defaults.custom.thresholdsStyle.mode).not.toBe('off');
     expect(score.fieldConfig.defaults.thresholds.steps.map((s) => s.value)).toEqual([null, 0.3]);
   });

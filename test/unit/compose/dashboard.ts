@@ -1,5 +1,6 @@
-// Shared by test/unit/compose/compose.test.ts and test/integration/dashboard/: the Grafana
-// dashboard's Flux queries, and evaluations of seeded credit-risk data as the service makes them.
+// Shared by test/unit/compose/ and test/integration/dashboard/: the Grafana dashboards' queries
+// (Flux: driftwatch.json; InfluxQL: driftwatch-influxql.json), Grafana's substitutions for each,
+// and evaluations of seeded credit-risk data as the service makes them.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { creditRow, rng } from '../../../src/app/demo/credit.js';
@@ -10,6 +11,7 @@ import { pointsOf } from '../../../src/adapters/influx/exporter.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const DASHBOARD_PATH = 'config/grafana/dashboards/driftwatch.json';
+export const INFLUXQL_DASHBOARD_PATH = 'config/grafana/dashboards/driftwatch-influxql.json';
 
 export interface DashboardQuery {
   /** Panel title, or `variable <name>`. */
@@ -32,8 +34,8 @@ export interface Dashboard {
   templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] };
 }
 
-export function loadDashboard(): Dashboard {
-  return JSON.parse(readFileSync(new URL(DASHBOARD_PATH, `file://${repoRoot}`), 'utf8')) as Dashboard;
+export function loadDashboard(path = DASHBOARD_PATH): Dashboard {
+  return JSON.parse(readFileSync(new URL(path, `file://${repoRoot}`), 'utf8')) as Dashboard;
 }
 
 /** Every Flux query of the dashboard: panel targets (rows included) and query variables. */
@@ -83,6 +85,32 @@ export function substitute(query: string, s: Substitution): string {
   return out;
 }
 
+export interface InfluxQLSubstitution {
+  model: string;
+  features: string[];
+  start: Date;
+  stop: Date;
+  /** Grafana's `$__interval`, e.g. `1m`. */
+  interval: string;
+}
+
+/**
+ * What Grafana's InfluxQL datasource does to a raw query: `$timeFilter` becomes
+ * `time >= <start>ms and time <= <stop>ms`, `$__interval` the interval, `${model}` the value,
+ * `${feature:regex}` one escaped value or `(a|b|…)`.
+ */
+export function substituteInfluxQL(query: string, s: InfluxQLSubstitution): string {
+  const feature = s.features.length === 1 ? regexEscape(s.features[0]) : `(${s.features.map(regexEscape).join('|')})`;
+  const out = query
+    .replaceAll('$timeFilter', `time >= ${s.start.getTime()}ms and time <= ${s.stop.getTime()}ms`)
+    .replaceAll('$__interval', s.interval)
+    .replaceAll('${model}', s.model)
+    .replaceAll('${feature:regex}', feature);
+  const left = /\$\{?[A-Za-z_][\w:]*\}?/.exec(out);
+  if (left) throw new Error(`unsubstituted ${left[0]} in:\n${out}`);
+  return out;
+}
+
 export const FEATURES = ['age', 'income', 'credit_score', 'loan_amount', 'employment_type'] as const;
 
 /**
@@ -90,10 +118,22 @@ export const FEATURES = ['age', 'income', 'credit_score', 'loan_amount', 'employ
  * `windows` windows of `rowsPerWindow` rows each, drifted from window `driftFrom` on; each
  * scored with DriftDetector exactly as the engine does, stamped `windowEnd(i)`.
  */
-export function seededEvaluations(options: { model: string; modelVersion?: string; windows: number; driftFrom: number; rowsPerWindow?: number; firstEnd: Date; slideMs: number; seed?: number }): Evaluation[] {
+export function seededEvaluations(options: {
+  model: string;
+  modelVersion?: string;
+  windows: number;
+  driftFrom: number;
+  rowsPerWindow?: number;
+  firstEnd: Date;
+  slideMs: number;
+  seed?: number;
+}): Evaluation[] {
   const r = rng(options.seed ?? 20261126);
   const modelVersion = options.modelVersion ?? 'v1.2.0';
-  const reference = ReferenceDistribution.fromRows(Array.from({ length: 4000 }, () => creditRow(r)), { modelVersion, now: new Date('2026-11-25T12:00:00Z') });
+  const reference = ReferenceDistribution.fromRows(
+    Array.from({ length: 4000 }, () => creditRow(r)),
+    { modelVersion, now: new Date('2026-11-25T12:00:00Z') },
+  );
   const detector = new DriftDetector({ threshold: 0.3, minSamples: 100 });
   const evaluations: Evaluation[] = [];
   for (let i = 0; i < options.windows; i++) {

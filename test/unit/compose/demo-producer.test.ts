@@ -124,7 +124,10 @@ describe('runDemoProducer', () => {
 
   it('drifted demo rows drift against a reference of clean rows, clean ones do not', () => {
     const r = rng(7);
-    const reference = ReferenceDistribution.fromRows(Array.from({ length: 5000 }, () => creditRow(r)), { modelVersion: 'v1.2.0' });
+    const reference = ReferenceDistribution.fromRows(
+      Array.from({ length: 5000 }, () => creditRow(r)),
+      { modelVersion: 'v1.2.0' },
+    );
     const detector = new DriftDetector();
     const rows = (drift: boolean) => Array.from({ length: 2000 }, (_, i) => demoEvent(r, i, 0, base, drift).features);
     const clean = detector.detect(rows(false), reference);
