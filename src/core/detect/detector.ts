@@ -11,6 +11,7 @@ import {
   DEFAULT_MISSING_RATE_THRESHOLD,
   type Comparison,
   type Correction,
+  TESTED_METRICS,
   type ScoreMetric,
 } from '../stats/index.js';
 import type { FeatureModel } from '../stats/index.js';
@@ -22,7 +23,7 @@ import type { CheckResult, DriftReason, FeatureResult } from './result.js';
 export type ThresholdSetting = number | 'auto';
 
 export interface DetectorOptions {
-  /** Drift score: psi (default), ks, js, wasserstein, or auto (chosen per feature by type and size). */
+  /** Drift score: psi (default), ks, js, wasserstein, hellinger, linf, or auto (chosen per feature by type and size). */
   metric?: ScoreMetric | 'auto' | string;
   /** Drifted when score ≥ threshold, or `auto`. Default: the metric's own default (psi 0.3, ks/js/wasserstein 0.1). */
   threshold?: ThresholdSetting;
@@ -108,8 +109,8 @@ export class DriftDetector {
     }
     if (!(this.alpha > 0 && this.alpha < 1)) throw new RangeError(`alpha (${this.alpha}) must be in (0, 1)`);
     if (options.minEffect !== undefined && !(options.minEffect >= 0)) throw new RangeError(`minEffect (${options.minEffect}) must be a non-negative number`);
-    if (this.metric === 'wasserstein' && this.threshold === 'auto') {
-      throw new RangeError('threshold auto needs a score with a p-value; wasserstein has none: use psi, ks, js or auto, or a fixed threshold');
+    if (this.metric !== 'auto' && this.threshold === 'auto' && !(TESTED_METRICS as readonly string[]).includes(this.metric)) {
+      throw new RangeError(`threshold auto needs a score with a p-value; ${this.metric} has none: use ${TESTED_METRICS.join(', ')} or auto, or a fixed threshold`);
     }
     if (!Number.isInteger(this.minSamples) || this.minSamples < 1) throw new RangeError(`minSamples (${this.minSamples}) must be a positive integer`);
     const share = options.driftShare;

@@ -67,8 +67,9 @@ function bisect(above: (x: number) => boolean, lo: number, hi: number): number {
   return (lo + hi) / 2;
 }
 
-/** Score metrics that have a p-value. */
-export type TestedMetric = 'psi' | 'js' | 'ks';
+/** Score metrics that have a p-value (wasserstein, hellinger and linf have none here). */
+export const TESTED_METRICS = ['psi', 'js', 'ks'] as const;
+export type TestedMetric = (typeof TESTED_METRICS)[number];
 
 /** The p-value of a score, or null when the metric has none (wasserstein) or it is undefined. */
 export function scorePValue(metric: string, score: number | null, c: Comparison): number | null {
