@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { CheckResult, FeatureResult } from './result.js';
+import type { CheckResult, DriftSeverity, FeatureResult } from './result.js';
 
 /**
  * The drift event published on the drift events topic (key = model) and fed to the alert
@@ -8,7 +8,10 @@ import type { CheckResult, FeatureResult } from './result.js';
  */
 export type DriftEventType = 'drift_detected' | 'drift_resolved' | 'drift_check';
 
-export type DriftEventFeature = Pick<FeatureResult, 'psi' | 'ks' | 'ks_pvalue' | 'js' | 'wasserstein' | 'chi2_pvalue' | 'missing_rate' | 'score' | 'drifted' | 'reasons'>;
+export type DriftEventFeature = Pick<FeatureResult, 'psi' | 'ks' | 'ks_pvalue' | 'js' | 'wasserstein' | 'chi2_pvalue' | 'missing_rate' | 'score' | 'drifted' | 'reasons'> & {
+  /** Always written; absent from events of versions before severity (read those by max_drift_score). */
+  severity?: DriftSeverity;
+};
 
 export interface DriftEvent {
   event_id: string;
@@ -18,6 +21,8 @@ export interface DriftEvent {
   window: { start: string; end: string };
   drift_detected: boolean;
   status: CheckResult['status'];
+  /** The check's severity (docs/statistics.md, "Severity"). Always written; absent from events of earlier versions. */
+  severity?: DriftSeverity;
   metric: string;
   /** A fixed threshold, or `auto` (thresholds calibrated to the window size). */
   threshold: number | 'auto';
@@ -54,6 +59,7 @@ export function driftEventFromCheck(
     window: { start: window.start.toISOString(), end },
     drift_detected: check.drift_detected,
     status: check.status,
+    severity: check.severity,
     metric: check.metric,
     threshold: check.threshold,
     drifted_features: check.drifted_features,
@@ -76,10 +82,12 @@ function eventFeature(f: FeatureResult): DriftEventFeature {
     score: f.score,
     drifted: f.drifted,
     reasons: f.reasons,
+    severity: f.severity,
   };
 }
 
 const nullableNumber = z.number().nullable();
+const severity = z.enum(['none', 'warning', 'critical']);
 
 /** Validates drift events read back from Kafka (the standalone alert consumer). */
 export const driftEventSchema = z.object({
@@ -90,6 +98,7 @@ export const driftEventSchema = z.object({
   window: z.object({ start: z.string(), end: z.string() }),
   drift_detected: z.boolean(),
   status: z.enum(['ok', 'insufficient_samples']).default('ok'),
+  severity: severity.optional(),
   metric: z.string(),
   threshold: z.union([z.number(), z.literal('auto')]),
   drifted_features: z.record(z.string(), z.number()),
@@ -108,6 +117,7 @@ export const driftEventSchema = z.object({
       score: nullableNumber,
       drifted: z.boolean(),
       reasons: z.array(z.string()).default([]),
+      severity: severity.optional(),
     }).partial({ wasserstein: true, chi2_pvalue: true, score: true, reasons: true }),
   ),
   timestamp: z.string(),
