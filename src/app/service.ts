@@ -97,6 +97,8 @@ function buildEngine(config: Config, references: ReferenceStore, live: boolean):
       alpha: config.drift.alpha,
       correction: config.drift.correction,
       minEffect: config.drift.minEffect,
+      // Severity critical at the retraining threshold (docs/statistics.md, "Severity"), as the alerts rate it.
+      criticalThreshold: config.alerts.retrainThreshold,
       featureThresholds: Object.fromEntries(Object.entries(config.drift.features).map(([name, f]) => [name, f.threshold])),
     }),
     referenceFor: (model, version) => references.get(model, version),

@@ -36,6 +36,9 @@ export interface NumericCase extends CaseBase {
     ks_pvalue_kolmogorov: number;
     ks_pvalue_asymp: number;
     js: number;
+    /** numpy norm(√p − √q)/√2 and scipy chebyshev(p, q) on the PSI-bin proportions. */
+    hellinger: number;
+    linf: number;
     wasserstein_raw: number;
     reference_std: number;
     wasserstein: number;
@@ -58,6 +61,9 @@ export interface CategoricalCase extends CaseBase {
     current_counts: number[];
     psi: number;
     js: number;
+    /** numpy norm(√p − √q)/√2 and scipy chebyshev(p, q) on the category proportions. */
+    hellinger: number;
+    linf: number;
     /** scipy.stats.chi2_contingency([reference, current], correction=False). */
     chi2_statistic: number;
     chi2_pvalue: number;

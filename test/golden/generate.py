@@ -19,6 +19,9 @@ float may differ in its last bits, so CI compares with test/golden/compare.py (1
   formula is scipy.special.kolmogorov(sqrt(n*m/(n+m)) * D); ks_2samp(method="asymp").pvalue
   is stored as well, to measure how far the two asymptotic p-values are apart.
 - JS: scipy.spatial.distance.jensenshannon(p, q, base=2) on the unfloored PSI-bin proportions.
+- Hellinger: numpy.linalg.norm(sqrt(p) - sqrt(q)) / sqrt(2) on the unfloored PSI-bin (or
+  category) proportions, NannyML's definition.
+- L-infinity: scipy.spatial.distance.chebyshev(p, q) = max |p - q| on the same proportions.
 - Wasserstein: scipy.stats.wasserstein_distance(ref, cur) / max(numpy.std(ref), 0.001).
 - chi2 (categorical): scipy.stats.chi2_contingency([reference counts, current counts] over the
   union categories, correction=False): the two-sample test of homogeneity, no 1e-4 floor.
@@ -42,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 from scipy import special, stats
-from scipy.spatial.distance import jensenshannon
+from scipy.spatial.distance import chebyshev, jensenshannon
 
 # GOLDEN_OUT redirects the output (CI regenerates into a temp dir and compares with compare.py).
 import os
@@ -100,6 +103,10 @@ def psi_of(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     return float(np.sum((c - r) * np.log(c / r)))
 
 
+def hellinger_of(p: np.ndarray, q: np.ndarray) -> float:
+    return float(np.linalg.norm(np.sqrt(p) - np.sqrt(q)) / np.sqrt(2))
+
+
 def asymptotic_pvalues(ref_counts: np.ndarray, cur_counts: np.ndarray, psi: float, js: float) -> dict:
     n, m = float(ref_counts.sum()), float(cur_counts.sum())
     n_eff = n * m / (n + m)
@@ -149,6 +156,8 @@ def numeric_case(name: str, description: str, ref: np.ndarray, cur: np.ndarray) 
             "ks_pvalue_kolmogorov": float(special.kolmogorov(math.sqrt(n_eff) * d)),
             "ks_pvalue_asymp": float(ks_asymp.pvalue),
             "js": float(jensenshannon(ref_counts / n, cur_counts / m, base=2)),
+            "hellinger": hellinger_of(ref_counts / n, cur_counts / m),
+            "linf": float(chebyshev(ref_counts / n, cur_counts / m)),
             "wasserstein_raw": float(stats.wasserstein_distance(ref_ok, cur_ok)),
             "reference_std": ref_std,
             "wasserstein": float(stats.wasserstein_distance(ref_ok, cur_ok) / max(ref_std, WASSERSTEIN_STD_FLOOR)),
@@ -186,6 +195,8 @@ def categorical_case(name: str, description: str, ref: list, cur: list) -> dict:
             "current_counts": [int(c) for c in cur_counts],
             "psi": psi_of(ref_counts, cur_counts),
             "js": float(jensenshannon(ref_counts / ref_counts.sum(), cur_counts / n, base=2)),
+            "hellinger": hellinger_of(ref_counts / ref_counts.sum(), cur_counts / n),
+            "linf": float(chebyshev(ref_counts / ref_counts.sum(), cur_counts / n)),
             "chi2_statistic": float(chi.statistic),
             "chi2_pvalue": float(chi.pvalue),
             "chi2_dof": int(chi.dof),

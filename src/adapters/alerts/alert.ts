@@ -31,6 +31,9 @@ export interface Alert {
  * flagged only by missing rate has no score and is a warning).
  */
 export function severityOf(event: DriftEvent, retrainThreshold: number): Severity {
+  // The check's own severity (docs/statistics.md, "Severity"); events of earlier versions carry
+  // none and are rated by their largest score against the retraining threshold.
+  if (event.severity === 'warning' || event.severity === 'critical') return event.severity;
   return event.max_drift_score !== null && event.max_drift_score > retrainThreshold ? 'critical' : 'warning';
 }
 

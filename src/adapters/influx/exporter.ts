@@ -129,7 +129,7 @@ export function pointsOf(evaluation: Evaluation): Point[] {
         const value = f[field];
         if (value !== null && Number.isFinite(value)) p.floatField(field, value);
       }
-      p.booleanField('drifted', f.drifted).intField('sample_count', f.sample_count);
+      p.booleanField('drifted', f.drifted).intField('sample_count', f.sample_count).stringField('severity', f.severity);
       points.push(p);
     }
     const p = new Point('drift_check')
@@ -137,6 +137,7 @@ export function pointsOf(evaluation: Evaluation): Point[] {
       .tag('model_version', mc.modelVersion)
       .intField('drifted_count', drifted)
       .booleanField('drift_detected', check.drift_detected)
+      .stringField('severity', check.severity)
       .intField('sample_count', check.sample_count)
       .floatField('duration_ms', mc.durationMs)
       .intField('late_events', mc.lateEvents)

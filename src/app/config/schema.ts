@@ -191,7 +191,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'REFERENCE_FALLBACK_VERSION', path: ['reference', 'fallbackVersion'], description: 'reference used for versions without one (default: none, such events are dead-lettered)' },
   { name: 'MODEL_NAME', path: ['model', 'name'], description: 'default model for events without "model"' },
   { name: 'MODEL_VERSION', path: ['model', 'version'], description: 'default model_version for events without one' },
-  { name: 'DRIFT_METRIC', path: ['drift', 'metric'], description: 'drift score: psi, ks, js, wasserstein, or auto (per feature by type and size) (default psi)' },
+  { name: 'DRIFT_METRIC', path: ['drift', 'metric'], description: 'drift score: psi, ks, js, wasserstein, hellinger, linf, or auto (per feature by type and size) (default psi)' },
   { name: 'DRIFT_THRESHOLD', path: ['drift', 'threshold'], description: "a feature drifts when score ≥ threshold, or auto: the score's critical value at the window's size (default: the metric's, psi 0.3, ks/js/wasserstein 0.1)" },
   { name: 'DRIFT_ALPHA', path: ['drift', 'alpha'], description: 'auto thresholds: false-alarm rate per window (per feature with DRIFT_CORRECTION=none) (default 0.01)' },
   { name: 'DRIFT_CORRECTION', path: ['drift', 'correction'], description: 'auto thresholds: none, bonferroni or bh across the features of one check (default bonferroni)' },

@@ -11,18 +11,19 @@ import {
   DEFAULT_MISSING_RATE_THRESHOLD,
   type Comparison,
   type Correction,
+  TESTED_METRICS,
   type ScoreMetric,
 } from '../stats/index.js';
 import type { FeatureModel } from '../stats/index.js';
 import type { ReferenceDistribution } from '../reference/index.js';
 import { InputError } from '../errors.js';
-import type { CheckResult, DriftReason, FeatureResult } from './result.js';
+import type { CheckResult, DriftReason, DriftSeverity, FeatureResult } from './result.js';
 
 /** A fixed threshold, or `auto`: the score's critical value at the window's size (docs/statistics.md). */
 export type ThresholdSetting = number | 'auto';
 
 export interface DetectorOptions {
-  /** Drift score: psi (default), ks, js, wasserstein, or auto (chosen per feature by type and size). */
+  /** Drift score: psi (default), ks, js, wasserstein, hellinger, linf, or auto (chosen per feature by type and size). */
   metric?: ScoreMetric | 'auto' | string;
   /** Drifted when score ≥ threshold, or `auto`. Default: the metric's own default (psi 0.3, ks/js/wasserstein 0.1). */
   threshold?: ThresholdSetting;
@@ -36,6 +37,13 @@ export interface DetectorOptions {
   minEffect?: number;
   /** Below this many non-missing values a feature (and below this many rows the check) makes no drift decision. Default 100. */
   minSamples?: number;
+  /**
+   * A drifted feature is `critical` when its score is also ≥ this, for features scored by the
+   * configured metric with a fixed threshold (in that metric's units; features that fall back to
+   * psi, and `auto` thresholds, use their own rule). Default: 2 × the feature's threshold. The
+   * service passes RETRAIN_THRESHOLD. Never below the feature's threshold.
+   */
+  criticalThreshold?: number;
   /** Flag a feature when missing_rate − reference_missing_rate ≥ this. Default 0.1. */
   missingRateThreshold?: number;
   /** When set, drift_detected needs this share of features drifted (else any one suffices). */
@@ -51,6 +59,10 @@ export const DEFAULT_ALPHA = 0.01;
 export const DEFAULT_CORRECTION: Correction = 'bonferroni';
 /** DRIFT_METRIC=auto: numeric features with more current values than this are scored by wasserstein, not ks (Evidently's rule). */
 export const AUTO_METRIC_LARGE_SAMPLE = 1000;
+/** Without criticalThreshold, a fixed threshold's critical threshold is this many times it. */
+export const CRITICAL_THRESHOLD_FACTOR = 2;
+/** Under `auto` thresholds a drifted feature is critical when p ≤ level / this. */
+export const CRITICAL_LEVEL_DIVISOR = 10;
 
 export type CurrentRows = readonly (Readonly<Record<string, unknown>> | readonly unknown[])[];
 
@@ -108,9 +120,11 @@ export class DriftDetector {
     }
     if (!(this.alpha > 0 && this.alpha < 1)) throw new RangeError(`alpha (${this.alpha}) must be in (0, 1)`);
     if (options.minEffect !== undefined && !(options.minEffect >= 0)) throw new RangeError(`minEffect (${options.minEffect}) must be a non-negative number`);
-    if (this.metric === 'wasserstein' && this.threshold === 'auto') {
-      throw new RangeError('threshold auto needs a score with a p-value; wasserstein has none: use psi, ks, js or auto, or a fixed threshold');
+    if (this.metric !== 'auto' && this.threshold === 'auto' && !(TESTED_METRICS as readonly string[]).includes(this.metric)) {
+      throw new RangeError(`threshold auto needs a score with a p-value; ${this.metric} has none: use ${TESTED_METRICS.join(', ')} or auto, or a fixed threshold`);
     }
+    const critical = options.criticalThreshold;
+    if (critical !== undefined && !(critical > 0)) throw new RangeError(`criticalThreshold (${critical}) must be a positive number`);
     if (!Number.isInteger(this.minSamples) || this.minSamples < 1) throw new RangeError(`minSamples (${this.minSamples}) must be a positive integer`);
     const share = options.driftShare;
     if (share !== undefined && !(share > 0 && share <= 1)) throw new RangeError(`driftShare (${share}) must be in (0, 1]`);
@@ -128,6 +142,7 @@ export class DriftDetector {
     const driftedFeatures: Record<string, number> = {};
     let maxScore: number | null = null;
     let drifted = 0;
+    let anyCritical = false;
     const enough = current.rows >= this.minSamples;
 
     const pending: Pending[] = reference.features.map((model, i) => {
@@ -161,17 +176,31 @@ export class DriftDetector {
         missing_rate: value('missing_rate'),
       };
       let threshold: number;
+      let critical: number;
       if (setting === 'auto') {
         const minEffect = this.options.minEffect ?? METRICS[metric].defaultMinEffect ?? 0;
         threshold = Math.max(criticalScore(metric, level, comparison) ?? Number.POSITIVE_INFINITY, minEffect);
-      } else threshold = setting;
+        critical = Math.max(criticalScore(metric, level / CRITICAL_LEVEL_DIVISOR, comparison) ?? Number.POSITIVE_INFINITY, threshold);
+      } else {
+        threshold = setting;
+        // criticalThreshold is in the configured metric's units: not for a psi fallback.
+        const configured = metric === this.metric ? this.options.criticalThreshold : undefined;
+        critical = Math.max(configured ?? CRITICAL_THRESHOLD_FACTOR * threshold, threshold);
+      }
       const reasons: DriftReason[] = [];
-      if (featureEnough && score !== null && score >= threshold) reasons.push('score');
+      let severity: DriftSeverity = 'none';
+      if (featureEnough && score !== null && score >= threshold) {
+        reasons.push('score');
+        severity = score >= critical ? 'critical' : 'warning';
+      }
       const refMissing = referenceMissingRate(comparison);
       // The missing-rate rule needs enough rows, not enough non-missing values: a feature that
       // went entirely missing is exactly what it must catch.
-      if (enough && stats.missing_rate !== null && stats.missing_rate - refMissing >= this.missingRateThreshold - 1e-12) {
+      const missingExcess = stats.missing_rate === null ? null : stats.missing_rate - refMissing;
+      if (enough && missingExcess !== null && missingExcess >= this.missingRateThreshold - 1e-12) {
         reasons.push('missing_rate');
+        if (missingExcess >= Math.min(CRITICAL_THRESHOLD_FACTOR * this.missingRateThreshold, 1) - 1e-12) severity = 'critical';
+        else if (severity === 'none') severity = 'warning';
       }
       const isDrifted = reasons.length > 0;
       features[model.name] = {
@@ -183,6 +212,8 @@ export class DriftDetector {
         p_value: pValue,
         drifted: isDrifted,
         reasons,
+        severity,
+        critical_threshold: critical,
         ...stats,
         psi_pvalue: scorePValue('psi', stats.psi, comparison),
         js_pvalue: scorePValue('js', stats.js, comparison),
@@ -195,6 +226,7 @@ export class DriftDetector {
       if (isDrifted) {
         drifted++;
         driftedFeatures[model.name] = score ?? 0;
+        if (severity === 'critical') anyCritical = true;
       }
     });
 
@@ -203,6 +235,7 @@ export class DriftDetector {
     return {
       drift_detected: detected,
       status: enough ? 'ok' : 'insufficient_samples',
+      severity: detected ? (anyCritical ? 'critical' : 'warning') : 'none',
       drifted_features: enough ? driftedFeatures : {},
       max_drift_score: maxScore,
       sample_count: current.rows,

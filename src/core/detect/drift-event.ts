@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { CheckResult, FeatureResult } from './result.js';
+import type { CheckResult, DriftSeverity, FeatureResult } from './result.js';
 
 const nullableNumber = z.number().nullable();
+const severitySchema = z.enum(['none', 'warning', 'critical']) satisfies z.ZodType<DriftSeverity>;
 
 /**
  * One feature of a drift event. Events written before a statistic existed lack it: it reads
@@ -19,6 +20,8 @@ export const driftEventFeatureSchema = z.object({
   score: nullableNumber.default(null),
   drifted: z.boolean(),
   reasons: z.array(z.string()).default([]),
+  /** Always written; absent from events of versions before severity. */
+  severity: severitySchema.optional(),
 });
 
 /**
@@ -34,6 +37,8 @@ export const driftEventSchema = z.object({
   window: z.object({ start: z.string(), end: z.string() }),
   drift_detected: z.boolean(),
   status: z.enum(['ok', 'insufficient_samples']).default('ok') satisfies z.ZodType<CheckResult['status']>,
+  /** The check's severity (docs/statistics.md, "Severity"). Always written; absent from events of earlier versions. */
+  severity: severitySchema.optional(),
   metric: z.string(),
   /** A fixed threshold, or `auto` (thresholds calibrated to the window size). */
   threshold: z.union([z.number(), z.literal('auto')]),
@@ -79,6 +84,7 @@ export function driftEventFromCheck(
     window: { start: window.start.toISOString(), end },
     drift_detected: check.drift_detected,
     status: check.status,
+    severity: check.severity,
     metric: check.metric,
     threshold: check.threshold,
     drifted_features: check.drifted_features,

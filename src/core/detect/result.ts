@@ -3,6 +3,13 @@ import type { Correction, FeatureType, ScoreMetric } from '../stats/index.js';
 /** Why a feature was flagged. */
 export type DriftReason = 'score' | 'missing_rate';
 export type CheckStatus = 'ok' | 'insufficient_samples';
+/**
+ * How bad a drift is (docs/statistics.md, "Severity"): `none` when not drifted, `warning` when
+ * drifted, `critical` when the score also reached the critical threshold (or the missing-rate
+ * excess twice its threshold). A check is as severe as its worst drifted feature, and `none`
+ * unless drift_detected.
+ */
+export type DriftSeverity = 'none' | 'warning' | 'critical';
 
 /** One feature's statistics in a check; null where a statistic does not apply to its type. */
 export interface FeatureResult {
@@ -16,6 +23,13 @@ export interface FeatureResult {
   p_value: number | null;
   drifted: boolean;
   reasons: DriftReason[];
+  severity: DriftSeverity;
+  /**
+   * The score at or above which a drifted feature is critical: fixed thresholds, the critical
+   * threshold (default 2 × threshold, never below it); `auto`, the critical value at level/10
+   * (or the effect floor).
+   */
+  critical_threshold: number;
   psi: number | null;
   ks: number | null;
   ks_pvalue: number | null;
@@ -38,6 +52,8 @@ export interface FeatureResult {
 export interface CheckResult {
   drift_detected: boolean;
   status: CheckStatus;
+  /** The worst severity among the drifted features when drift_detected, else `none`. */
+  severity: DriftSeverity;
   drifted_features: Record<string, number>;
   max_drift_score: number | null;
   /** Rows compared. */

@@ -1,6 +1,8 @@
 import { chi2 } from './chi2.js';
+import { hellinger } from './hellinger.js';
 import { js } from './js.js';
 import { ks, ksPValueMetric } from './ks.js';
+import { linf } from './linf.js';
 import { missingRate } from './missing-rate.js';
 import { psi } from './psi.js';
 import type { MetricDescriptor } from './types.js';
@@ -13,6 +15,8 @@ export const METRICS = {
   ks_pvalue: ksPValueMetric,
   js,
   wasserstein,
+  hellinger,
+  linf,
   chi2_pvalue: chi2,
   missing_rate: missingRate,
 } as const satisfies Record<string, MetricDescriptor>;
@@ -20,7 +24,7 @@ export const METRICS = {
 export type MetricName = keyof typeof METRICS;
 
 /** The statistics that can be chosen as the drift score. */
-export const SCORE_METRICS = ['psi', 'ks', 'js', 'wasserstein'] as const;
+export const SCORE_METRICS = ['psi', 'ks', 'js', 'wasserstein', 'hellinger', 'linf'] as const;
 export type ScoreMetric = (typeof SCORE_METRICS)[number];
 
 export class UnknownMetricError extends Error {
@@ -41,6 +45,8 @@ export { kolmogorovSurvival, chiSquareSurvival, gammaQ, logGamma } from './speci
 export { psiFromCounts, PSI_PROPORTION_FLOOR } from './psi.js';
 export { ksFromBinnedCounts, ksTwoSample, ksPValue } from './ks.js';
 export { jensenShannonDistance } from './js.js';
+export { hellingerDistance } from './hellinger.js';
+export { lInfinityDistance } from './linf.js';
 export { normalisedWasserstein, WASSERSTEIN_STD_FLOOR } from './wasserstein.js';
 export { chiSquarePValue, chiSquareStatistic } from './chi2.js';
 export * from './pvalue.js';

@@ -45,7 +45,7 @@ export function jsPValue(js: number, k: number, n: number, m: number): number | 
 /** x with P(χ²(dof) ≥ x) = p, by bisection on the survival function (p in (0, 1)). */
 export function chiSquareIsf(p: number, dof: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`p (${p}) must be in (0, 1)`);
-  let lo = 0;
+  const lo = 0;
   let hi = Math.max(1, dof);
   while (chiSquareSurvival(hi, dof) > p) hi *= 2;
   return bisect((x) => chiSquareSurvival(x, dof) > p, lo, hi);
@@ -67,8 +67,9 @@ function bisect(above: (x: number) => boolean, lo: number, hi: number): number {
   return (lo + hi) / 2;
 }
 
-/** Score metrics that have a p-value. */
-export type TestedMetric = 'psi' | 'js' | 'ks';
+/** Score metrics that have a p-value (wasserstein, hellinger and linf have none here). */
+export const TESTED_METRICS = ['psi', 'js', 'ks'] as const;
+export type TestedMetric = (typeof TESTED_METRICS)[number];
 
 /** The p-value of a score, or null when the metric has none (wasserstein) or it is undefined. */
 export function scorePValue(metric: string, score: number | null, c: Comparison): number | null {

@@ -70,7 +70,7 @@ describe('driftwatch reference build and check', () => {
     const { code, stdout } = await cli(['check', '--reference', referencePath, '--input', join(examples, 'current.csv'), '--json', '--metric', 'ks', '--threshold', '0.1']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
-    expect(Object.keys(result).sort()).toEqual(['drift_detected', 'drifted_features', 'features', 'max_drift_score', 'metric', 'model_version', 'sample_count', 'status', 'threshold', 'timestamp'].sort());
+    expect(Object.keys(result).sort()).toEqual(['drift_detected', 'drifted_features', 'features', 'max_drift_score', 'metric', 'model_version', 'sample_count', 'severity', 'status', 'threshold', 'timestamp'].sort());
     expect(result).toMatchObject({ status: 'ok', metric: 'ks', threshold: 0.1, model_version: 'v1.2.0', sample_count: 1000 });
     expect(result.features.employment_type).toMatchObject({ type: 'categorical', ks: null, metric: 'psi' });
     for (const key of ['type', 'score', 'drifted', 'reasons', 'psi', 'ks', 'ks_pvalue', 'js', 'wasserstein', 'chi2_pvalue', 'missing_rate', 'reference_missing_rate', 'invalid_values', 'sample_count']) {

@@ -42,12 +42,12 @@ describe('metric option', () => {
   it('an unknown metric lists the available ones', () => {
     const error = thrown(() => new DriftDetector({ metric: 'psy' }));
     expect(error).toBeInstanceOf(UnknownMetricError);
-    expect(error.message).toBe('Unknown metric "psy". Available: psi, ks, js, wasserstein');
+    expect(error.message).toBe('Unknown metric "psy". Available: psi, ks, js, wasserstein, hellinger, linf');
   });
 
   it('chi2_pvalue, ks_pvalue and missing_rate are statistics, not drift scores', () => {
     for (const metric of ['chi2_pvalue', 'ks_pvalue', 'missing_rate']) {
-      expect(thrown(() => new DriftDetector({ metric })).message).toBe(`Unknown metric "${metric}". Available: psi, ks, js, wasserstein`);
+      expect(thrown(() => new DriftDetector({ metric })).message).toBe(`Unknown metric "${metric}". Available: psi, ks, js, wasserstein, hellinger, linf`);
     }
   });
 

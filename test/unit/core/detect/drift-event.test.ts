@@ -16,6 +16,8 @@ const feature: FeatureResult = {
   p_value: null,
   psi_pvalue: null,
   js_pvalue: null,
+  severity: 'warning',
+  critical_threshold: 0.6,
   js: 0.1,
   wasserstein: 0.3,
   chi2_pvalue: null,
@@ -29,6 +31,7 @@ const feature: FeatureResult = {
 const check: CheckResult = {
   drift_detected: true,
   status: 'ok',
+  severity: 'warning',
   drifted_features: { income: 0.41 },
   max_drift_score: 0.41,
   sample_count: 500,
