@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { ReferenceDistribution } from '../core/reference/index.js';
+import { type ReferenceDistribution } from '../core/reference/index.js';
 import { FeatureSetAccumulator } from '../core/stats/index.js';
 import { DriftDetector, type CurrentRows, type DetectorOptions } from '../core/detect/detector.js';
 import type { CheckResult } from '../core/detect/result.js';

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ReferenceDistribution } from '../../core/reference/index.js';
+import { type ReferenceDistribution } from '../../core/reference/index.js';
 import { ReferenceFileError } from '../../core/errors.js';
 import { loadReference } from './reference-file.js';
 import { modelVersionKey as key, parseModelVersionKey } from '../../core/keys.js';

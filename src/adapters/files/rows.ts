@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseCsv, CsvError } from 'csv-parse/sync';
+import { parse as parseCsv, type CsvError } from 'csv-parse/sync';
 import { InputError } from '../../core/errors.js';
 
 export type InputFormat = 'csv' | 'jsonl';

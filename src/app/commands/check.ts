@@ -1,4 +1,3 @@
-import { ReferenceDistribution } from '../../core/reference/index.js';
 import { DriftDetector, accumulate } from '../../core/detect/detector.js';
 import type { CheckResult } from '../../core/detect/result.js';
 import { readRows } from '../../adapters/files/rows.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { hoursToMs } from '../../core/coerce.js';
 import { ConfigError } from '../../core/errors.js';
 import { configSchema, DEFAULTS, ENV_VARS, type ParsedConfig } from './schema.js';

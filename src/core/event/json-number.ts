@@ -94,7 +94,6 @@ export function readNumber(bytes: Uint8Array, start: number, end: number, into: 
     if (digits === 0) while (i < end && bytes[i] === 48) i++;
     if (lowDigits === 0) {
       const stop = i + 15 - digits < end ? i + 15 - digits : end;
-      const from = i;
       // Four digits a step while they last (one multiply-add on m instead of four in a chain).
       while (i + 4 <= stop) {
         const d0 = bytes[i] - 48;
@@ -109,7 +108,6 @@ export function readNumber(bytes: Uint8Array, start: number, end: number, into: 
         m = m * 10 + (c - 48);
         i++;
       }
-      digits += i - from;
     }
     while (i < end && (c = bytes[i]) >= 48 && c <= 57) {
       if (lowDigits < 4) {
