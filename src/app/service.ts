@@ -97,6 +97,17 @@ function buildEngine(config: Config, references: ReferenceStore, live: boolean):
   });
 }
 
+/** The dead-letter topic's max.message.bytes, or undefined (the sink's default) when it cannot be read. */
+async function dlqLimit(admin: Awaited<ReturnType<KafkaClient['admin']>>, topic: string, logger: Logger): Promise<number | undefined> {
+  try {
+    const value = Number((await admin.topicConfig?.(topic, ['max.message.bytes']))?.['max.message.bytes']);
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  } catch (error) {
+    logger.warn({ topic, err: (error as Error).message }, 'cannot read max.message.bytes of the dead-letter topic; assuming 1,000,000');
+    return undefined;
+  }
+}
+
 /**
  * Starts the service. With Kafka brokers configured it consumes the prediction events topic;
  * without, it replays `replayPath` (default: the bundled example) through the same pipeline.
@@ -122,6 +133,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   let kafka: KafkaClient | undefined;
   let producer: ReturnType<KafkaClient['producer']> | undefined;
   let deadLetters: DeadLetterSink;
+  let dlqMaxMessageBytes: number | undefined;
   if (useKafka) {
     kafka = deps.kafka ?? createKafkajsClient(kafkaConnection(config), logger.child({ component: 'kafka' }));
     const admin = await kafka.admin().catch((cause) => {
@@ -129,6 +141,8 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     });
     try {
       if (config.kafka.createTopics) await admin.ensureTopics([{ topic: config.kafka.driftEventsTopic }, { topic: config.kafka.deadLetterTopic }]);
+      // Dead letters are cut to fit the topic's limit, so that one can always be written.
+      dlqMaxMessageBytes = await dlqLimit(admin, config.kafka.deadLetterTopic, logger);
       if (!(await admin.listTopics()).includes(config.kafka.topic)) {
         throw new DriftwatchError(`the prediction events topic "${config.kafka.topic}" (KAFKA_TOPIC) does not exist on ${config.kafka.brokers!.join(',')}: create it, or point KAFKA_TOPIC at the topic your models write to`, {
           context: { topic: config.kafka.topic },
@@ -140,7 +154,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     producer = kafka.producer();
     await producer.connect();
     exporters.push(new KafkaDriftEventExporter(producer, config.kafka.driftEventsTopic, config.output.emitAllChecks));
-    deadLetters = new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic);
+    deadLetters = new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic, { maxMessageBytes: dlqMaxMessageBytes });
   } else {
     deadLetters = new LogDeadLetterSink(logger.child({ component: 'dead-letter' }));
   }
@@ -161,6 +175,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     logger,
     defaults: { model: config.model.name, modelVersion: config.model.version },
     maxClockSkewMs: useKafka ? config.window.maxClockSkewMs : Number.POSITIVE_INFINITY,
+    deadLetterTimeoutMs: config.kafka.deadLetterTimeoutMs,
     now: deps.now,
     scheduler: deps.scheduler,
     onEvaluated: async () => {
@@ -181,6 +196,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
             group_joined: useKafka ? (source?.joined ?? false) : true,
             sinks_reachable: await pipeline.sinksReachable(),
             evaluating: pipeline.status.evaluationFailure === null,
+            dead_letters_writable: pipeline.status.deadLetterFailure === null,
           }),
         },
       })

@@ -6,6 +6,10 @@ import type { OffsetLedger } from './delivery/ledger.js';
 import type { Engine } from './engine.js';
 import type { DeadLetter, DeadLetterSink, Logger, ReferenceLookup, RuntimeMetrics, SourceMessage } from './ports.js';
 import { retry, type BackoffOptions } from './retry.js';
+import type { Status } from './status.js';
+
+/** Default bound on a failing dead-letter write: past it the service stops (docs/windows-and-delivery.md). */
+export const DEFAULT_DEAD_LETTER_TIMEOUT_MS = 300_000;
 
 export interface IngestOptions {
   engine: Engine;
@@ -22,6 +26,14 @@ export interface IngestOptions {
   backoff?: BackoffOptions;
   /** Aborted at shutdown: dead-letter retries end and the batch is read again next time. */
   signal: AbortSignal;
+  /** Where a failing dead-letter write shows (readiness). */
+  status?: Status;
+  /**
+   * How long a dead-letter write may keep failing before the service gives up on it: then
+   * `onFatal` is called and the batch fails (default 5 min). Never retried forever.
+   */
+  deadLetterTimeoutMs?: number;
+  onFatal?: (error: Error) => void;
 }
 
 /**
@@ -142,23 +154,55 @@ export class Ingest {
     };
   }
 
-  /** Retried until written (consumption waits meanwhile); at shutdown the error is rethrown. */
+  /**
+   * Retried while it fails (consumption waits meanwhile, and the service is not ready), but not
+   * forever: after `deadLetterTimeoutMs` of failures `onFatal` stops the service with the error.
+   * At shutdown the error is rethrown (the batch is read again next time).
+   */
   private async sendDeadLetters(items: DeadLetter[]): Promise<void> {
-    const { deadLetters, metrics, logger, signal, scheduler, backoff } = this.options;
+    const { deadLetters, metrics, logger, signal, scheduler, backoff, status } = this.options;
+    const timeoutMs = this.options.deadLetterTimeoutMs ?? DEFAULT_DEAD_LETTER_TIMEOUT_MS;
+    const startedMs = this.options.now();
+    let gaveUp = false;
     const send = async () => {
       try {
-        await deadLetters.send(items);
+        const receipt = await deadLetters.send(items);
+        if (status) status.deadLetterFailure = null;
+        for (const item of receipt?.truncated ?? []) {
+          metrics.eventInvalid(item.failure.model, 'oversized');
+          logger.warn(
+            { reason: item.failure.reason, topic: item.source.topic, partition: item.source.partition, offset: item.source.offset, bytes: item.value?.length ?? 0 },
+            'dead letter too large for the dead-letter topic: written with its payload cut (headers dlq_truncated, dlq_original_size)',
+          );
+        }
       } catch (error) {
         metrics.deadLetterWriteFailed();
+        if (status) status.deadLetterFailure = error as Error;
         throw error;
       }
     };
-    await retry(send, {
-      signal,
-      scheduler,
-      backoff,
-      shouldRetry: () => true,
-      onRetry: (error, attempt, retryInMs) => logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'dead-letter write failed; retrying (consumption waits)'),
-    });
+    try {
+      await retry(send, {
+        signal,
+        scheduler,
+        backoff,
+        shouldRetry: () => {
+          gaveUp = this.options.now() - startedMs >= timeoutMs;
+          return !gaveUp;
+        },
+        onRetry: (error, attempt, retryInMs) => logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'dead-letter write failed; retrying (consumption waits, not ready)'),
+      });
+    } catch (error) {
+      if (gaveUp && !signal.aborted) {
+        const fatal = new Error(
+          `dead-letter writes kept failing for ${Math.round((this.options.now() - startedMs) / 1000)} s (bound ${Math.round(timeoutMs / 1000)} s, DEAD_LETTER_TIMEOUT): ${(error as Error).message}; stopping rather than stalling`,
+          { cause: error },
+        );
+        logger.error({ err: (error as Error).message }, fatal.message);
+        this.options.onFatal?.(fatal);
+        throw fatal;
+      }
+      throw error;
+    }
   }
 }

@@ -29,6 +29,8 @@ export interface PipelineOptions {
   /** Evaluation failed repeatedly: the service must stop and exit non-zero. */
   onFatal?: (error: Error) => void;
   maxFailedRuns?: number;
+  /** How long a dead-letter write may keep failing before `onFatal` (default 5 min). */
+  deadLetterTimeoutMs?: number;
   now?: () => number;
   scheduler?: SchedulerLike;
   retry?: BackoffOptions;
@@ -61,7 +63,7 @@ export class Pipeline {
   constructor(private readonly options: PipelineOptions) {
     this.now = options.now ?? Date.now;
     this.status = new Status(options.metrics);
-    this.ingestStage = new Ingest({ ...options, ledger: this.ledger, now: this.now, backoff: options.retry, signal: this.aborter.signal });
+    this.ingestStage = new Ingest({ ...options, ledger: this.ledger, now: this.now, backoff: options.retry, signal: this.aborter.signal, status: this.status });
     this.evaluator = new Evaluator({ ...options, status: this.status, now: this.now, backoff: options.retry, signal: this.aborter.signal });
   }
 

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type SASLOptions } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Consumer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type {
   Admin,
@@ -172,8 +172,19 @@ async function kafkajsAdmin(kafka: Kafka): Promise<Admin> {
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? 1, replicationFactor: -1 })),
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions ?? 1,
+          replicationFactor: -1,
+          ...(t.config ? { configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}),
+        })),
       });
+    },
+    async topicConfig(topic, names) {
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }] });
+      const out: Record<string, string> = {};
+      for (const resource of described.resources) for (const entry of resource.configEntries) out[entry.configName] = entry.configValue;
+      return out;
     },
     listTopics: () => admin.listTopics(),
     async topicOffsets(topic) {

@@ -118,7 +118,10 @@ export interface Producer {
 }
 
 export interface Admin {
-  ensureTopics(topics: { topic: string; partitions?: number }[]): Promise<void>;
+  /** Creates the topics that are missing (with `config` entries such as cleanup.policy). */
+  ensureTopics(topics: { topic: string; partitions?: number; config?: Record<string, string> }[]): Promise<void>;
+  /** A topic's effective configuration values (broker defaults included), by name; absent when unreadable. */
+  topicConfig?(topic: string, names: string[]): Promise<Record<string, string>>;
   listTopics(): Promise<string[]>;
   /** Latest offset (high watermark) per partition. */
   topicOffsets(topic: string): Promise<{ partition: number; high: string }[]>;

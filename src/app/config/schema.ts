@@ -53,6 +53,8 @@ export const configSchema = z.object({
         .prefault({}),
       driftEventsTopic: str().default('drift-events'),
       deadLetterTopic: str().default('predictions.dlq'),
+      /** A dead-letter write failing this long stops the service (it is not ready meanwhile). */
+      deadLetterTimeoutMs: duration().default(300_000),
       /** Create the drift events and dead-letter topics at start when missing. */
       createTopics: bool().default(true),
       /** A new consumer group starts at the earliest offset (true) or the latest. */
@@ -154,6 +156,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'KAFKA_FROM_BEGINNING', path: ['kafka', 'fromBeginning'], description: 'a new group starts at the earliest offset (default true)' },
   { name: 'DRIFT_EVENTS_TOPIC', path: ['kafka', 'driftEventsTopic'], description: 'drift events topic (default drift-events)' },
   { name: 'DEAD_LETTER_TOPIC', path: ['kafka', 'deadLetterTopic'], description: 'dead-letter topic for bad and late events (default predictions.dlq)' },
+  { name: 'DEAD_LETTER_TIMEOUT', path: ['kafka', 'deadLetterTimeoutMs'], description: 'a dead-letter write failing this long stops the service with a message (default 5m)' },
   { name: 'INFLUX_URL', path: ['influx', 'url'], description: 'InfluxDB URL; unset: no InfluxDB output' },
   { name: 'INFLUX_TOKEN', path: ['influx', 'token'], description: 'InfluxDB token (2.x) or user:password (1.8) (secret; never logged)' },
   { name: 'INFLUX_ORG', path: ['influx', 'org'], description: 'InfluxDB organisation (default driftwatch)' },
