@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Consumer, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type ConfigResourceTypes, type Consumer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type {
   Admin,
@@ -162,6 +162,9 @@ function kafkajsProducer(kafka: Kafka): Producer {
   };
 }
 
+/** ConfigResourceTypes.TOPIC: kafkajs is CommonJS and Node's ESM loader does not see that enum as a named export. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
 async function kafkajsAdmin(kafka: Kafka): Promise<Admin> {
   const admin = kafka.admin();
   await admin.connect();
@@ -181,7 +184,7 @@ async function kafkajsAdmin(kafka: Kafka): Promise<Admin> {
       });
     },
     async topicConfig(topic, names) {
-      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }] });
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: names }] });
       const out: Record<string, string> = {};
       for (const resource of described.resources) for (const entry of resource.configEntries) out[entry.configName] = entry.configValue;
       return out;
