@@ -82,6 +82,7 @@ function buildEngine(config: Config, references: ReferenceStore, live: boolean):
     slideMs: config.window.slideMs,
     allowedLatenessMs: config.window.allowedLatenessMs,
     idleTimeoutMs: config.window.idleTimeoutMs,
+    maxEventAgeMs: config.window.maxEventAgeMs,
     // Live streams: the watermark never runs ahead of the clock (replays: no bound).
     maxAheadOfClockMs: live ? 0 : undefined,
     hysteresis: { raiseAfter: config.drift.raiseAfter, clearAfter: config.drift.clearAfter },

@@ -126,8 +126,26 @@ export class Ingest {
     if (!isCurrent()) return;
     // Counted per model once per batch: a labelled counter increment per event is costly.
     const consumed = new Map<string, number>();
-    for (const { message, record } of decoded) {
-      const outcome = engine.ingest(record, now, ledger.isHandled(record.partition, record.offset));
+    // The whole batch counts towards its partitions' progress first: an event's `too_old`
+    // horizon then knows the events it came with (an old event at the head of a batch too).
+    const observed = new Uint8Array(decoded.length);
+    let lastModel: string | undefined;
+    let lastVersion: string | undefined;
+    let lastKnown = false;
+    for (let i = 0; i < decoded.length; i++) {
+      const { record } = decoded[i];
+      if (record.model !== lastModel || record.modelVersion !== lastVersion) {
+        lastModel = record.model;
+        lastVersion = record.modelVersion;
+        lastKnown = references.has(lastModel, lastVersion);
+      }
+      if (!lastKnown) continue;
+      engine.observe(record.partition, record.eventTimeMs, now);
+      observed[i] = 1;
+    }
+    for (let i = 0; i < decoded.length; i++) {
+      const { message, record } = decoded[i];
+      const outcome = engine.ingest(record, now, ledger.isHandled(record.partition, record.offset), observed[i] === 1);
       if (outcome.status === 'failed') {
         if (outcome.failure.reason === 'late') metrics.eventLate(record.model);
         dead.push(this.deadLetter(message, outcome.failure));
