@@ -8,6 +8,13 @@ import type { DeadLetter, DeadLetterSink, Logger, ReferenceLookup, RuntimeMetric
 import { retry, type BackoffOptions } from './retry.js';
 import type { Status } from './status.js';
 
+/**
+ * Longest model or version name accepted: names become metric labels, reference paths and
+ * InfluxDB tags, so a longer one is a dead letter (`name_too_long`) rather than a 10,000-character
+ * label and a file-name-too-long error on every reference lookup.
+ */
+export const MAX_NAME_LENGTH = 200;
+
 /** Default bound on a failing dead-letter write: past it the service stops (docs/windows-and-delivery.md). */
 export const DEFAULT_DEAD_LETTER_TIMEOUT_MS = 300_000;
 
@@ -96,6 +103,16 @@ export class Ingest {
         continue;
       }
       const record = result.record;
+      if (record.model.length > MAX_NAME_LENGTH || record.modelVersion.length > MAX_NAME_LENGTH) {
+        if (ledger.isHandled(message.partition, message.offset)) {
+          ledger.note(message.partition, message.offset);
+          continue;
+        }
+        const field = record.model.length > MAX_NAME_LENGTH ? 'model' : 'model_version';
+        const length = field === 'model' ? record.model.length : record.modelVersion.length;
+        dead.push(this.deadLetter(message, { reason: 'name_too_long', detail: `${field}: ${length} characters, at most ${MAX_NAME_LENGTH} are accepted`, path: field }));
+        continue;
+      }
       if (record.eventTimeMs > now + this.options.maxClockSkewMs) {
         if (ledger.isHandled(message.partition, message.offset)) {
           ledger.note(message.partition, message.offset);
@@ -162,6 +179,8 @@ export class Ingest {
   }
 
   private deadLetter(message: SourceMessage, failure: DeadLetter['failure']): DeadLetter {
+    // A model name from a bad event is untrusted: an overlong one never becomes a label.
+    if (failure.model !== undefined && failure.model.length > MAX_NAME_LENGTH) failure = { ...failure, model: undefined, modelVersion: undefined };
     this.options.metrics.eventInvalid(failure.model, failure.reason);
     return {
       value: message.value,

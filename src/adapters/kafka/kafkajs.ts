@@ -60,7 +60,12 @@ class KafkajsGroupConsumer implements GroupConsumer {
         topic,
         partitions: [...(partitions as number[])].sort((a, b) => a - b),
       }));
-      void handlers.onAssignment?.(assignment);
+      // No error may escape as an unhandled rejection (issue 16: a rejoin during shutdown called
+      // seek() on a stopping consumer and crashed the process): a failure is a crash the
+      // client does not restart, which the source turns into a clean stop.
+      Promise.resolve()
+        .then(() => handlers.onAssignment?.(assignment))
+        .catch((error: unknown) => handlers.onCrash?.(error instanceof Error ? error : new Error(String(error)), false));
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.joined = false;

@@ -25,25 +25,67 @@ async function configOrExit(file: string | undefined): Promise<Config | null> {
   }
 }
 
-/** Stops on SIGTERM/SIGINT: stop fetching, finish the batch, flush sinks, commit, disconnect. */
-function onSignals(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const handler = (signal: NodeJS.Signals) => {
-      process.stderr.write(`driftwatch: ${signal} received, shutting down\n`);
-      process.off('SIGTERM', handler);
-      process.off('SIGINT', handler);
-      stop().then(resolve, (error) => {
-        process.stderr.write(`driftwatch: error while stopping: ${(error as Error).message}\n`);
-        resolve();
-      });
-    };
-    process.on('SIGTERM', handler);
-    process.on('SIGINT', handler);
-  });
+/**
+ * SIGTERM/SIGINT trapped from the first line of a command to its last (issue 16: a signal during
+ * start-up used to kill the process with 143, or be lost). `stopWith` names what a signal stops;
+ * before that is known (start-up), a signal is remembered and acted on as soon as it is.
+ */
+interface SignalTrap {
+  /** Resolves with the first signal received. */
+  readonly received: Promise<NodeJS.Signals>;
+  readonly signal: NodeJS.Signals | null;
+  /** What a signal stops: called at once when one was already received. Resolves when stopped. */
+  stopWith(stop: () => Promise<void>): Promise<void>;
+  dispose(): void;
 }
 
-async function runUntilDone(service: RunningService): Promise<number> {
-  const signalled = onSignals(() => service.stop());
+function trapSignals(): SignalTrap {
+  let signal: NodeJS.Signals | null = null;
+  let resolveReceived!: (s: NodeJS.Signals) => void;
+  const received = new Promise<NodeJS.Signals>((resolve) => (resolveReceived = resolve));
+  const handler = (s: NodeJS.Signals) => {
+    if (signal) {
+      process.stderr.write(`driftwatch: ${s} received again, still shutting down\n`);
+      return;
+    }
+    signal = s;
+    process.stderr.write(`driftwatch: ${s} received, shutting down\n`);
+    resolveReceived(s);
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return {
+    received,
+    get signal() {
+      return signal;
+    },
+    async stopWith(stop) {
+      await received;
+      await stop().catch((error: unknown) => process.stderr.write(`driftwatch: error while stopping: ${(error as Error).message}\n`));
+    },
+    dispose() {
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+    },
+  };
+}
+
+/**
+ * Starts a service while signals are trapped: a signal during start-up stops the service as
+ * soon as start-up completes (or lets a failed start-up end quietly), exit 0.
+ */
+async function startTrapped<T extends { stop(): Promise<void> }>(trap: SignalTrap, start: () => Promise<T>): Promise<T | null> {
+  const starting = start();
+  const first = await Promise.race([starting.then((service) => ({ service })), trap.received.then(() => null)]);
+  if (first) return first.service;
+  process.stderr.write('driftwatch: signal received during start-up: stopping once started\n');
+  const service = await starting.catch(() => null);
+  if (service) await service.stop().catch(() => undefined);
+  return null;
+}
+
+async function runUntilDone(service: RunningService, trap: SignalTrap): Promise<number> {
+  const signalled = trap.stopWith(() => service.stop());
   try {
     await Promise.race([service.done, signalled]);
   } catch (error) {
@@ -56,11 +98,13 @@ async function runUntilDone(service: RunningService): Promise<number> {
 }
 
 export async function runCommand(options: { config?: string }): Promise<number> {
-  // Nothing configured at all: the bundled example, with its own window settings.
-  const file = options.config ?? (process.env.KAFKA_BROKERS ? undefined : EXAMPLE.config);
-  const config = await configOrExit(file);
-  if (!config) return EXIT_FAILURE;
+  const trap = trapSignals();
   try {
+    // Nothing configured at all: the bundled example, with its own window settings.
+    const file = options.config ?? (process.env.KAFKA_BROKERS ? undefined : EXAMPLE.config);
+    const config = await configOrExit(file);
+    if (!config) return EXIT_FAILURE;
+    if (trap.signal) return EXIT_OK;
     const embedded = !(config.kafka.brokers?.length);
     if (embedded) {
       // The example replays in a moment; the HTTP server is left off unless asked for.
@@ -71,26 +115,33 @@ export async function runCommand(options: { config?: string }): Promise<number> 
         '  events     config/examples/events.jsonl (credit-risk model, drift begins part-way)\n' +
         `  window ${config.window.sizeMs / 60_000} min, evaluated every ${config.window.slideMs / 60_000} min, metric ${config.drift.metric}, threshold ${config.drift.threshold}\n\n`);
     }
-    const service = await startService(config);
-    const code = await runUntilDone(service);
+    const service = await startTrapped(trap, () => startService(config));
+    if (!service) return EXIT_OK;
+    const code = await runUntilDone(service, trap);
     if (embedded) process.stdout.write('\nSet KAFKA_BROKERS (and INFLUX_URL) to monitor a live stream; see the README.\n');
     return code;
   } catch (error) {
     return fail(error);
+  } finally {
+    trap.dispose();
   }
 }
 
 export async function replayCommand(options: { input: string; referenceDir?: string; config?: string; out?: string }): Promise<number> {
-  const config = await configOrExit(options.config);
-  if (!config) return EXIT_FAILURE;
-  if (options.referenceDir) config.reference.dir = options.referenceDir;
-  if (options.out) config.output.jsonlPath = options.out;
-  if (process.env.HTTP_ENABLED === undefined) config.http.enabled = false;
-  config.output.console ??= true;
+  const trap = trapSignals();
   try {
-    return await runUntilDone(await startService(config, {}, options.input));
+    const config = await configOrExit(options.config);
+    if (!config) return EXIT_FAILURE;
+    if (options.referenceDir) config.reference.dir = options.referenceDir;
+    if (options.out) config.output.jsonlPath = options.out;
+    if (process.env.HTTP_ENABLED === undefined) config.http.enabled = false;
+    config.output.console ??= true;
+    const service = await startTrapped(trap, () => startService(config, {}, options.input));
+    return service ? await runUntilDone(service, trap) : EXIT_OK;
   } catch (error) {
     return fail(error);
+  } finally {
+    trap.dispose();
   }
 }
 
@@ -102,15 +153,18 @@ export async function alertsCommand(options: { config?: string }): Promise<numbe
     return EXIT_FAILURE;
   }
   const logger = createLogger(config.log.level);
+  const trap = trapSignals();
   try {
     const kafka = createKafkajsClient({ ...kafkaConnection(config), clientId: `${config.kafka.clientId}-alerts` }, logger.child({ component: 'kafka' }));
     const service = await startAlertsService(config.alerts, { kafka, topic: config.kafka.driftEventsTopic, logger, registry: new Registry() });
-    const signalled = onSignals(() => service.stop());
+    const signalled = trap.stopWith(() => service.stop());
     await Promise.race([service.consumer.done, signalled]);
     await service.stop();
     return EXIT_OK;
   } catch (error) {
     return fail(error);
+  } finally {
+    trap.dispose();
   }
 }
 
