@@ -195,6 +195,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
           readiness: async () => ({
             references_loaded: references.size > 0,
             group_joined: useKafka ? (source?.joined ?? false) : true,
+            broker_reachable: useKafka ? (source?.brokerReachable ?? false) : true,
             sinks_reachable: await pipeline.sinksReachable(),
             evaluating: pipeline.status.evaluationFailure === null,
             dead_letters_writable: pipeline.status.deadLetterFailure === null,

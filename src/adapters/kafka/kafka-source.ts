@@ -45,6 +45,11 @@ export class KafkaSource {
     return this.options.consumer.joined;
   }
 
+  /** The group is joined and the broker answers (see GroupConsumer.brokerReachable). */
+  get brokerReachable(): boolean {
+    return this.options.consumer.brokerReachable ?? this.options.consumer.joined;
+  }
+
   async start(): Promise<void> {
     await this.options.consumer.start({
       onAssignment: (assignment) => {

@@ -36,9 +36,23 @@ export function createKafkajsClient(connection: KafkaConnection, logger?: Logger
   };
 }
 
+/** No fetch or heartbeat answered for this long: the broker counts as lost (fetches wait at most 5 s). */
+const BROKER_SILENCE_MS = 15_000;
+
 class KafkajsGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   joined = false;
+  private contactOk = false;
+  private lastContactMs = 0;
+
+  get brokerReachable(): boolean {
+    return this.joined && this.contactOk && Date.now() - this.lastContactMs <= BROKER_SILENCE_MS;
+  }
+
+  private contact(ok: boolean): void {
+    this.contactOk = ok;
+    if (ok) this.lastContactMs = Date.now();
+  }
 
   constructor(private readonly kafka: Kafka, private readonly options: GroupConsumerOptions) {
     this.consumer = kafka.consumer({
@@ -67,7 +81,15 @@ class KafkajsGroupConsumer implements GroupConsumer {
         .then(() => handlers.onAssignment?.(assignment))
         .catch((error: unknown) => handlers.onCrash?.(error instanceof Error ? error : new Error(String(error)), false));
     });
+    // Health that tells the truth (issue 16): every answer from the broker marks it reachable,
+    // a timeout, a disconnect or a crash marks it lost at once.
+    consumer.on(consumer.events.FETCH, () => this.contact(true));
+    consumer.on(consumer.events.HEARTBEAT, () => this.contact(true));
+    consumer.on(consumer.events.GROUP_JOIN, () => this.contact(true));
+    consumer.on(consumer.events.REQUEST_TIMEOUT, () => this.contact(false));
+    consumer.on(consumer.events.DISCONNECT, () => this.contact(false));
     consumer.on(consumer.events.CRASH, (event) => {
+      this.contact(false);
       this.joined = false;
       handlers.onCrash?.(event.payload.error, event.payload.restart);
     });

@@ -107,6 +107,12 @@ export interface GroupConsumer {
   resume(topics: TopicPartitions[]): void;
   /** True once the group was joined and partitions assigned. */
   readonly joined: boolean;
+  /**
+   * False as soon as the consumer loses the broker (a crash, a disconnect, a request timeout,
+   * or no fetch or heartbeat answered for a while); true again on the next answer. Absent:
+   * unknown (then `joined` alone tells).
+   */
+  readonly brokerReachable?: boolean;
   /** Stops fetching, waits for the batch in hand, leaves the group. */
   stop(): Promise<void>;
 }
