@@ -85,6 +85,7 @@ function buildEngine(config: Config, references: ReferenceStore, live: boolean):
     slideMs: config.window.slideMs,
     allowedLatenessMs: config.window.allowedLatenessMs,
     idleTimeoutMs: config.window.idleTimeoutMs,
+    maxEventAgeMs: config.window.maxEventAgeMs,
     // Live streams: the watermark never runs ahead of the clock (replays: no bound).
     maxAheadOfClockMs: live ? 0 : undefined,
     hysteresis: { raiseAfter: config.drift.raiseAfter, clearAfter: config.drift.clearAfter },
@@ -103,6 +104,17 @@ function buildEngine(config: Config, references: ReferenceStore, live: boolean):
     }),
     referenceFor: (model, version) => references.get(model, version),
   });
+}
+
+/** The dead-letter topic's max.message.bytes, or undefined (the sink's default) when it cannot be read. */
+async function dlqLimit(admin: Awaited<ReturnType<KafkaClient['admin']>>, topic: string, logger: Logger): Promise<number | undefined> {
+  try {
+    const value = Number((await admin.topicConfig?.(topic, ['max.message.bytes']))?.['max.message.bytes']);
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  } catch (error) {
+    logger.warn({ topic, err: (error as Error).message }, 'cannot read max.message.bytes of the dead-letter topic; assuming 1,000,000');
+    return undefined;
+  }
 }
 
 /**
@@ -131,6 +143,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   let kafka: KafkaClient | undefined;
   let producer: ReturnType<KafkaClient['producer']> | undefined;
   let deadLetters: DeadLetterSink;
+  let dlqMaxMessageBytes: number | undefined;
   if (useKafka) {
     kafka = deps.kafka ?? createKafkajsClient(kafkaConnection(config), logger.child({ component: 'kafka' }));
     const admin = await kafka.admin().catch((cause) => {
@@ -138,6 +151,8 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     });
     try {
       if (config.kafka.createTopics) await admin.ensureTopics([{ topic: config.kafka.driftEventsTopic }, { topic: config.kafka.deadLetterTopic }]);
+      // Dead letters are cut to fit the topic's limit, so that one can always be written.
+      dlqMaxMessageBytes = await dlqLimit(admin, config.kafka.deadLetterTopic, logger);
       if (!(await admin.listTopics()).includes(config.kafka.topic)) {
         throw new DriftwatchError(`the prediction events topic "${config.kafka.topic}" (KAFKA_TOPIC) does not exist on ${config.kafka.brokers!.join(',')}: create it, or point KAFKA_TOPIC at the topic your models write to`, {
           context: { topic: config.kafka.topic },
@@ -149,7 +164,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     producer = kafka.producer();
     await producer.connect();
     exporters.push(new KafkaDriftEventExporter(producer, config.kafka.driftEventsTopic, config.output.emitAllChecks));
-    deadLetters = new DeadLetterWarnings(new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic), logger.child({ component: 'dead-letter' }), { now: deps.now });
+    deadLetters = new DeadLetterWarnings(new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic, { maxMessageBytes: dlqMaxMessageBytes }), logger.child({ component: 'dead-letter' }), { now: deps.now });
   } else {
     deadLetters = new LogDeadLetterSink(logger.child({ component: 'dead-letter' }));
   }
@@ -170,6 +185,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     logger,
     defaults: { model: config.model.name, modelVersion: config.model.version },
     maxClockSkewMs: useKafka ? config.window.maxClockSkewMs : Number.POSITIVE_INFINITY,
+    deadLetterTimeoutMs: config.kafka.deadLetterTimeoutMs,
     now: deps.now,
     scheduler: deps.scheduler,
     onEvaluated: async () => {
@@ -188,8 +204,10 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
           readiness: async () => ({
             references_loaded: references.size > 0,
             group_joined: useKafka ? (source?.joined ?? false) : true,
+            broker_reachable: useKafka ? (source?.brokerReachable ?? false) : true,
             sinks_reachable: await pipeline.sinksReachable(),
             evaluating: pipeline.status.evaluationFailure === null,
+            dead_letters_writable: pipeline.status.deadLetterFailure === null,
           }),
         },
       }).catch(async (error: unknown) => {

@@ -24,6 +24,13 @@ export interface EngineOptions {
   idleTimeoutMs: number;
   /** See WatermarkOptions.maxAheadOfClockMs (default: unbounded). */
   maxAheadOfClockMs?: number;
+  /**
+   * Events older than their partition's progress by more than this are dead-lettered
+   * `too_old` instead of opening windows of their own (default 3 windows).
+   */
+  maxEventAgeMs?: number;
+  /** See WatermarkOptions.confirmations (default 2). */
+  watermarkConfirmations?: number;
   hysteresis: HysteresisOptions;
   detector: DriftDetector;
   /** The reference for a model version, or undefined (→ dead letter `no_reference`). */
@@ -66,7 +73,19 @@ export class Engine {
       throw new RangeError(`window (${windowMs} ms) must be a positive multiple of the slide (${slideMs} ms)`);
     }
     this.panesPerWindow = windowMs / slideMs;
-    this.watermark = new WatermarkTracker(options);
+    this.maxEventAgeMs = options.maxEventAgeMs ?? 3 * windowMs;
+    this.watermark = new WatermarkTracker({ ...options, confirmations: options.watermarkConfirmations });
+  }
+
+  private readonly maxEventAgeMs: number;
+
+  /**
+   * Counts an event time towards its partition's progress ahead of `ingest` (which must then
+   * be called with `observed`): ingest observes a whole batch first, so that the `too_old`
+   * horizon of each event already knows the batch it came with.
+   */
+  observe(partition: number, eventTimeMs: number, nowWallMs: number): void {
+    this.watermark.observe(partition, eventTimeMs, nowWallMs);
   }
 
   /**
@@ -74,7 +93,7 @@ export class Engine {
    * record was handled before a restart (delivery/ledger.ts), so a failure is not reported
    * again (`skipped`).
    */
-  ingest(record: FeatureRecord, nowWallMs: number, handled = false): IngestOutcome {
+  ingest(record: FeatureRecord, nowWallMs: number, handled = false, observed = false): IngestOutcome {
     const mw = this.windowFor(record.model, record.modelVersion);
     if (!mw) {
       return handled ? { status: 'skipped' } : fail({ reason: 'no_reference', detail: `model_version: no reference distribution for "${record.modelVersion}"`, path: 'model_version', model: record.model });
@@ -101,7 +120,20 @@ export class Engine {
         model: record.model,
       });
     }
-    this.watermark.observe(record.partition, record.eventTimeMs, nowWallMs);
+    // Events from long before their partition's progress (the state's horizon) would open
+    // windows of their own: they are dead letters (docs/windows-and-delivery.md, "Outliers").
+    const horizonMs = this.watermark.progressOf(record.partition) - this.maxEventAgeMs;
+    if (record.eventTimeMs < horizonMs) {
+      if (handled) return { status: 'skipped' };
+      mw.invalid++;
+      return fail({
+        reason: 'too_old',
+        detail: `timestamp: event time ${new Date(record.eventTimeMs).toISOString()} is more than ${this.maxEventAgeMs} ms (MAX_EVENT_AGE) before its partition's progress ${new Date(horizonMs + this.maxEventAgeMs).toISOString()}`,
+        path: 'timestamp',
+        model: record.model,
+      });
+    }
+    if (!observed) this.watermark.observe(record.partition, record.eventTimeMs, nowWallMs);
     const outcome = mw.window.record(record.eventTimeMs, values, record.partition, record.offset);
     if (outcome === 'late') {
       if (handled) return { status: 'skipped' };

@@ -7,6 +7,17 @@ import type { OffsetLedger } from './delivery/ledger.js';
 import type { Engine } from './engine.js';
 import type { DeadLetter, DeadLetterSink, Logger, ReferenceLookup, RuntimeMetrics, SourceMessage } from './ports.js';
 import { retry, type BackoffOptions } from './retry.js';
+import type { Status } from './status.js';
+
+/**
+ * Longest model or version name accepted: names become metric labels, reference paths and
+ * InfluxDB tags, so a longer one is a dead letter (`name_too_long`) rather than a 10,000-character
+ * label and a file-name-too-long error on every reference lookup.
+ */
+export const MAX_NAME_LENGTH = 200;
+
+/** Default bound on a failing dead-letter write: past it the service stops (docs/windows-and-delivery.md). */
+export const DEFAULT_DEAD_LETTER_TIMEOUT_MS = 300_000;
 
 export interface IngestOptions {
   engine: Engine;
@@ -23,6 +34,14 @@ export interface IngestOptions {
   backoff?: BackoffOptions;
   /** Aborted at shutdown: dead-letter retries end and the batch is read again next time. */
   signal: AbortSignal;
+  /** Where a failing dead-letter write shows (readiness). */
+  status?: Status;
+  /**
+   * How long a dead-letter write may keep failing before the service gives up on it: then
+   * `onFatal` is called and the batch fails (default 5 min). Never retried forever.
+   */
+  deadLetterTimeoutMs?: number;
+  onFatal?: (error: Error) => void;
 }
 
 /**
@@ -85,6 +104,16 @@ export class Ingest {
         continue;
       }
       const record = result.record;
+      if (record.model.length > MAX_NAME_LENGTH || record.modelVersion.length > MAX_NAME_LENGTH) {
+        if (ledger.isHandled(message.partition, message.offset)) {
+          ledger.note(message.partition, message.offset);
+          continue;
+        }
+        const field = record.model.length > MAX_NAME_LENGTH ? 'model' : 'model_version';
+        const length = field === 'model' ? record.model.length : record.modelVersion.length;
+        dead.push(this.deadLetter(message, { reason: 'name_too_long', detail: `${field}: ${length} characters, at most ${MAX_NAME_LENGTH} are accepted`, path: field }));
+        continue;
+      }
       if (record.eventTimeMs > now + this.options.maxClockSkewMs) {
         if (ledger.isHandled(message.partition, message.offset)) {
           ledger.note(message.partition, message.offset);
@@ -115,8 +144,26 @@ export class Ingest {
     if (!isCurrent()) return;
     // Counted per model once per batch: a labelled counter increment per event is costly.
     const consumed = new Map<string, number>();
-    for (const { message, record } of decoded) {
-      const outcome = engine.ingest(record, now, ledger.isHandled(record.partition, record.offset));
+    // The whole batch counts towards its partitions' progress first: an event's `too_old`
+    // horizon then knows the events it came with (an old event at the head of a batch too).
+    const observed = new Uint8Array(decoded.length);
+    let lastModel: string | undefined;
+    let lastVersion: string | undefined;
+    let lastKnown = false;
+    for (let i = 0; i < decoded.length; i++) {
+      const { record } = decoded[i];
+      if (record.model !== lastModel || record.modelVersion !== lastVersion) {
+        lastModel = record.model;
+        lastVersion = record.modelVersion;
+        lastKnown = references.has(lastModel, lastVersion);
+      }
+      if (!lastKnown) continue;
+      engine.observe(record.partition, record.eventTimeMs, now);
+      observed[i] = 1;
+    }
+    for (let i = 0; i < decoded.length; i++) {
+      const { message, record } = decoded[i];
+      const outcome = engine.ingest(record, now, ledger.isHandled(record.partition, record.offset), observed[i] === 1);
       if (outcome.status === 'failed') {
         if (outcome.failure.reason === 'late') metrics.eventLate(record.model);
         dead.push(this.deadLetter(message, outcome.failure));
@@ -133,6 +180,8 @@ export class Ingest {
   }
 
   private deadLetter(message: SourceMessage, failure: DeadLetter['failure']): DeadLetter {
+    // A model name from a bad event is untrusted: an overlong one never becomes a label.
+    if (failure.model !== undefined && failure.model.length > MAX_NAME_LENGTH) failure = { ...failure, model: undefined, modelVersion: undefined };
     this.options.metrics.eventInvalid(failure.model, failure.reason);
     return {
       value: message.value,
@@ -143,23 +192,55 @@ export class Ingest {
     };
   }
 
-  /** Retried until written (consumption waits meanwhile); at shutdown the error is rethrown. */
+  /**
+   * Retried while it fails (consumption waits meanwhile, and the service is not ready), but not
+   * forever: after `deadLetterTimeoutMs` of failures `onFatal` stops the service with the error.
+   * At shutdown the error is rethrown (the batch is read again next time).
+   */
   private async sendDeadLetters(items: DeadLetter[]): Promise<void> {
-    const { deadLetters, metrics, logger, signal, scheduler, backoff } = this.options;
+    const { deadLetters, metrics, logger, signal, scheduler, backoff, status } = this.options;
+    const timeoutMs = this.options.deadLetterTimeoutMs ?? DEFAULT_DEAD_LETTER_TIMEOUT_MS;
+    const startedMs = this.options.now();
+    let gaveUp = false;
     const send = async () => {
       try {
-        await deadLetters.send(items);
+        const receipt = await deadLetters.send(items);
+        if (status) status.deadLetterFailure = null;
+        for (const item of receipt?.truncated ?? []) {
+          metrics.eventInvalid(item.failure.model, 'oversized');
+          logger.warn(
+            { reason: item.failure.reason, topic: item.source.topic, partition: item.source.partition, offset: item.source.offset, bytes: item.value?.length ?? 0 },
+            'dead letter too large for the dead-letter topic: written with its payload cut (headers dlq_truncated, dlq_original_size)',
+          );
+        }
       } catch (error) {
         metrics.deadLetterWriteFailed();
+        if (status) status.deadLetterFailure = error as Error;
         throw error;
       }
     };
-    await retry(send, {
-      signal,
-      scheduler,
-      backoff,
-      shouldRetry: () => true,
-      onRetry: (error, attempt, retryInMs) => logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'dead-letter write failed; retrying (consumption waits)'),
-    });
+    try {
+      await retry(send, {
+        signal,
+        scheduler,
+        backoff,
+        shouldRetry: () => {
+          gaveUp = this.options.now() - startedMs >= timeoutMs;
+          return !gaveUp;
+        },
+        onRetry: (error, attempt, retryInMs) => logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'dead-letter write failed; retrying (consumption waits, not ready)'),
+      });
+    } catch (error) {
+      if (gaveUp && !signal.aborted) {
+        const fatal = new Error(
+          `dead-letter writes kept failing for ${Math.round((this.options.now() - startedMs) / 1000)} s (bound ${Math.round(timeoutMs / 1000)} s, DEAD_LETTER_TIMEOUT): ${(error as Error).message}; stopping rather than stalling`,
+          { cause: error },
+        );
+        logger.error({ err: (error as Error).message }, fatal.message);
+        this.options.onFatal?.(fatal);
+        throw fatal;
+      }
+      throw error;
+    }
   }
 }

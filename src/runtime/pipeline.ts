@@ -29,6 +29,8 @@ export interface PipelineOptions {
   /** Evaluation failed repeatedly: the service must stop and exit non-zero. */
   onFatal?: (error: Error) => void;
   maxFailedRuns?: number;
+  /** How long a dead-letter write may keep failing before `onFatal` (default 5 min). */
+  deadLetterTimeoutMs?: number;
   now?: () => number;
   scheduler?: SchedulerLike;
   retry?: BackoffOptions;
@@ -57,11 +59,19 @@ export class Pipeline {
   private readonly ingestStage: Ingest;
   private readonly evaluator: Evaluator;
   private readonly aborter = new AbortController();
+  /** Last known lag per partition and when it was learnt (kept across rejoins and outages). */
+  private readonly lastLag = new Map<number, { topic: string; lag: number; atMs: number }>();
+
+  /** The last known lag of each partition and its age in ms (during an outage it is not refreshed). */
+  lagSnapshot(): { topic: string; partition: number; lag: number; ageMs: number }[] {
+    const now = this.now();
+    return [...this.lastLag].map(([partition, k]) => ({ topic: k.topic, partition, lag: k.lag, ageMs: now - k.atMs }));
+  }
 
   constructor(private readonly options: PipelineOptions) {
     this.now = options.now ?? Date.now;
     this.status = new Status(options.metrics);
-    this.ingestStage = new Ingest({ ...options, ledger: this.ledger, now: this.now, backoff: options.retry, signal: this.aborter.signal });
+    this.ingestStage = new Ingest({ ...options, ledger: this.ledger, now: this.now, backoff: options.retry, signal: this.aborter.signal, status: this.status });
     this.evaluator = new Evaluator({ ...options, status: this.status, now: this.now, backoff: options.retry, signal: this.aborter.signal });
   }
 
@@ -104,6 +114,7 @@ export class Pipeline {
 
   /** The broker's backlog behind a partition (a partition with a backlog never idles out). */
   partitionLag(topic: string, partition: number, lag: number): void {
+    this.lastLag.set(partition, { topic, lag, atMs: this.now() });
     this.options.metrics.consumerLag(topic, partition, lag);
     this.options.engine.setPartitionLag(partition, lag);
   }
@@ -117,8 +128,13 @@ export class Pipeline {
   rebuild(partitions: readonly number[]): void {
     this.options.engine.reset();
     this.ledger.reset();
-    // Lag series of partitions no longer ours would stay frozen at their last value.
+    // Lag series of partitions no longer ours would stay frozen at their last value; those still
+    // ours keep their last known lag (a rejoin after an outage must not read 0 meanwhile).
     this.options.metrics.resetConsumerLag();
+    for (const [partition, known] of this.lastLag) {
+      if (partitions.includes(partition)) this.options.metrics.consumerLag(known.topic, partition, known.lag);
+      else this.lastLag.delete(partition);
+    }
     this.assignPartitions(partitions);
   }
 

@@ -44,9 +44,17 @@ export interface DeadLetter {
   source: { topic: string; partition: number; offset: number; timestampMs: number };
 }
 
-/** Where dead letters go; `send` resolves once every item is durably written. */
+/** What a dead-letter sink reports about a write: the items it had to cut to fit its topic. */
+export interface DeadLetterReceipt {
+  truncated: readonly DeadLetter[];
+}
+
+/**
+ * Where dead letters go; `send` resolves once every item is durably written. A sink with a
+ * size limit cuts what does not fit (and says which in the receipt) rather than failing.
+ */
 export interface DeadLetterSink {
-  send(items: DeadLetter[]): Promise<void>;
+  send(items: DeadLetter[]): Promise<DeadLetterReceipt | void>;
 }
 
 /**

@@ -23,6 +23,8 @@ export class Status {
   readonly failingSinks = new Set<string>();
   /** The error of the evaluation run that failed last, until a run succeeds again. */
   evaluationFailure: Error | null = null;
+  /** The error of the dead-letter write being retried, until one succeeds (not ready meanwhile). */
+  deadLetterFailure: Error | null = null;
   /** An export was abandoned at shutdown: its window must not be committed as evaluated. */
   exportAbandoned = false;
 

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterSink, Logger } from '../../runtime/ports.js';
+import type { DeadLetter, DeadLetterReceipt, DeadLetterSink, Logger } from '../../runtime/ports.js';
 
 /**
  * Dead letters bound for another sink (the dead-letter topic), also logged as warnings, at most
@@ -20,8 +20,8 @@ export class DeadLetterWarnings implements DeadLetterSink {
     this.now = options.now ?? Date.now;
   }
 
-  async send(items: DeadLetter[]): Promise<void> {
-    await this.sink.send(items);
+  async send(items: DeadLetter[]): Promise<DeadLetterReceipt | void> {
+    const receipt = await this.sink.send(items);
     const now = this.now();
     for (const item of items) {
       const { reason } = item.failure;
@@ -38,5 +38,6 @@ export class DeadLetterWarnings implements DeadLetterSink {
       entry.lastWarnedMs = now;
       entry.unreported = 0;
     }
+    return receipt;
   }
 }

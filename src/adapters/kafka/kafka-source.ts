@@ -2,6 +2,7 @@ import { encodeMetadata, parseMetadata } from '../../runtime/delivery/commit-met
 import type { DurableState } from '../../runtime/engine.js';
 import type { Pipeline } from '../../runtime/pipeline.js';
 import type { Logger, SourceMessage } from '../../runtime/ports.js';
+import { retry } from '../../runtime/retry.js';
 import type { BatchContext, GroupConsumer, InboundBatch, TopicPartitions } from './types.js';
 
 /**
@@ -28,6 +29,8 @@ export interface KafkaSourceOptions {
 
 export class KafkaSource {
   private generation = 0;
+  /** Assignments received (a newer one supersedes the retries of an older one). */
+  private assignments = 0;
   private assigned: number[] = [];
   private ready: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -42,20 +45,55 @@ export class KafkaSource {
     return this.options.consumer.joined;
   }
 
+  /** The group is joined and the broker answers (see GroupConsumer.brokerReachable). */
+  get brokerReachable(): boolean {
+    return this.options.consumer.brokerReachable ?? this.options.consumer.joined;
+  }
+
   async start(): Promise<void> {
     await this.options.consumer.start({
       onAssignment: (assignment) => {
-        this.ready = this.onAssignment(assignment);
+        // Batches wait for it; it never rejects (a failure is logged, retried, then fatal).
+        this.ready = this.assignWithRetry(assignment);
+        return this.ready;
       },
       onBatch: (batch, context) => this.onBatch(batch, context),
       onCrash: (error, restarting) => {
         this.options.logger.error({ err: error.message, restarting }, restarting ? 'Kafka consumer crashed; the client restarts it' : 'Kafka consumer crashed and will not restart');
-        if (!restarting) this.options.onFatal?.(error);
+        if (!restarting && !this.stopping) this.options.onFatal?.(error);
       },
     });
   }
 
+  /**
+   * Handles an assignment, retried a few times (reading committed offsets needs the broker);
+   * at shutdown a failure is ignored, otherwise after the last attempt `onFatal` stops the
+   * service cleanly. Never rejects into the client.
+   */
+  private async assignWithRetry(assignment: TopicPartitions[]): Promise<void> {
+    const { logger } = this.options;
+    const mine = ++this.assignments;
+    const superseded = () => this.assignments !== mine;
+    try {
+      await retry(() => this.onAssignment(assignment), {
+        maxAttempts: 5,
+        backoff: { baseMs: 500, maxMs: 5_000 },
+        shouldRetry: () => !this.stopping && !superseded(),
+        onRetry: (error, attempt, retryInMs) => logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'handling the partition assignment failed; retrying'),
+      });
+    } catch (error) {
+      if (this.stopping || superseded()) {
+        logger.debug({ err: (error as Error).message }, 'partition assignment abandoned (stopping or superseded)');
+        return;
+      }
+      const fatal = new Error(`cannot handle the partition assignment: ${(error as Error).message}`, { cause: error });
+      logger.error({ err: (error as Error).message }, fatal.message);
+      this.options.onFatal?.(fatal);
+    }
+  }
+
   private async onAssignment(assignment: TopicPartitions[]): Promise<void> {
+    if (this.stopping) return;
     const generation = ++this.generation;
     const { consumer, topic, pipeline, logger } = this.options;
     const partitions = assignment.find((a) => a.topic === topic)?.partitions ?? [];
@@ -72,6 +110,8 @@ export class KafkaSource {
         handledBelow.set(c.partition, meta.r);
         if (!state || meta.e > state.lastEndMs) state = { lastEndMs: meta.e, hysteresis: meta.s ?? {} };
       }
+      // A consumer being stopped must not be seeked (kafkajs throws).
+      if (this.stopping) return;
       if (Number(c.offset) >= 0) consumer.seek(topic, c.partition, c.offset);
     }
     pipeline.restore(state, handledBelow);

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type ConfigResourceTypes, type Consumer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type {
   Admin,
@@ -57,9 +57,23 @@ export function createKafkajsClient(connection: KafkaConnection, logger?: Logger
   };
 }
 
+/** No fetch or heartbeat answered for this long: the broker counts as lost (fetches wait at most 5 s). */
+const BROKER_SILENCE_MS = 15_000;
+
 class KafkajsGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   joined = false;
+  private contactOk = false;
+  private lastContactMs = 0;
+
+  get brokerReachable(): boolean {
+    return this.joined && this.contactOk && Date.now() - this.lastContactMs <= BROKER_SILENCE_MS;
+  }
+
+  private contact(ok: boolean): void {
+    this.contactOk = ok;
+    if (ok) this.lastContactMs = Date.now();
+  }
 
   constructor(private readonly kafka: Kafka, private readonly options: GroupConsumerOptions) {
     this.consumer = kafka.consumer({
@@ -81,9 +95,22 @@ class KafkajsGroupConsumer implements GroupConsumer {
         topic,
         partitions: [...(partitions as number[])].sort((a, b) => a - b),
       }));
-      void handlers.onAssignment?.(assignment);
+      // No error may escape as an unhandled rejection (issue 16: a rejoin during shutdown called
+      // seek() on a stopping consumer and crashed the process): a failure is a crash the
+      // client does not restart, which the source turns into a clean stop.
+      Promise.resolve()
+        .then(() => handlers.onAssignment?.(assignment))
+        .catch((error: unknown) => handlers.onCrash?.(error instanceof Error ? error : new Error(String(error)), false));
     });
+    // Health that tells the truth (issue 16): every answer from the broker marks it reachable,
+    // a timeout, a disconnect or a crash marks it lost at once.
+    consumer.on(consumer.events.FETCH, () => this.contact(true));
+    consumer.on(consumer.events.HEARTBEAT, () => this.contact(true));
+    consumer.on(consumer.events.GROUP_JOIN, () => this.contact(true));
+    consumer.on(consumer.events.REQUEST_TIMEOUT, () => this.contact(false));
+    consumer.on(consumer.events.DISCONNECT, () => this.contact(false));
     consumer.on(consumer.events.CRASH, (event) => {
+      this.contact(false);
       this.joined = false;
       handlers.onCrash?.(event.payload.error, event.payload.restart);
     });
@@ -183,6 +210,9 @@ function kafkajsProducer(kafka: Kafka): Producer {
   };
 }
 
+/** ConfigResourceTypes.TOPIC: kafkajs is CommonJS and Node's ESM loader does not see that enum as a named export. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
 async function kafkajsAdmin(kafka: Kafka): Promise<Admin> {
   const admin = kafka.admin();
   await admin.connect();
@@ -193,8 +223,19 @@ async function kafkajsAdmin(kafka: Kafka): Promise<Admin> {
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? 1, replicationFactor: -1 })),
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions ?? 1,
+          replicationFactor: -1,
+          ...(t.config ? { configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}),
+        })),
       });
+    },
+    async topicConfig(topic, names) {
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: names }] });
+      const out: Record<string, string> = {};
+      for (const resource of described.resources) for (const entry of resource.configEntries) out[entry.configName] = entry.configValue;
+      return out;
     },
     listTopics: () => admin.listTopics(),
     async topicOffsets(topic) {

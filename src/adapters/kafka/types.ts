@@ -107,6 +107,12 @@ export interface GroupConsumer {
   resume(topics: TopicPartitions[]): void;
   /** True once the group was joined and partitions assigned. */
   readonly joined: boolean;
+  /**
+   * False as soon as the consumer loses the broker (a crash, a disconnect, a request timeout,
+   * or no fetch or heartbeat answered for a while); true again on the next answer. Absent:
+   * unknown (then `joined` alone tells).
+   */
+  readonly brokerReachable?: boolean;
   /** Stops fetching, waits for the batch in hand, leaves the group. */
   stop(): Promise<void>;
 }
@@ -118,7 +124,10 @@ export interface Producer {
 }
 
 export interface Admin {
-  ensureTopics(topics: { topic: string; partitions?: number }[]): Promise<void>;
+  /** Creates the topics that are missing (with `config` entries such as cleanup.policy). */
+  ensureTopics(topics: { topic: string; partitions?: number; config?: Record<string, string> }[]): Promise<void>;
+  /** A topic's effective configuration values (broker defaults included), by name; absent when unreadable. */
+  topicConfig?(topic: string, names: string[]): Promise<Record<string, string>>;
   listTopics(): Promise<string[]>;
   /** Latest offset (high watermark) per partition. */
   topicOffsets(topic: string): Promise<{ partition: number; high: string }[]>;

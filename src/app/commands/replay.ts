@@ -3,8 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InputError, ReferenceFileError } from '../../core/errors.js';
 import { startService } from '../service.js';
-import { commandLogger, configOrExit, fail, runUntilDone } from './lifecycle.js';
-import { EXIT_FAILURE, EXIT_USAGE, type CliIo } from './io.js';
+import { commandLogger, configOrExit, fail, runUntilDone, startTrapped, trapSignals } from './lifecycle.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 
 export interface ReplayCommandOptions {
   input: string;
@@ -19,6 +19,15 @@ export interface ReplayCommandOptions {
  * `check`: one line and exit 2, before the service starts (so before any log line).
  */
 export async function replayCommand(options: ReplayCommandOptions, io: CliIo): Promise<number> {
+  const trap = trapSignals(io);
+  try {
+    return await replay(options, io, trap);
+  } finally {
+    trap.dispose();
+  }
+}
+
+async function replay(options: ReplayCommandOptions, io: CliIo, trap: ReturnType<typeof trapSignals>): Promise<number> {
   const config = await configOrExit(options.config, io);
   if (!config) return EXIT_FAILURE;
   if (options.referenceDir) config.reference.dir = options.referenceDir;
@@ -28,8 +37,8 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
   try {
     await checkInput(options.input);
     await checkReferenceDir(config.reference.dir);
-    const service = await startService(config, { logger: commandLogger(config.log.level, io), write: (line) => io.stdout(line + '\n') }, options.input);
-    return await runUntilDone(service, io);
+    const service = await startTrapped(trap, () => startService(config, { logger: commandLogger(config.log.level, io), write: (line) => io.stdout(line + '\n') }, options.input), io);
+    return service ? await runUntilDone(service, trap, io) : EXIT_OK;
   } catch (error) {
     if (error instanceof InputError || error instanceof ReferenceFileError) {
       io.stderr(`driftwatch: ${error.message}\n`);

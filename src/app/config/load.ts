@@ -7,7 +7,7 @@ import { ConfigError } from '../../core/errors.js';
 import { configSchema, DEFAULTS, ENV_VARS, type ParsedConfig } from './schema.js';
 
 export interface Config extends Omit<ParsedConfig, 'window'> {
-  window: { sizeMs: number; slideMs: number; allowedLatenessMs: number; idleTimeoutMs: number; maxClockSkewMs: number };
+  window: { sizeMs: number; slideMs: number; allowedLatenessMs: number; idleTimeoutMs: number; maxClockSkewMs: number; maxEventAgeMs?: number };
 }
 
 export interface LoadedConfig {
@@ -56,6 +56,9 @@ export async function loadConfig(options: { file?: string; env?: Record<string, 
   return resolveConfig(file, options.env ?? process.env);
 }
 
+/** Upper bound on window / slide (a week of 1-minute slides). */
+export const MAX_PANES_PER_WINDOW = 10_080;
+
 /**
  * The window must be a multiple of the slide. Set explicitly, a bad pair is rejected; reached
  * through a default, the window is rounded up to the next multiple and the change noted.
@@ -75,6 +78,12 @@ function finishWindow(config: ParsedConfig): LoadedConfig {
     const adjusted = Math.max(1, Math.ceil(sizeMs / slideMs)) * slideMs;
     notes.push(`default window of ${sizeMs} ms is not a multiple of the slide (${slideMs} ms): using ${adjusted} ms`);
     sizeMs = adjusted;
+  }
+  // Panes are kept per (model, version): a window of more panes than this costs memory without use.
+  if (sizeMs / slideMs > MAX_PANES_PER_WINDOW) {
+    throw new ConfigError(
+      `window.sizeMs (DRIFT_WINDOW, ${sizeMs} ms) is ${sizeMs / slideMs} slides of window.slideMs (DRIFT_CHECK_INTERVAL, ${slideMs} ms): at most ${MAX_PANES_PER_WINDOW} are allowed; use a longer check interval`,
+    );
   }
   return { config: { ...config, window: { ...w, sizeMs, slideMs } }, notes };
 }

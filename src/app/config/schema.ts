@@ -16,6 +16,10 @@ const list = () => fromEnv.list(z.array(z.string().min(1)));
 const duration = () => fromEnv.duration();
 /** A positive number or `auto` (DRIFT_THRESHOLD=auto). */
 const thresholdSetting = () => z.union([fromEnv.text(z.literal('auto')), num(z.number().positive())]);
+const DAY_MS = 86_400_000;
+/** A duration with a sane upper bound (issue 16: a 100,000,000 h window was accepted silently). */
+const boundedDuration = (maxMs: number, maxText: string) =>
+  duration().refine((ms) => ms > 0 && ms <= maxMs, { error: `must be positive and at most ${maxText}` });
 
 export const DEFAULTS = {
   windowMs: 3_600_000, // 1 h
@@ -43,11 +47,13 @@ export const configSchema = z.object({
         .prefault({}),
       driftEventsTopic: str().default('drift-events'),
       deadLetterTopic: str().default('predictions.dlq'),
+      /** A dead-letter write failing this long stops the service (it is not ready meanwhile). */
+      deadLetterTimeoutMs: boundedDuration(DAY_MS, '1d').default(300_000),
       /** Create the drift events and dead-letter topics at start when missing. */
       createTopics: bool().default(true),
       /** A new consumer group starts at the earliest offset (true) or the latest. */
       fromBeginning: bool().default(true),
-      sessionTimeoutMs: duration().default(30_000),
+      sessionTimeoutMs: boundedDuration(3_600_000, '1h').default(30_000),
     })
     .prefault({}),
   influx: z
@@ -57,7 +63,7 @@ export const configSchema = z.object({
       token: str(),
       org: str().default('driftwatch'),
       bucket: str().default('driftwatch'),
-      timeoutMs: duration().default(10_000),
+      timeoutMs: boundedDuration(600_000, '10m').default(10_000),
     })
     .prefault({}),
   reference: z
@@ -97,11 +103,13 @@ export const configSchema = z.object({
     .prefault({}),
   window: z
     .object({
-      sizeMs: duration().optional(),
-      slideMs: duration().optional(),
-      allowedLatenessMs: duration().default(DEFAULTS.allowedLatenessMs),
-      idleTimeoutMs: duration().default(DEFAULTS.idleTimeoutMs),
-      maxClockSkewMs: duration().default(DEFAULTS.maxClockSkewMs),
+      sizeMs: boundedDuration(7 * DAY_MS, '7d').optional(),
+      slideMs: boundedDuration(DAY_MS, '1d').optional(),
+      allowedLatenessMs: duration().refine((ms) => ms >= 0 && ms <= DAY_MS, { error: 'must be between 0 and 1d' }).default(DEFAULTS.allowedLatenessMs),
+      idleTimeoutMs: boundedDuration(DAY_MS, '1d').default(DEFAULTS.idleTimeoutMs),
+      maxClockSkewMs: boundedDuration(7 * DAY_MS, '7d').default(DEFAULTS.maxClockSkewMs),
+      /** Events older than their partition's progress by more than this are dead-lettered too_old (default 3 windows). */
+      maxEventAgeMs: boundedDuration(365 * DAY_MS, '365d').optional(),
     })
     .prefault({}),
   output: z
@@ -183,6 +191,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'KAFKA_FROM_BEGINNING', path: ['kafka', 'fromBeginning'], description: 'a new group starts at the earliest offset (default true)' },
   { name: 'DRIFT_EVENTS_TOPIC', path: ['kafka', 'driftEventsTopic'], description: 'drift events topic (default drift-events)' },
   { name: 'DEAD_LETTER_TOPIC', path: ['kafka', 'deadLetterTopic'], description: 'dead-letter topic for bad and late events (default predictions.dlq)' },
+  { name: 'DEAD_LETTER_TIMEOUT', path: ['kafka', 'deadLetterTimeoutMs'], description: 'a dead-letter write failing this long stops the service with a message (default 5m)' },
   { name: 'INFLUX_URL', path: ['influx', 'url'], description: 'InfluxDB URL; unset: no InfluxDB output' },
   { name: 'INFLUX_TOKEN', path: ['influx', 'token'], description: 'InfluxDB token (2.x) or user:password (1.8) (secret; never logged)' },
   { name: 'INFLUX_ORG', path: ['influx', 'org'], description: 'InfluxDB organisation (default driftwatch)' },
@@ -208,6 +217,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'ALLOWED_LATENESS', path: ['window', 'allowedLatenessMs'], description: 'watermark lag behind the newest event time (default 30s)' },
   { name: 'PARTITION_IDLE_TIMEOUT', path: ['window', 'idleTimeoutMs'], description: 'a partition silent this long stops holding the watermark back (default 60s)' },
   { name: 'MAX_CLOCK_SKEW', path: ['window', 'maxClockSkewMs'], description: 'events timestamped further than this in the future are dead-lettered (default 1h)' },
+  { name: 'MAX_EVENT_AGE', path: ['window', 'maxEventAgeMs'], description: 'events older than their partition\'s progress by more than this are dead-lettered too_old (default 3 windows)' },
   { name: 'EMIT_ALL_CHECKS', path: ['output', 'emitAllChecks'], description: 'publish a drift_check event for every window (default false)' },
   { name: 'OUTPUT_JSONL', path: ['output', 'jsonlPath'], description: 'also append every check to this JSON Lines file' },
   { name: 'OUTPUT_CONSOLE', path: ['output', 'console'], description: 'print a summary line per window (default: on without Kafka)' },

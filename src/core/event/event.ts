@@ -26,7 +26,11 @@ export type FailureReason =
   | 'no_reference'
   | 'feature_vector_length'
   | 'no_known_features'
-  | 'late';
+  | 'late'
+  /** Older than its partition's progress by more than MAX_EVENT_AGE (runtime/engine.ts). */
+  | 'too_old'
+  /** A model or version name longer than the bound (runtime/ingest.ts). */
+  | 'name_too_long';
 
 export interface DecodeFailure {
   reason: FailureReason;

@@ -1,4 +1,4 @@
-import { Histogram, binIndex } from './histogram.js';
+import { ExactSum, Histogram, binIndex } from './histogram.js';
 
 /**
  * The in-memory form of one feature of a reference distribution, and the mergeable
@@ -115,10 +115,23 @@ export class NumericAccumulator {
   readonly histogram: Histogram;
   missing = 0;
   invalid = 0;
+  /**
+   * Σ (min − x) over current values below the reference min, and Σ (x − max) above the max:
+   * the Wasserstein tails, kept exact (ExactSum) so that the window's value does not depend on
+   * the order its panes were merged and subtracted in (bit-identical restarts, issue 16).
+   */
+  readonly below = new ExactSum();
+  readonly above = new ExactSum();
+
   /** Σ (min − x) over current values below the reference min: the Wasserstein lower tail. */
-  belowSum = 0;
+  get belowSum(): number {
+    return this.below.value;
+  }
+
   /** Σ (x − max) over current values above the reference max: the Wasserstein upper tail. */
-  aboveSum = 0;
+  get aboveSum(): number {
+    return this.above.value;
+  }
 
   private readonly min: number;
   private readonly max: number;
@@ -147,8 +160,8 @@ export class NumericAccumulator {
 
   recordNumber(value: number): void {
     this.histogram.record(value);
-    if (value < this.min) this.belowSum += this.min - value;
-    else if (value > this.max) this.aboveSum += value - this.max;
+    if (value < this.min) this.below.add(this.min - value);
+    else if (value > this.max) this.above.add(value - this.max);
   }
 
   recordMissing(invalid: boolean): void {
@@ -161,45 +174,42 @@ export class NumericAccumulator {
     const { counts, locator } = this.histogram;
     const { min, max } = this.model.summary;
     let recorded = 0;
-    let below = 0;
-    let above = 0;
+    const { below, above } = this;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       const raw = column < row.length ? row[column] : undefined;
       if (typeof raw === 'number' && raw - raw === 0) {
         counts[locator.index(raw)]++;
         recorded++;
-        if (raw < min) below += min - raw;
-        else if (raw > max) above += raw - max;
+        if (raw < min) below.add(min - raw);
+        else if (raw > max) above.add(raw - max);
       } else this.record(raw);
     }
     this.histogram.total += recorded;
-    this.belowSum += below;
-    this.aboveSum += above;
   }
 
   merge(other: NumericAccumulator): void {
     this.histogram.merge(other.histogram);
     this.missing += other.missing;
     this.invalid += other.invalid;
-    this.belowSum += other.belowSum;
-    this.aboveSum += other.aboveSum;
+    this.below.merge(other.below);
+    this.above.merge(other.above);
   }
 
   subtract(other: NumericAccumulator): void {
     this.histogram.subtract(other.histogram);
     this.missing -= other.missing;
     this.invalid -= other.invalid;
-    this.belowSum -= other.belowSum;
-    this.aboveSum -= other.aboveSum;
+    this.below.subtract(other.below);
+    this.above.subtract(other.above);
   }
 
   reset(): void {
     this.histogram.reset();
     this.missing = 0;
     this.invalid = 0;
-    this.belowSum = 0;
-    this.aboveSum = 0;
+    this.below.reset();
+    this.above.reset();
   }
 
   /** Approximate bytes held (typed array plus fields). */

@@ -135,3 +135,108 @@ export class BinLocator {
     return lo;
   }
 }
+
+/**
+ * An exact, order-independent sum of float64 values: the window's floating-point tail sums
+ * (the Wasserstein tails beyond the reference min and max) are kept in one, so that a window
+ * built by adding and subtracting panes in any order — an uninterrupted run, a restart that
+ * re-read the panes, a batch recomputation — gives the same bits.
+ *
+ * The sum is held exactly as non-overlapping partials of increasing magnitude (Shewchuk,
+ * "Adaptive Precision Floating-Point Arithmetic and Fast Robust Geometric Predicates", 1997);
+ * `value` is the exact sum correctly rounded to the nearest double (the final step of Python's
+ * `math.fsum`), a function of the exact sum alone. Adding, merging and subtracting are exact,
+ * so `merge(a); subtract(a)` restores the value bit for bit. A non-finite term, or an exact sum
+ * beyond the double range, makes the value ±Infinity or NaN (counted, so subtracting it undoes it).
+ */
+export class ExactSum {
+  private readonly partials: number[] = [];
+  /** Non-finite terms, by kind: +Infinity, −Infinity, NaN (and partial overflows, as +/−Infinity). */
+  private positiveInfinite = 0;
+  private negativeInfinite = 0;
+  private nan = 0;
+
+  add(x: number): void {
+    if (x - x !== 0) {
+      this.countSpecial(x, 1);
+      return;
+    }
+    const p = this.partials;
+    let i = 0;
+    for (let j = 0; j < p.length; j++) {
+      let y = p[j];
+      if (Math.abs(x) < Math.abs(y)) {
+        const t = x;
+        x = y;
+        y = t;
+      }
+      const hi = x + y;
+      if (hi - hi !== 0) {
+        // The running sum left the double range: count it as an infinity (rare, not exact).
+        this.countSpecial(hi, 1);
+        p.length = 0;
+        return;
+      }
+      const lo = y - (hi - x);
+      if (lo !== 0) p[i++] = lo;
+      x = hi;
+    }
+    p.length = i;
+    if (x !== 0 || i === 0) p.push(x);
+  }
+
+  merge(other: ExactSum): void {
+    for (const x of other.partials) this.add(x);
+    this.positiveInfinite += other.positiveInfinite;
+    this.negativeInfinite += other.negativeInfinite;
+    this.nan += other.nan;
+  }
+
+  subtract(other: ExactSum): void {
+    for (const x of other.partials) this.add(-x);
+    this.positiveInfinite -= other.positiveInfinite;
+    this.negativeInfinite -= other.negativeInfinite;
+    this.nan -= other.nan;
+  }
+
+  reset(): void {
+    this.partials.length = 0;
+    this.positiveInfinite = 0;
+    this.negativeInfinite = 0;
+    this.nan = 0;
+  }
+
+  /** The exact sum, correctly rounded (round half to even). */
+  get value(): number {
+    if (this.nan > 0 || (this.positiveInfinite > 0 && this.negativeInfinite > 0)) return Number.NaN;
+    if (this.positiveInfinite > 0) return Number.POSITIVE_INFINITY;
+    if (this.negativeInfinite > 0) return Number.NEGATIVE_INFINITY;
+    const p = this.partials;
+    let n = p.length;
+    if (n === 0) return 0;
+    let hi = p[--n];
+    let lo = 0;
+    while (n > 0) {
+      const x = hi;
+      const y = p[--n];
+      hi = x + y;
+      const yr = hi - x;
+      lo = y - yr;
+      if (lo !== 0) break;
+    }
+    // Half-way case: the rest of the partials decide the rounding direction.
+    if (n > 0 && ((lo < 0 && p[n - 1] < 0) || (lo > 0 && p[n - 1] > 0))) {
+      const y = lo * 2;
+      const x = hi + y;
+      const yr = x - hi;
+      if (y === yr) hi = x;
+    }
+    return hi;
+  }
+
+  private countSpecial(x: number, sign: 1 | -1): void {
+    if (Number.isNaN(x)) this.nan += sign;
+    else if (x > 0) this.positiveInfinite += sign;
+    else this.negativeInfinite += sign;
+  }
+}
