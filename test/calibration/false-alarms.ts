@@ -9,7 +9,7 @@
  * shift, a 10 % scale change, category A's share moved from 0.30 to 0.35 with the others scaled
  * down) in one feature. A window is a false alarm when the check says drift_detected. Rates are
  * printed with their binomial standard error √(p(1 − p)/windows). The same functions run, with
- * fewer windows, in test/unit/monitor/false-alarms.test.ts.
+ * fewer windows, in test/unit/core/detect/false-alarms.test.ts.
  */
 import { DriftDetector, type DetectorOptions } from '../../src/core/detect/detector.js';
 import { ReferenceDistribution } from '../../src/core/reference/index.js';

@@ -9,7 +9,7 @@ import { startAlertsService, type AlertsService } from '../../../src/adapters/al
 import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
 import { createKafkajsClient } from '../../../src/adapters/kafka/kafkajs.js';
 import type { KafkaClient, Producer } from '../../../src/adapters/kafka/types.js';
-import { captureLogger, driftEvent, HOUR_MS, metricValue, startHttpServer, waitFor, type TestHttpServer } from '../../unit/alerts/helpers.js';
+import { captureLogger, driftEvent, HOUR_MS, metricValue, startHttpServer, waitFor, type TestHttpServer } from '../../unit/adapters/alerts/helpers.js';
 
 const runId = `${Date.now()}-${randomUUID().slice(0, 8)}`;
 const topic = `driftwatch-alerts-it-${runId}`;

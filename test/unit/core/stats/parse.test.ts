@@ -5,8 +5,8 @@ import {
   parseCategory,
   parseNumeric,
   type CategoricalFeatureModel,
-} from '../../../src/core/stats/index.js';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
+} from '../../../../src/core/stats/index.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
 
 describe('parseNumeric', () => {
   it.each([

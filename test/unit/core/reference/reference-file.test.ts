@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReferenceDistribution, type ReferenceFile } from '../../../src/core/reference/index.js';
-import { DriftwatchError, ReferenceFileError } from '../../../src/core/errors.js';
-import { loadReference, saveReference } from '../../../src/adapters/files/reference-file.js';
+import { ReferenceDistribution, type ReferenceFile } from '../../../../src/core/reference/index.js';
+import { DriftwatchError, ReferenceFileError } from '../../../../src/core/errors.js';
+import { loadReference, saveReference } from '../../../../src/adapters/files/reference-file.js';
 
 let dir: string;
 beforeAll(async () => {

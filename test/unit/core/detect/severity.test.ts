@@ -8,12 +8,12 @@
  * Data from the golden fixtures (seeded numpy samples).
  */
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/core/detect/detector.js';
-import { driftEventFromCheck, driftEventSchema } from '../../../src/core/detect/drift-event.js';
-import type { Evaluation } from '../../../src/core/detect/evaluation.js';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { pointsOf } from '../../../src/adapters/influx/exporter.js';
-import { distributions, type CategoricalCase, type NumericCase } from '../../golden/fixtures.js';
+import { DriftDetector } from '../../../../src/core/detect/detector.js';
+import { driftEventFromCheck, driftEventSchema } from '../../../../src/core/detect/drift-event.js';
+import type { Evaluation } from '../../../../src/core/detect/evaluation.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { pointsOf } from '../../../../src/adapters/influx/exporter.js';
+import { distributions, type CategoricalCase, type NumericCase } from '../../../golden/fixtures.js';
 
 const cases = distributions().cases;
 const shifted = cases.find((c) => c.name === 'normal_shifted') as NumericCase; // PSI ≈ 0.26

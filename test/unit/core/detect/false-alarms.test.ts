@@ -3,7 +3,7 @@
  * CI-sized run of test/calibration/false-alarms.ts (seeded, so the counts are fixed).
  */
 import { describe, expect, it } from 'vitest';
-import { detectionRate } from '../../calibration/false-alarms.js';
+import { detectionRate } from '../../../calibration/false-alarms.js';
 
 const WINDOWS = 400;
 // Stated rate α = 0.1 here (larger than the default 0.01, so 400 windows resolve it): a bound

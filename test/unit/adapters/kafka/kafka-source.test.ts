@@ -4,20 +4,20 @@
 // never exported.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/core/detect/detector.js';
-import { Engine } from '../../../src/runtime/engine.js';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { runtimeMetrics, serviceMetrics } from '../../../src/adapters/http/metrics.js';
-import { Pipeline } from '../../../src/runtime/pipeline.js';
-import { ReferenceStore } from '../../../src/adapters/files/reference-store.js';
-import type { DeadLetterSink } from '../../../src/runtime/ports.js';
-import { KafkaSource } from '../../../src/adapters/kafka/kafka-source.js';
-import type { BatchContext, GroupConsumer, GroupConsumerHandlers, InboundBatch, OffsetCommit } from '../../../src/adapters/kafka/index.js';
-import { InMemoryExporter } from '../../../src/runtime/memory-exporter.js';
-import type { EvaluationExporter } from '../../../src/runtime/ports.js';
-import { SinkError } from '../../../src/core/errors.js';
-import { creditRow, rng } from '../../fixtures/random.js';
-import { settleUntil, virtualClock } from '../runtime/virtual-clock.js';
+import { DriftDetector } from '../../../../src/core/detect/detector.js';
+import { Engine } from '../../../../src/runtime/engine.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { runtimeMetrics, serviceMetrics } from '../../../../src/adapters/http/metrics.js';
+import { Pipeline } from '../../../../src/runtime/pipeline.js';
+import { ReferenceStore } from '../../../../src/adapters/files/reference-store.js';
+import type { DeadLetterSink } from '../../../../src/runtime/ports.js';
+import { KafkaSource } from '../../../../src/adapters/kafka/kafka-source.js';
+import type { BatchContext, GroupConsumer, GroupConsumerHandlers, InboundBatch, OffsetCommit } from '../../../../src/adapters/kafka/index.js';
+import { InMemoryExporter } from '../../../../src/runtime/memory-exporter.js';
+import type { EvaluationExporter } from '../../../../src/runtime/ports.js';
+import { SinkError } from '../../../../src/core/errors.js';
+import { creditRow, rng } from '../../../fixtures/random.js';
+import { settleUntil, virtualClock } from '../../runtime/virtual-clock.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-26T00:00:00Z');

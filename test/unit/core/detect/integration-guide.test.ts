@@ -10,9 +10,9 @@
  * that is scale-free across features measured in years, dollars and score points.
  */
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/core/detect/detector.js';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { integration } from '../../golden/fixtures.js';
+import { DriftDetector } from '../../../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { integration } from '../../../golden/fixtures.js';
 
 const data = integration();
 const names = data.feature_names;

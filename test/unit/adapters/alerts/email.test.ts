@@ -1,11 +1,11 @@
 // The email channel against a real SMTP server (smtp-server) on 127.0.0.1.
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alertsConfigSchema, type AlertsConfigInput } from '../../../src/adapters/alerts/config.js';
-import { createAlertDispatcher } from '../../../src/adapters/alerts/create.js';
-import { TemplateError } from '../../../src/adapters/alerts/errors.js';
-import { createEmailChannel } from '../../../src/adapters/alerts/channels/email.js';
-import { Redactor } from '../../../src/adapters/alerts/redact.js';
+import { alertsConfigSchema, type AlertsConfigInput } from '../../../../src/adapters/alerts/config.js';
+import { createAlertDispatcher } from '../../../../src/adapters/alerts/create.js';
+import { TemplateError } from '../../../../src/adapters/alerts/errors.js';
+import { createEmailChannel } from '../../../../src/adapters/alerts/channels/email.js';
+import { Redactor } from '../../../../src/adapters/alerts/redact.js';
 import { captureLogger, driftEvent, HOUR_MS, metricValue, mimeHeaders, mimeParts, recordingSleep, startSmtpServer, type TestSmtpServer } from './helpers.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

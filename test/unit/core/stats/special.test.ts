@@ -3,8 +3,8 @@
  * (fixtures from test/golden/generate.py; versions in the fixture's provenance).
  */
 import { describe, expect, it } from 'vitest';
-import { chiSquareSurvival, kolmogorovSurvival } from '../../../src/core/stats/index.js';
-import { relativeError, specialFunctions } from '../../golden/fixtures.js';
+import { chiSquareSurvival, kolmogorovSurvival } from '../../../../src/core/stats/index.js';
+import { relativeError, specialFunctions } from '../../../golden/fixtures.js';
 
 const golden = specialFunctions();
 

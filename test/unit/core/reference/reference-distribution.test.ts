@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ReferenceDistribution, inferType, type Row } from '../../../src/core/reference/index.js';
-import { InputError } from '../../../src/core/errors.js';
-import type { NumericFeatureModel } from '../../../src/core/stats/index.js';
-import { numericCases } from '../../golden/fixtures.js';
+import { ReferenceDistribution, inferType, type Row } from '../../../../src/core/reference/index.js';
+import { InputError } from '../../../../src/core/errors.js';
+import type { NumericFeatureModel } from '../../../../src/core/stats/index.js';
+import { numericCases } from '../../../golden/fixtures.js';
 
 const numeric = (ref: ReferenceDistribution, name: string): NumericFeatureModel => {
   const f = ref.feature(name);

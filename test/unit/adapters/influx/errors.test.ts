@@ -3,7 +3,7 @@
 // test/integration/streaming/influx-sink.test.ts sends the real requests).
 import { HttpError } from '@influxdata/influxdb-client';
 import { describe, expect, it } from 'vitest';
-import { writeFailure, type WriteTarget } from '../../../src/adapters/influx/errors.js';
+import { writeFailure, type WriteTarget } from '../../../../src/adapters/influx/errors.js';
 
 const v2: WriteTarget = { url: 'http://127.0.0.1:8087', token: 'tok', org: 'driftwatch', bucket: 'driftwatch' };
 const v1: WriteTarget = { url: 'http://127.0.0.1:8086', token: 'u:p', org: 'driftwatch', bucket: 'driftwatch/autogen' };

@@ -4,10 +4,10 @@
  * against the numpy/scipy oracles of test/golden/generate.py.
  */
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/core/detect/detector.js';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { binIndex, ksPValue, type NumericFeatureModel } from '../../../src/core/stats/index.js';
-import { categoricalCases, numericCases, present, relativeError, type GoldenCase } from '../../golden/fixtures.js';
+import { DriftDetector } from '../../../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { binIndex, ksPValue, type NumericFeatureModel } from '../../../../src/core/stats/index.js';
+import { categoricalCases, numericCases, present, relativeError, type GoldenCase } from '../../../golden/fixtures.js';
 
 function savedAndLoaded(c: GoldenCase): ReferenceDistribution {
   const built = ReferenceDistribution.fromRows(c.reference.map((x) => ({ x })));

@@ -4,11 +4,11 @@
  * fixtures (seeded numpy samples), so no statistic is hard-coded here.
  */
 import { describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/core/detect/detector.js';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { UnknownMetricError } from '../../../src/core/stats/index.js';
-import { InputError } from '../../../src/core/errors.js';
-import { distributions, type CategoricalCase, type NumericCase } from '../../golden/fixtures.js';
+import { DriftDetector } from '../../../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { UnknownMetricError } from '../../../../src/core/stats/index.js';
+import { InputError } from '../../../../src/core/errors.js';
+import { distributions, type CategoricalCase, type NumericCase } from '../../../golden/fixtures.js';
 
 const cases = distributions().cases;
 const byName = <T extends NumericCase | CategoricalCase>(name: string): T => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Histogram, binIndex } from '../../../src/core/stats/index.js';
+import { Histogram, binIndex } from '../../../../src/core/stats/index.js';
 
 const edges = Float64Array.from([0, 1, 2.5]);
 

@@ -2,9 +2,9 @@
 // exercised in test/integration/alerts).
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { runAlertsConsumer } from '../../../src/adapters/alerts/consumer.js';
-import { AlertDispatcher } from '../../../src/adapters/alerts/dispatcher.js';
-import type { BatchContext, GroupConsumer, GroupConsumerHandlers, GroupConsumerOptions, InboundMessage, KafkaClient, OffsetCommit } from '../../../src/adapters/kafka/types.js';
+import { runAlertsConsumer } from '../../../../src/adapters/alerts/consumer.js';
+import { AlertDispatcher } from '../../../../src/adapters/alerts/dispatcher.js';
+import type { BatchContext, GroupConsumer, GroupConsumerHandlers, GroupConsumerOptions, InboundMessage, KafkaClient, OffsetCommit } from '../../../../src/adapters/kafka/types.js';
 import { captureLogger, driftEvent, memoryChannel, metricValue, settle, waitFor } from './helpers.js';
 
 function fakeKafka() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TemplateError } from '../../../src/adapters/alerts/errors.js';
-import { escapeHtml, renderTemplate } from '../../../src/adapters/alerts/template.js';
-import { EMAIL_TEMPLATE_FILES, loadEmailTemplates } from '../../../src/adapters/alerts/templates.js';
+import { TemplateError } from '../../../../src/adapters/alerts/errors.js';
+import { escapeHtml, renderTemplate } from '../../../../src/adapters/alerts/template.js';
+import { EMAIL_TEMPLATE_FILES, loadEmailTemplates } from '../../../../src/adapters/alerts/templates.js';
 
 describe('renderTemplate', () => {
   it('fills placeholders, escaping values in HTML only', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BinLocator, binIndex } from '../../../src/core/stats/histogram.js';
-import { nextDown, uniqueSorted } from '../../../src/core/stats/quantile.js';
-import { rng } from '../../fixtures/random.js';
+import { BinLocator, binIndex } from '../../../../src/core/stats/histogram.js';
+import { nextDown, uniqueSorted } from '../../../../src/core/stats/quantile.js';
+import { rng } from '../../../fixtures/random.js';
 
 // The grid lookup must agree with the plain binary search everywhere: on every edge, just
 // below and above each edge, outside the range, and on random values of several shapes.

@@ -15,8 +15,8 @@ import {
   occupiedBins,
   psiPValue,
   effectiveSampleSize,
-} from '../../../src/core/stats/index.js';
-import { categoricalCases, numericCases, relativeError } from '../../golden/fixtures.js';
+} from '../../../../src/core/stats/index.js';
+import { categoricalCases, numericCases, relativeError } from '../../../golden/fixtures.js';
 
 const cases = [
   ...numericCases().map((c) => ({ name: c.name, ref: c.expected.psi_reference_counts, cur: c.expected.psi_current_counts, e: c.expected })),

@@ -9,10 +9,10 @@
  * max |Δ| is printed and was ≤ 1.2e-16 (see docs/statistics.md).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { DriftDetector } from '../../../src/core/detect/detector.js';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { hellingerDistance, lInfinityDistance, METRICS, scoreMetric, UnknownMetricError } from '../../../src/core/stats/index.js';
-import { categoricalCases, numericCases, type GoldenCase } from '../../golden/fixtures.js';
+import { DriftDetector } from '../../../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { hellingerDistance, lInfinityDistance, METRICS, scoreMetric, UnknownMetricError } from '../../../../src/core/stats/index.js';
+import { categoricalCases, numericCases, type GoldenCase } from '../../../golden/fixtures.js';
 
 const proportionsOf = (counts: number[]): number[] => {
   const total = counts.reduce((a, b) => a + b, 0);

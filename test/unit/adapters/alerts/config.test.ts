@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ALERTS_ENV, alertsConfigSchema, alertsEnvInput } from '../../../src/adapters/alerts/config.js';
+import { ALERTS_ENV, alertsConfigSchema, alertsEnvInput } from '../../../../src/adapters/alerts/config.js';
 
 describe('alertsConfigSchema', () => {
   it('has the documented defaults', () => {

@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { AlertDispatcher, type AlertDispatcherOptions } from '../../../src/adapters/alerts/dispatcher.js';
-import { AlertDeliveryError } from '../../../src/adapters/alerts/errors.js';
-import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
+import { AlertDispatcher, type AlertDispatcherOptions } from '../../../../src/adapters/alerts/dispatcher.js';
+import { AlertDeliveryError } from '../../../../src/adapters/alerts/errors.js';
+import type { DriftEvent } from '../../../../src/core/detect/drift-event.js';
 import { captureLogger, driftEvent, HOUR_MS, memoryChannel, metricValue, settle, virtualClock } from './helpers.js';
 
 const MIN = 60_000;

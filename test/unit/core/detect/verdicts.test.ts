@@ -4,10 +4,10 @@
  * golden fixtures and seeded draws; no statistic is hard-coded.
  */
 import { describe, expect, it } from 'vitest';
-import { autoMetric, DriftDetector } from '../../../src/core/detect/detector.js';
-import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { METRICS, SCORE_METRICS } from '../../../src/core/stats/index.js';
-import { distributions, type NumericCase } from '../../golden/fixtures.js';
+import { autoMetric, DriftDetector } from '../../../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
+import { METRICS, SCORE_METRICS } from '../../../../src/core/stats/index.js';
+import { distributions, type NumericCase } from '../../../golden/fixtures.js';
 
 const shifted = distributions().cases.find((c) => c.name === 'normal_shifted') as NumericCase;
 const reference = ReferenceDistribution.fromRows(shifted.reference.map((x) => ({ x })));

@@ -1,7 +1,7 @@
 /**
  * Golden tests of the statistics functions on raw samples and on numpy's own bins, against the
  * numpy/scipy oracles of test/golden/generate.py. The end-to-end path (reference built from
- * rows, saved, loaded, then DriftDetector) is in test/unit/monitor/golden-detector.test.ts.
+ * rows, saved, loaded, then DriftDetector) is in test/unit/core/detect/golden-detector.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,8 +12,8 @@ import {
   psiFromCounts,
   quantileSorted,
   uniqueSorted,
-} from '../../../src/core/stats/index.js';
-import { categoricalCases, numericCases, present, relativeError } from '../../golden/fixtures.js';
+} from '../../../../src/core/stats/index.js';
+import { categoricalCases, numericCases, present, relativeError } from '../../../golden/fixtures.js';
 
 const numeric = numericCases();
 const categorical = categoricalCases();

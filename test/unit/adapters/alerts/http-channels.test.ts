@@ -2,14 +2,14 @@
 import { createHmac } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alertsConfigSchema, type AlertsConfigInput } from '../../../src/adapters/alerts/config.js';
-import { createAlertDispatcher } from '../../../src/adapters/alerts/create.js';
-import { verifySignature } from '../../../src/adapters/alerts/signature.js';
-import { createSlackChannel } from '../../../src/adapters/alerts/channels/slack.js';
-import { AlertDeliveryError } from '../../../src/adapters/alerts/errors.js';
-import { Redactor } from '../../../src/adapters/alerts/redact.js';
-import type { Alert } from '../../../src/adapters/alerts/alert.js';
-import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
+import { alertsConfigSchema, type AlertsConfigInput } from '../../../../src/adapters/alerts/config.js';
+import { createAlertDispatcher } from '../../../../src/adapters/alerts/create.js';
+import { verifySignature } from '../../../../src/adapters/alerts/signature.js';
+import { createSlackChannel } from '../../../../src/adapters/alerts/channels/slack.js';
+import { AlertDeliveryError } from '../../../../src/adapters/alerts/errors.js';
+import { Redactor } from '../../../../src/adapters/alerts/redact.js';
+import type { Alert } from '../../../../src/adapters/alerts/alert.js';
+import type { DriftEvent } from '../../../../src/core/detect/drift-event.js';
 import { captureLogger, driftEvent, HOUR_MS, metricValue, recordingSleep, startHttpServer, waitFor, type TestHttpServer } from './helpers.js';
 
 const SLACK_SECRET = 'T0DRIFT/B0WATCH/xoxbSECRETtoken42';

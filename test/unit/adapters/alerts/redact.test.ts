@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Redactor, redactUrl, safeErrorInfo, sanitizeError } from '../../../src/adapters/alerts/redact.js';
+import { Redactor, redactUrl, safeErrorInfo, sanitizeError } from '../../../../src/adapters/alerts/redact.js';
 
 describe('redactUrl', () => {
   it('keeps scheme and host of a Slack webhook and hides its path (the token)', () => {

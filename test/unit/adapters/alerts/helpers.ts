@@ -6,11 +6,11 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import type { Alert, AlertKind } from '../../../src/adapters/alerts/alert.js';
-import type { AlertChannel } from '../../../src/adapters/alerts/channels/types.js';
-import { driftEventId, type DriftEvent, type DriftEventType } from '../../../src/core/detect/drift-event.js';
+import type { Alert, AlertKind } from '../../../../src/adapters/alerts/alert.js';
+import type { AlertChannel } from '../../../../src/adapters/alerts/channels/types.js';
+import { driftEventId, type DriftEvent, type DriftEventType } from '../../../../src/core/detect/drift-event.js';
 
-export { settle, virtualClock, type VirtualClock } from '../runtime/virtual-clock.js';
+export { settle, virtualClock, type VirtualClock } from '../../runtime/virtual-clock.js';
 
 export const HOUR_MS = 3_600_000;
 
