@@ -31,15 +31,7 @@ export { driftEventFromCheck, driftEventId, driftEventSchema, type DriftEvent, t
 export { DriftwatchError, ReferenceFileError, InputError, ConfigError, SinkError } from './core/errors.js';
 export type { EvaluationExporter, ExportResult } from './runtime/ports.js';
 export { InMemoryExporter } from './runtime/memory-exporter.js';
-export {
-  AlertDispatcher,
-  alertsConfigSchema,
-  createAlertDispatcher,
-  startAlertsService,
-  runAlertsConsumer,
-  verifySignature,
-  type AlertsConfig,
-} from './adapters/alerts/index.js';
+export { AlertDispatcher, alertsConfigSchema, createAlertDispatcher, startAlertsService, runAlertsConsumer, verifySignature, type AlertsConfig } from './adapters/alerts/index.js';
 export { createKafkajsClient, type KafkaClient } from './adapters/kafka/index.js';
 
 // Feature stores (the integration guide's step 2): write features where `driftwatch job` reads them.

@@ -73,7 +73,11 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .requiredOption('--reference <file>', 'reference_distribution.json')
     .requiredOption('--input <file>', 'current rows: file.csv, file.jsonl, or - for standard input')
     .addOption(new Option('--metric <metric>', 'drift score, or auto: chosen per feature by type and size').choices([...SCORE_METRICS, 'auto']).default('psi'))
-    .option('--threshold <x>', "drifted when score ≥ threshold, or auto: the score's critical value at the input's size (default: the metric's own, psi 0.3, ks/js/wasserstein 0.1)", thresholdSetting)
+    .option(
+      '--threshold <x>',
+      "drifted when score ≥ threshold, or auto: the score's critical value at the input's size (default: the metric's own, psi 0.3, ks/js/wasserstein 0.1)",
+      thresholdSetting,
+    )
     .addOption(new Option('--correction <c>', 'with --threshold auto: across features').choices([...CORRECTIONS]).default('bonferroni'))
     .option('--alpha <p>', 'with --threshold auto: false-alarm rate of the check', positiveNumber('--alpha'), 0.01)
     .option('--min-effect <x>', "with --threshold auto: smallest score that can drift (default: the metric's)", positiveNumber('--min-effect'))
@@ -116,7 +120,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
 
   program
     .command('job')
-    .description('scheduled drift checks over a feature store (PostgreSQL, Redis, InfluxDB or files), the integration guide\'s drift_check_job')
+    .description("scheduled drift checks over a feature store (PostgreSQL, Redis, InfluxDB or files), the integration guide's drift_check_job")
     .option('--once', 'run one check of the latest window and exit (cron, Kubernetes CronJobs)')
     .addOption(new Option('--store <type>', 'feature store (default: FEATURE_STORE_TYPE)').choices(['postgresql', 'redis', 'influxdb', 'file']))
     .option('--at <time>', 'with --once: the window ends here (ISO time) instead of at the latest scheduled tick')

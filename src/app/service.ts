@@ -58,12 +58,15 @@ export const EXAMPLE = {
 
 /** JSON logs on `destination` (default: standard error, fd 2). */
 export function createLogger(level: string, destination: DestinationStream = pino.destination(2)): Logger {
-  return pino({
-    level,
-    base: { service: 'driftwatch' },
-    // Secrets must never reach the logs, whatever an error message carries.
-    redact: { paths: ['*.password', '*.token', '*.secret', 'config.kafka.sasl', 'config.influx.token'], censor: '***' },
-  }, destination);
+  return pino(
+    {
+      level,
+      base: { service: 'driftwatch' },
+      // Secrets must never reach the logs, whatever an error message carries.
+      redact: { paths: ['*.password', '*.token', '*.secret', 'config.kafka.sasl', 'config.influx.token'], censor: '***' },
+    },
+    destination,
+  );
 }
 
 export function kafkaConnection(config: Config): KafkaConnection {
@@ -135,7 +138,9 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   else exporters.push(new StateChangeLogExporter(logger.child({ component: 'drift' })));
   if (config.output.jsonlPath) exporters.push(new JsonLinesExporter(config.output.jsonlPath));
   if (config.influx.url) {
-    exporters.push(new InfluxExporter({ url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.timeoutMs }));
+    exporters.push(
+      new InfluxExporter({ url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.timeoutMs }),
+    );
   }
   const dispatcher = createAlertDispatcher(config.alerts, { logger: logger.child({ component: 'alerts' }), registry: metrics.registry });
   exporters.push(new AlertExporter(dispatcher));
@@ -154,9 +159,12 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
       // Dead letters are cut to fit the topic's limit, so that one can always be written.
       dlqMaxMessageBytes = await dlqLimit(admin, config.kafka.deadLetterTopic, logger);
       if (!(await admin.listTopics()).includes(config.kafka.topic)) {
-        throw new DriftwatchError(`the prediction events topic "${config.kafka.topic}" (KAFKA_TOPIC) does not exist on ${config.kafka.brokers!.join(',')}: create it, or point KAFKA_TOPIC at the topic your models write to`, {
-          context: { topic: config.kafka.topic },
-        });
+        throw new DriftwatchError(
+          `the prediction events topic "${config.kafka.topic}" (KAFKA_TOPIC) does not exist on ${config.kafka.brokers!.join(',')}: create it, or point KAFKA_TOPIC at the topic your models write to`,
+          {
+            context: { topic: config.kafka.topic },
+          },
+        );
       }
     } finally {
       await admin.disconnect();
@@ -164,7 +172,11 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     producer = kafka.producer();
     await producer.connect();
     exporters.push(new KafkaDriftEventExporter(producer, config.kafka.driftEventsTopic, config.output.emitAllChecks));
-    deadLetters = new DeadLetterWarnings(new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic, { maxMessageBytes: dlqMaxMessageBytes }), logger.child({ component: 'dead-letter' }), { now: deps.now });
+    deadLetters = new DeadLetterWarnings(
+      new KafkaDeadLetterSink(producer, config.kafka.deadLetterTopic, { maxMessageBytes: dlqMaxMessageBytes }),
+      logger.child({ component: 'dead-letter' }),
+      { now: deps.now },
+    );
   } else {
     deadLetters = new LogDeadLetterSink(logger.child({ component: 'dead-letter' }));
   }
@@ -224,7 +236,12 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   if (useKafka) {
     done = failed;
     source = new KafkaSource({
-      consumer: kafka!.consumer({ groupId: config.kafka.groupId, topics: [config.kafka.topic], fromBeginning: config.kafka.fromBeginning, sessionTimeoutMs: config.kafka.sessionTimeoutMs }),
+      consumer: kafka!.consumer({
+        groupId: config.kafka.groupId,
+        topics: [config.kafka.topic],
+        fromBeginning: config.kafka.fromBeginning,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      }),
       topic: config.kafka.topic,
       pipeline,
       logger,
@@ -243,7 +260,10 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     logger.info({ topic: config.kafka.topic, group: config.kafka.groupId, windowMs: config.window.sizeMs, slideMs: config.window.slideMs }, 'consuming prediction events');
   } else {
     const path = replayPath ?? EXAMPLE.events;
-    logger.info({ path, references: references.versions() }, replayPath ? 'replaying a recorded stream' : 'no KAFKA_BROKERS: running the bundled example (a recorded stream in which drift begins part-way)');
+    logger.info(
+      { path, references: references.versions() },
+      replayPath ? 'replaying a recorded stream' : 'no KAFKA_BROKERS: running the bundled example (a recorded stream in which drift begins part-way)',
+    );
     done = Promise.race([failed, replayFile(path, pipeline, { signal: abort.signal }).then(({ lines }) => logger.info({ lines }, 'end of the recorded stream'))]);
   }
 

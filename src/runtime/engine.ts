@@ -56,7 +56,6 @@ interface ModelWindow {
 
 export type IngestOutcome = { status: 'recorded' } | { status: 'skipped' } | { status: 'failed'; failure: DecodeFailure };
 
-
 export class Engine {
   private readonly windows = new Map<string, ModelWindow>();
   private readonly watermark: WatermarkTracker;
@@ -96,7 +95,9 @@ export class Engine {
   ingest(record: FeatureRecord, nowWallMs: number, handled = false, observed = false): IngestOutcome {
     const mw = this.windowFor(record.model, record.modelVersion);
     if (!mw) {
-      return handled ? { status: 'skipped' } : fail({ reason: 'no_reference', detail: `model_version: no reference distribution for "${record.modelVersion}"`, path: 'model_version', model: record.model });
+      return handled
+        ? { status: 'skipped' }
+        : fail({ reason: 'no_reference', detail: `model_version: no reference distribution for "${record.modelVersion}"`, path: 'model_version', model: record.model });
     }
     const values = record.values;
     if (Array.isArray(values) && values.length !== mw.reference.features.length) {

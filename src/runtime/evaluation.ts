@@ -148,7 +148,10 @@ export class Evaluator {
           metrics.sinkWriteFailed(exporter.name);
           engine.holdIdleClock(this.options.now());
           if (!result.error.retriable) {
-            logger.error({ sink: exporter.name, err: result.error.message, windowEnd: evaluation.windowEnd.toISOString() }, 'export failed and cannot be retried; window skipped for this sink');
+            logger.error(
+              { sink: exporter.name, err: result.error.message, windowEnd: evaluation.windowEnd.toISOString() },
+              'export failed and cannot be retried; window skipped for this sink',
+            );
             return;
           }
           if (this.stopped) throw new StoppedError(result.error.message);

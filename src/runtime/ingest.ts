@@ -228,7 +228,8 @@ export class Ingest {
           gaveUp = this.options.now() - startedMs >= timeoutMs;
           return !gaveUp;
         },
-        onRetry: (error, attempt, retryInMs) => logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'dead-letter write failed; retrying (consumption waits, not ready)'),
+        onRetry: (error, attempt, retryInMs) =>
+          logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'dead-letter write failed; retrying (consumption waits, not ready)'),
       });
     } catch (error) {
       if (gaveUp && !signal.aborted) {

@@ -102,7 +102,10 @@ await producer.connect();
 progress(`producing them to ${topic}`);
 const p0 = performance.now();
 for (let i = 0; i < EVENTS; i += PRODUCE_BATCH) {
-  await producer.send(topic, encoded.values.slice(i, i + PRODUCE_BATCH).map((value) => ({ value })));
+  await producer.send(
+    topic,
+    encoded.values.slice(i, i + PRODUCE_BATCH).map((value) => ({ value })),
+  );
 }
 const produceMs = performance.now() - p0;
 
@@ -112,7 +115,13 @@ const bare1 = await bareConsume(topic, EVENTS);
 progress('service');
 const memory = new InMemoryExporter();
 const service = await startService(
-  serviceConfig({ KAFKA_TOPIC: topic, KAFKA_GROUP_ID: `bench-service-${id}`, DRIFT_EVENTS_TOPIC: `bench-e2e-drift-${id}`, DEAD_LETTER_TOPIC: `bench-e2e-dlq-${id}`, REFERENCE_DIR: dir }),
+  serviceConfig({
+    KAFKA_TOPIC: topic,
+    KAFKA_GROUP_ID: `bench-service-${id}`,
+    DRIFT_EVENTS_TOPIC: `bench-e2e-drift-${id}`,
+    DEAD_LETTER_TOPIC: `bench-e2e-dlq-${id}`,
+    REFERENCE_DIR: dir,
+  }),
   { exporters: [memory], logger },
 );
 const consumed = async () => (await service.metrics.eventsConsumed.get()).values.reduce((s, v) => s + v.value, 0);
@@ -167,7 +176,10 @@ figures.push(
 // 2. Latency from a window's close to its drift event on the topic.
 const liveTopic = `bench-live-${id}`;
 const driftTopic = `bench-live-drift-${id}`;
-await admin.ensureTopics([{ topic: liveTopic, partitions: 1 }, { topic: driftTopic, partitions: 1 }]);
+await admin.ensureTopics([
+  { topic: liveTopic, partitions: 1 },
+  { topic: driftTopic, partitions: 1 },
+]);
 const live = await startService(
   serviceConfig({
     KAFKA_TOPIC: liveTopic,
@@ -228,10 +240,15 @@ for (let tick = 0; Date.now() - liveStart < LIVE_SECONDS * 1000; tick++) {
 }
 // Windows ending at or before the last event time close while events still flow.
 const closable = (end: number) => end + LATENESS_MS <= lastEventMs;
-await waitUntil('drift events of every closed window', 30_000, () => {
-  const latestEnd = Math.floor(lastEventMs / 2000) * 2000;
-  return received.some((r) => r.windowEndMs >= latestEnd);
-}, 50).catch((error: Error) => progress(error.message));
+await waitUntil(
+  'drift events of every closed window',
+  30_000,
+  () => {
+    const latestEnd = Math.floor(lastEventMs / 2000) * 2000;
+    return received.some((r) => r.windowEndMs >= latestEnd);
+  },
+  50,
+).catch((error: Error) => progress(error.message));
 await Promise.all([driftReader.stop(), inputReader.stop(), live.stop()]);
 await producer.disconnect();
 await admin.disconnect();

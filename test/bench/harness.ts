@@ -38,9 +38,13 @@ export const RESULT_PREFIX = '@@bench ';
 /** `uptime`'s load averages (1, 5, 15 min) on this machine, as printed beside every figure. */
 export function machineLoad(): string {
   try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load average:\s*/, 'load ');
+    return execFileSync('uptime', { encoding: 'utf8' })
+      .trim()
+      .replace(/^.*load average:\s*/, 'load ');
   } catch {
-    return `load ${loadavg().map((l) => l.toFixed(2)).join(', ')}`;
+    return `load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`;
   }
 }
 
@@ -113,7 +117,11 @@ export function report(scenario: string, figures: Figure[], load = machineLoad()
   ]);
   const header = ['figure', 'value', 'baseline, same run', 'target', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   console.log(`\n== ${scenario} (${load})`);
   console.log(line(header));
   for (const r of rows) console.log(line(r));

@@ -57,7 +57,7 @@ function runVariant(variant: 'engine' | 'naive'): Sample[] {
   const naive = new NaiveWindow(FEATURES, WINDOW_MS / SLIDE_MS, SLIDE_MS, null);
   const samples: Sample[] = [sample(0, 0)];
   let evaluations = 0;
-  for (let i = 0, next = 0; i < CHECKPOINTS[CHECKPOINTS.length - 1]; ) {
+  for (let i = 0, next = 0; i < CHECKPOINTS[CHECKPOINTS.length - 1];) {
     const eventTimeMs = START_MS + i * STEP_MS;
     const values = pool[i % POOL];
     if (variant === 'engine') {

@@ -69,7 +69,9 @@ function runScenario(file: string): Promise<Outcome> {
       if (pending) console.log(pending);
       if (profileDir) {
         // tsx's loader thread and any child process write profiles too: show the busiest one.
-        const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f));
+        const files = readdirSync(profileDir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => join(profileDir, f));
         const busiest = files.map((f) => ({ f, ms: busyMs(f) })).sort((a, b) => b.ms - a.ms)[0];
         if (busiest) printTopFrames(busiest.f);
       }
@@ -101,7 +103,11 @@ for (const o of outcomes) {
 }
 const header = ['scenario', 'figure', 'value', 'baseline, same run', 'target', '', 'load (1, 5, 15 min)'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+const line = (cells: string[]) =>
+  cells
+    .map((c, i) => c.padEnd(widths[i]))
+    .join('  ')
+    .trimEnd();
 const revision = (() => {
   try {
     return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: here, encoding: 'utf8' }).trim();

@@ -125,7 +125,9 @@ function main(): void {
     for (const rule of RULES) {
       if (kind === 'categorical' && rule.detector.metric === 'ks') continue;
       const cells = sizes.flatMap((n) =>
-        counts.map((features) => fmt(detectionRate({ kind, features, n, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector }))),
+        counts.map((features) =>
+          fmt(detectionRate({ kind, features, n, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector })),
+        ),
       );
       console.log(`| ${rule.name} | ${cells.join(' | ')} |`);
     }
@@ -141,7 +143,22 @@ function main(): void {
   for (const c of changes) {
     for (const rule of RULES) {
       if (c.kind === 'categorical' && rule.detector.metric === 'ks') continue;
-      const cells = sizes.flatMap((n) => counts.filter((f) => f <= 20).map((features) => fmt(detectionRate({ kind: c.kind, features, n, change: c.change, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector }))));
+      const cells = sizes.flatMap((n) =>
+        counts
+          .filter((f) => f <= 20)
+          .map((features) =>
+            fmt(
+              detectionRate({
+                kind: c.kind,
+                features,
+                n,
+                change: c.change,
+                windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows,
+                detector: rule.detector,
+              }),
+            ),
+          ),
+      );
       console.log(`| ${c.label} | ${rule.name} | ${cells.join(' | ')} |`);
     }
   }

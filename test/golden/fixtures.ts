@@ -111,8 +111,7 @@ export const integration = (): Integration => load<Integration>('integration.jso
 export const specialFunctions = (): SpecialFunctions => load<SpecialFunctions>('special.json');
 
 export const numericCases = (): NumericCase[] => distributions().cases.filter((c): c is NumericCase => c.type === 'numeric');
-export const categoricalCases = (): CategoricalCase[] =>
-  distributions().cases.filter((c): c is CategoricalCase => c.type === 'categorical');
+export const categoricalCases = (): CategoricalCase[] => distributions().cases.filter((c): c is CategoricalCase => c.type === 'categorical');
 
 /** Non-missing values of a numeric sample. */
 export const present = (values: (number | null)[]): number[] => values.filter((v): v is number => v !== null);

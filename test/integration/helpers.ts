@@ -60,9 +60,7 @@ export async function fluxRows(flux: string): Promise<Record<string, unknown>[]>
 /** feature_drift rows of one model, pivoted: one object per (window end, feature). */
 export async function featureDriftPoints(model: string): Promise<Map<string, Record<string, unknown>>> {
   const { bucket } = influx();
-  const rows = await fluxRows(
-    `from(bucket: "${bucket}") |> range(start: 2000-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "feature_drift" and r.model == "${model}")`,
-  );
+  const rows = await fluxRows(`from(bucket: "${bucket}") |> range(start: 2000-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "feature_drift" and r.model == "${model}")`);
   const points = new Map<string, Record<string, unknown>>();
   for (const row of rows) {
     const time = new Date(row._time as string).toISOString();
@@ -82,7 +80,10 @@ export async function tempDir(prefix: string): Promise<string> {
 export async function referenceDir(version = 'v1'): Promise<{ dir: string; reference: ReferenceDistribution }> {
   const dir = await tempDir('driftwatch-refs-');
   const r = rng(20261126);
-  const reference = ReferenceDistribution.fromRows(Array.from({ length: 5000 }, () => creditRow(r)), { modelVersion: version });
+  const reference = ReferenceDistribution.fromRows(
+    Array.from({ length: 5000 }, () => creditRow(r)),
+    { modelVersion: version },
+  );
   await saveReference(reference, join(dir, version, 'reference_distribution.json'));
   return { dir, reference };
 }
@@ -119,7 +120,10 @@ export function eventJson(model: string, version: string, e: StreamEvent): strin
  * drift events topic named after `id`, and the service environment for them (20 min windows
  * sliding by 5 min, 5 s lateness, no quiet-stream advance, every check published).
  */
-export async function streamingSetup(id: string, overrides: Record<string, string> = {}): Promise<{ reference: ReferenceDistribution; env: Record<string, string>; topic: string; eventsTopic: string }> {
+export async function streamingSetup(
+  id: string,
+  overrides: Record<string, string> = {},
+): Promise<{ reference: ReferenceDistribution; env: Record<string, string>; topic: string; eventsTopic: string }> {
   const refs = await referenceDir('v1');
   const topic = `predictions-${id}`;
   const eventsTopic = `drift-events-${id}`;

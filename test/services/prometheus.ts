@@ -63,12 +63,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   let log = '';
   const child: ChildProcess = spawn(
     options.binary,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.setEncoding('utf8').on('data', (c: string) => (log += c));

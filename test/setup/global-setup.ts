@@ -289,12 +289,9 @@ async function withTestcontainers(which: ServiceName[]): Promise<{ services: Par
   const influxToken = randomBytes(24).toString('base64url');
   const pgPassword = randomBytes(24).toString('base64url');
   const redisPassword = randomBytes(24).toString('base64url');
-  const images = [
-    want('kafka') && KAFKA_IMAGE,
-    (want('influxdb') || want('influxdb2')) && INFLUX_IMAGE,
-    want('postgres') && POSTGRES_IMAGE,
-    want('redis') && REDIS_IMAGE,
-  ].filter(Boolean);
+  const images = [want('kafka') && KAFKA_IMAGE, (want('influxdb') || want('influxdb2')) && INFLUX_IMAGE, want('postgres') && POSTGRES_IMAGE, want('redis') && REDIS_IMAGE].filter(
+    Boolean,
+  );
   log(`testcontainers: starting ${images.join(', ')}`);
   const stoppers: Array<() => Promise<unknown>> = [];
   const services: Partial2 = {};

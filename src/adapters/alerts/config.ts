@@ -79,10 +79,18 @@ export const alertsConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (c.smtpUrl && c.alertEmails.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['alertEmails'], message: 'smtpUrl is set but alertEmails is empty: set ALERT_EMAILS to a comma list of recipients, or unset SMTP_URL' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alertEmails'],
+        message: 'smtpUrl is set but alertEmails is empty: set ALERT_EMAILS to a comma list of recipients, or unset SMTP_URL',
+      });
     }
     if (!c.smtpUrl && c.alertEmails.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: `alertEmails lists ${c.alertEmails.length} recipient(s) but smtpUrl is not set: set SMTP_URL, e.g. smtp://user:password@mail.example.com:587` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['smtpUrl'],
+        message: `alertEmails lists ${c.alertEmails.length} recipient(s) but smtpUrl is not set: set SMTP_URL, e.g. smtp://user:password@mail.example.com:587`,
+      });
     }
     if (c.webhookSecret && !c.webhookUrl && !c.retrainWebhookUrl) {
       ctx.addIssue({ code: 'custom', path: ['webhookSecret'], message: 'webhookSecret is set but neither webhookUrl nor retrainWebhookUrl is: nothing would be signed' });

@@ -123,7 +123,14 @@ export async function runAlertsConsumer(options: AlertsConsumerOptions): Promise
       if (event) {
         const result = dispatcher.dispatch(event);
         logger.debug(
-          { partition: message.partition, offset: message.offset, event_id: event.event_id, type: event.type, alerts: result.alerts.map((a) => a.kind), suppressed: result.suppressed },
+          {
+            partition: message.partition,
+            offset: message.offset,
+            event_id: event.event_id,
+            type: event.type,
+            alerts: result.alerts.map((a) => a.kind),
+            suppressed: result.suppressed,
+          },
           'drift event dispatched',
         );
       }

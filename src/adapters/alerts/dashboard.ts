@@ -1,15 +1,7 @@
 import type { DriftEvent } from '../../core/detect/drift-event.js';
 
 /** Placeholders of DASHBOARD_URL_TEMPLATE, each replaced URL-encoded. */
-export const DASHBOARD_PLACEHOLDERS = [
-  'model',
-  'model_version',
-  'window_start',
-  'window_end',
-  'window_start_ms',
-  'window_end_ms',
-  'event_id',
-] as const;
+export const DASHBOARD_PLACEHOLDERS = ['model', 'model_version', 'window_start', 'window_end', 'window_start_ms', 'window_end_ms', 'event_id'] as const;
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 
@@ -33,7 +25,5 @@ export function dashboardUrl(template: string | undefined, event: DriftEvent): s
     window_end_ms: String(Date.parse(event.window.end)),
     event_id: event.event_id,
   };
-  return template.replace(PLACEHOLDER, (whole, name: string) =>
-    name in values ? encodeURIComponent(values[name]) : whole,
-  );
+  return template.replace(PLACEHOLDER, (whole, name: string) => (name in values ? encodeURIComponent(values[name]) : whole));
 }

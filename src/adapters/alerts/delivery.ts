@@ -159,7 +159,10 @@ export class AlertDelivery {
       for (const q of this.queues.values()) {
         if (q.items.length > 0) {
           this.metrics.dropped.inc({ channel: q.channel.name }, q.items.length);
-          this.logger.error({ channel: q.channel.name, target: q.channel.target, dropped: q.items.length }, `shutdown deadline (${deadlineMs} ms) passed: ${q.items.length} alert(s) for ${q.channel.name} dropped`);
+          this.logger.error(
+            { channel: q.channel.name, target: q.channel.target, dropped: q.items.length },
+            `shutdown deadline (${deadlineMs} ms) passed: ${q.items.length} alert(s) for ${q.channel.name} dropped`,
+          );
           q.items.length = 0;
         }
       }
@@ -239,7 +242,10 @@ export class AlertDelivery {
     const timer = this.scheduler.schedule(() => limit.abort(new AttemptTimeout(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     const signal = AbortSignal.any([limit.signal, this.abort.signal]);
     try {
-      await raceAbort(Promise.resolve().then(() => channel.send(alert, signal)), signal);
+      await raceAbort(
+        Promise.resolve().then(() => channel.send(alert, signal)),
+        signal,
+      );
       return null;
     } catch (thrown) {
       return signal.aborted ? this.abortError(channel, signal) : (thrown ?? new Error(`${channel.name}: send rejected without a reason`));

@@ -155,10 +155,13 @@ export class AlertDispatcher {
     this.releaseTimer?.subscription.unsubscribe();
     this.releaseTimer = null;
     if (atMs === null) return;
-    const subscription = this.scheduler.schedule(() => {
-      this.releaseTimer = null;
-      this.tick();
-    }, Math.max(0, atMs - this.now()) + 1);
+    const subscription = this.scheduler.schedule(
+      () => {
+        this.releaseTimer = null;
+        this.tick();
+      },
+      Math.max(0, atMs - this.now()) + 1,
+    );
     this.releaseTimer = { atMs, subscription };
   }
 

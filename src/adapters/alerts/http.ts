@@ -48,10 +48,10 @@ export async function postJson(options: PostOptions): Promise<void> {
   const status = response.status;
   const retriable = status === 408 || status === 429 || status >= 500;
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-  throw new AlertDeliveryError(
-    `${channel}: POST ${target} answered ${status}${response.statusText ? ` ${response.statusText}` : ''}${excerpt ? `: ${excerpt}` : ''}`,
-    { retriable, context: { channel, target, status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } },
-  );
+  throw new AlertDeliveryError(`${channel}: POST ${target} answered ${status}${response.statusText ? ` ${response.statusText}` : ''}${excerpt ? `: ${excerpt}` : ''}`, {
+    retriable,
+    context: { channel, target, status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
+  });
 }
 
 export function abortReason(signal: AbortSignal): string {

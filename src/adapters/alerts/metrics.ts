@@ -24,10 +24,10 @@ export function alertMetrics(registry: Registry): AlertMetrics {
     failed: counter(registry, 'alerts_failed_total', 'Alerts given up on after all attempts, per channel', ['channel']),
     retries: counter(registry, 'alerts_retries_total', 'Delivery attempts retried after a failure, per channel', ['channel']),
     dropped: counter(registry, 'alerts_dropped_total', 'Alerts dropped because the channel queue was full or the dispatcher shut down', ['channel']),
-    suppressed: counter(registry, 'alerts_suppressed_total', 'Drift events that produced no alert: duplicate, active (episode already announced), cooldown, not_drifting', ['reason']),
-    queueDepth:
-      existingGauge ??
-      new Gauge({ name: 'alerts_queue_depth', help: 'Alerts waiting or in flight, per channel', labelNames: ['channel'], registers: [registry] }),
+    suppressed: counter(registry, 'alerts_suppressed_total', 'Drift events that produced no alert: duplicate, active (episode already announced), cooldown, not_drifting', [
+      'reason',
+    ]),
+    queueDepth: existingGauge ?? new Gauge({ name: 'alerts_queue_depth', help: 'Alerts waiting or in flight, per channel', labelNames: ['channel'], registers: [registry] }),
     invalidEvents: counter(registry, 'alerts_invalid_events_total', 'Messages on the drift events topic that are not valid drift events', []),
   };
 }

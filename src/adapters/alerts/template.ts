@@ -14,12 +14,7 @@ const SECTION = /\{\{#\s*([A-Za-z_][\w]*)\s*\}\}([\s\S]*?)\{\{\/\s*\1\s*\}\}/g;
 const VALUE = /\{\{\s*([A-Za-z_][\w]*)\s*\}\}/g;
 
 export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 export interface RenderOptions {

@@ -32,7 +32,16 @@ export class DeadLetterWarnings implements DeadLetterSink {
       const { failure, source } = item;
       const since = Number.isFinite(entry.lastWarnedMs) ? ` in the last ${Math.round((now - entry.lastWarnedMs) / 1000)} s` : '';
       this.logger.warn(
-        { reason, count: entry.unreported, topic: source.topic, partition: source.partition, offset: source.offset, path: failure.path, model: failure.model, model_version: failure.modelVersion },
+        {
+          reason,
+          count: entry.unreported,
+          topic: source.topic,
+          partition: source.partition,
+          offset: source.offset,
+          path: failure.path,
+          model: failure.model,
+          model_version: failure.modelVersion,
+        },
         `${entry.unreported} dead letter(s) (${reason})${since}; latest: ${failure.detail}`,
       );
       entry.lastWarnedMs = now;

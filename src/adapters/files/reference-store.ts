@@ -37,7 +37,10 @@ export class ReferenceStore {
     try {
       entries = (await readdir(this.dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
     } catch (cause) {
-      throw new ReferenceFileError(`reference directory ${this.dir}: cannot list it (${(cause as NodeJS.ErrnoException).code ?? cause}); set REFERENCE_DIR`, { cause, context: { path: this.dir } });
+      throw new ReferenceFileError(`reference directory ${this.dir}: cannot list it (${(cause as NodeJS.ErrnoException).code ?? cause}); set REFERENCE_DIR`, {
+        cause,
+        context: { path: this.dir },
+      });
     }
     await Promise.all(
       entries.map(async (name) => {
@@ -114,7 +117,6 @@ export class ReferenceStore {
     return [...this.byVersion.keys(), ...[...this.byModel.keys()].map((k) => parseModelVersionKey(k).join('/'))];
   }
 }
-
 
 /** A model or version names a directory: no separators, not "." or "..". */
 function isSafeName(name: string): boolean {

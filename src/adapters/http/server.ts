@@ -17,7 +17,12 @@ export interface StatusProvider {
  * /healthz (the process runs), /readyz (group joined, references loaded, sinks reachable),
  * /metrics (Prometheus text format), /drift (the guide's dashboard JSON).
  */
-export async function startHttpServer(options: { host: string; port: number; registry: Registry; status: StatusProvider }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function startHttpServer(options: {
+  host: string;
+  port: number;
+  registry: Registry;
+  status: StatusProvider;
+}): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     handle(req, res, options).catch((error) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -34,10 +39,11 @@ export async function startHttpServer(options: { host: string; port: number; reg
   return {
     server,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

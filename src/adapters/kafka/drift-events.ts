@@ -28,7 +28,14 @@ export class KafkaDriftEventExporter implements EvaluationExporter {
       return SUCCESS;
     } catch (cause) {
       const retriable = (cause as { retriable?: boolean }).retriable !== false;
-      return { ok: false, error: new SinkError(`publishing ${events.length} drift event(s) to topic "${this.topic}" failed: ${(cause as Error).message}`, { retriable, cause, context: { topic: this.topic } }) };
+      return {
+        ok: false,
+        error: new SinkError(`publishing ${events.length} drift event(s) to topic "${this.topic}" failed: ${(cause as Error).message}`, {
+          retriable,
+          cause,
+          context: { topic: this.topic },
+        }),
+      };
     }
   }
 

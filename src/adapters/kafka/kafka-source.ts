@@ -59,7 +59,10 @@ export class KafkaSource {
       },
       onBatch: (batch, context) => this.onBatch(batch, context),
       onCrash: (error, restarting) => {
-        this.options.logger.error({ err: error.message, restarting }, restarting ? 'Kafka consumer crashed; the client restarts it' : 'Kafka consumer crashed and will not restart');
+        this.options.logger.error(
+          { err: error.message, restarting },
+          restarting ? 'Kafka consumer crashed; the client restarts it' : 'Kafka consumer crashed and will not restart',
+        );
         if (!restarting && !this.stopping) this.options.onFatal?.(error);
       },
     });

@@ -75,7 +75,10 @@ class KafkajsGroupConsumer implements GroupConsumer {
     if (ok) this.lastContactMs = Date.now();
   }
 
-  constructor(private readonly kafka: Kafka, private readonly options: GroupConsumerOptions) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: GroupConsumerOptions,
+  ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -130,19 +133,14 @@ class KafkajsGroupConsumer implements GroupConsumer {
           value: m.value,
           headers: stringHeaders(m.headers),
         }));
-        await handlers.onBatch(
-          { topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark },
-          { isRunning, isStale, heartbeat, resolveOffset },
-        );
+        await handlers.onBatch({ topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark }, { isRunning, isStale, heartbeat, resolveOffset });
       },
     });
   }
 
   async commit(offsets: OffsetCommit[]): Promise<void> {
     if (offsets.length === 0) return;
-    await this.consumer.commitOffsets(
-      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })),
-    );
+    await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })));
   }
 
   async committed(topic: string): Promise<CommittedOffset[]> {

@@ -105,12 +105,22 @@ async function expand(patterns: string[]): Promise<string[]> {
       out.push(pattern);
       continue;
     }
-    const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const re = new RegExp(
+      `^${name
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
     const dir = dirname(pattern);
     const entries = await readdir(dir).catch((cause) => {
       throw new StoreError(STORE, 'FEATURE_STORE_PATHS', `${dir}: cannot list it (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause });
     });
-    out.push(...entries.filter((e) => re.test(e)).sort().map((e) => join(dir, e)));
+    out.push(
+      ...entries
+        .filter((e) => re.test(e))
+        .sort()
+        .map((e) => join(dir, e)),
+    );
   }
   return out;
 }

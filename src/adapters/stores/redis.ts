@@ -18,7 +18,6 @@ export interface RedisSourceOptions {
 
 const STORE = 'redis';
 
-
 /** The guide's option B (node-redis): a list of JSON arrays, or a stream read by entry-id time. */
 export class RedisSource implements FeatureSource {
   readonly name = STORE;

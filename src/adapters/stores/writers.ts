@@ -80,7 +80,10 @@ export function influxFeatureLines(
 ): string {
   if (features.length !== featureNames.length) throw new RangeError(`features has ${features.length} values, featureNames ${featureNames.length} names`);
   const measurement = (options.measurement ?? 'model_features').replace(/[, \\]/g, (c) => `\\${c}`);
-  const tags = [options.model && `model=${escapeTag(options.model)}`, options.modelVersion && `model_version=${escapeTag(options.modelVersion)}`].filter(Boolean).map((t) => `,${t}`).join('');
+  const tags = [options.model && `model=${escapeTag(options.model)}`, options.modelVersion && `model_version=${escapeTag(options.modelVersion)}`]
+    .filter(Boolean)
+    .map((t) => `,${t}`)
+    .join('');
   const ns = `${BigInt((options.at ?? new Date()).getTime()) * 1_000_000n}`;
   const num = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
   if ((options.layout ?? 'long') === 'wide') {
@@ -93,10 +96,7 @@ export function influxFeatureLines(
 }
 
 /** Writes `influxFeatureLines` to InfluxDB 1.8 (`/write?db=`) or 2.x (`/api/v2/write?bucket=`). */
-export async function storeFeaturesInflux(
-  target: { url: string; token?: string; database: string; org?: string },
-  lines: string,
-): Promise<void> {
+export async function storeFeaturesInflux(target: { url: string; token?: string; database: string; org?: string }, lines: string): Promise<void> {
   if (lines === '') return;
   const url = target.org
     ? new URL(`/api/v2/write?${new URLSearchParams({ org: target.org, bucket: target.database, precision: 'ns' })}`, target.url)

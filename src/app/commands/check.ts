@@ -38,9 +38,12 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
     if (extra.length > 0) notes.push(`note: ignoring ${extra.length} input column(s) not in the reference: ${extra.join(', ')}`);
   } else if (input.rows.some((r) => Array.isArray(r) && r.length !== reference.features.length)) {
     const bad = input.rows.findIndex((r) => Array.isArray(r) && r.length !== reference.features.length);
-    throw new InputError(`${options.input}: line ${bad + 1}: feature_vector has ${(input.rows[bad] as unknown[]).length} values, the reference has ${reference.features.length} features`, {
-      context: { path: options.input, line: bad + 1 },
-    });
+    throw new InputError(
+      `${options.input}: line ${bad + 1}: feature_vector has ${(input.rows[bad] as unknown[]).length} values, the reference has ${reference.features.length} features`,
+      {
+        context: { path: options.input, line: bad + 1 },
+      },
+    );
   }
   const detector = new DriftDetector({
     metric: options.metric,
@@ -52,7 +55,8 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   });
   const result = detector.evaluate(accumulate(input.rows as Row[], reference), reference);
   for (const [name, f] of Object.entries(result.features)) {
-    if (f.invalid_values > 0) notes.push(`note: feature "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
+    if (f.invalid_values > 0)
+      notes.push(`note: feature "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
   }
   const stdout = options.json ? JSON.stringify(result, null, 2) + '\n' : formatCheck(result);
   const exitCode = options.failOnDrift && result.drift_detected ? 3 : 0;
@@ -75,7 +79,11 @@ export function formatCheck(result: CheckResult): string {
     f.reasons.join(','),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
   const drifted = Object.keys(result.drifted_features);
   if (result.threshold === 'auto') {

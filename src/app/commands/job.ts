@@ -72,7 +72,9 @@ class JobRunner {
     if (console) exporters.push(new ConsoleExporter(deps.write));
     if (config.output.jsonlPath) exporters.push(new JsonLinesExporter(config.output.jsonlPath));
     if (config.influx.url) {
-      exporters.push(new InfluxExporter({ url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.timeoutMs }));
+      exporters.push(
+        new InfluxExporter({ url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.timeoutMs }),
+      );
     }
     exporters.push(new AlertExporter(createAlertDispatcher(config.alerts, { logger: logger.child({ component: 'alerts' }), registry: metrics.registry })));
     if ((config.kafka.brokers?.length ?? 0) > 0) {
@@ -115,7 +117,10 @@ class JobRunner {
         const outcome = await exporter.export(evaluation).catch((error: Error) => ({ ok: false as const, error }));
         if (!outcome.ok) {
           this.metrics.sinkWriteFailures.inc({ sink: exporter.name });
-          this.logger.error({ sink: exporter.name, err: outcome.error.message, windowEnd: evaluation.windowEnd.toISOString() }, 'export failed; this window is skipped for this sink');
+          this.logger.error(
+            { sink: exporter.name, err: outcome.error.message, windowEnd: evaluation.windowEnd.toISOString() },
+            'export failed; this window is skipped for this sink',
+          );
         }
       }),
     );
@@ -176,7 +181,12 @@ export async function startJob(options: JobCommandOptions, deps: JobDeps = {}): 
   const config = await configFor(options, deps);
   const runner = await JobRunner.create(config, deps, config.output.console ?? true);
   const { metrics, logger } = runner;
-  const runs = new Counter({ name: 'driftwatch_job_runs_total', help: 'Scheduled drift checks, by outcome (ok, drift, failed, skipped_overlap, missed)', labelNames: ['outcome'], registers: [metrics.registry] });
+  const runs = new Counter({
+    name: 'driftwatch_job_runs_total',
+    help: 'Scheduled drift checks, by outcome (ok, drift, failed, skipped_overlap, missed)',
+    labelNames: ['outcome'],
+    registers: [metrics.registry],
+  });
   for (const outcome of ['ok', 'drift', 'failed', 'skipped_overlap', 'missed'] satisfies RunOutcome[]) runs.inc({ outcome }, 0);
   const lastSuccess = new Gauge({ name: 'driftwatch_job_last_success_seconds', help: 'Scheduled time of the latest successful run, epoch seconds', registers: [metrics.registry] });
   const status = new Status(runtimeMetrics(metrics));
@@ -220,7 +230,10 @@ export async function startJob(options: JobCommandOptions, deps: JobDeps = {}): 
       })
     : null;
   scheduler.start();
-  logger.info({ store: runner.source.name, schedule: trigger.description, windowMs: config.window.sizeMs, next: new Date(scheduler.nextTickMs ?? 0).toISOString(), port: http?.port }, 'scheduled drift checks started');
+  logger.info(
+    { store: runner.source.name, schedule: trigger.description, windowMs: config.window.sizeMs, next: new Date(scheduler.nextTickMs ?? 0).toISOString(), port: http?.port },
+    'scheduled drift checks started',
+  );
   return {
     scheduler,
     metrics,

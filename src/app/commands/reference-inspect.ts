@@ -19,7 +19,22 @@ export async function referenceInspectCommand(options: ReferenceInspectOptions):
 }
 
 type FeatureSummary =
-  | { type: 'numeric'; count: number; missing_count: number; invalid_count: number; missing_rate: number; psi_bins: number; fine_bins: number; discrete: boolean; mean: number; std: number; min: number; max: number; quantiles: Record<string, number>; psi_edges: number[] }
+  | {
+      type: 'numeric';
+      count: number;
+      missing_count: number;
+      invalid_count: number;
+      missing_rate: number;
+      psi_bins: number;
+      fine_bins: number;
+      discrete: boolean;
+      mean: number;
+      std: number;
+      min: number;
+      max: number;
+      quantiles: Record<string, number>;
+      psi_edges: number[];
+    }
   | { type: 'categorical'; count: number; missing_count: number; invalid_count: number; missing_rate: number; categories: Record<string, number> };
 
 export interface ReferenceSummary {
@@ -46,7 +61,19 @@ function summarizeFeature(f: FeatureEntry): FeatureSummary {
   const base = { count: f.count, missing_count: f.missing_count, invalid_count: f.invalid_count, missing_rate: rows > 0 ? f.missing_count / rows : 0 };
   if (f.type === 'categorical') return { type: 'categorical', ...base, categories: f.categories };
   const { mean, std, min, max, quantiles } = f.summary;
-  return { type: 'numeric', ...base, psi_bins: f.psi_edges.length + 1, fine_bins: f.fine_counts.length, discrete: f.discrete, mean, std, min, max, quantiles, psi_edges: f.psi_edges };
+  return {
+    type: 'numeric',
+    ...base,
+    psi_bins: f.psi_edges.length + 1,
+    fine_bins: f.fine_counts.length,
+    discrete: f.discrete,
+    mean,
+    std,
+    min,
+    max,
+    quantiles,
+    psi_edges: f.psi_edges,
+  };
 }
 
 const num = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1000 ? x.toFixed(1) : x.toPrecision(4));
@@ -54,7 +81,11 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

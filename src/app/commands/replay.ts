@@ -37,7 +37,11 @@ async function replay(options: ReplayCommandOptions, io: CliIo, trap: ReturnType
   try {
     await checkInput(options.input);
     await checkReferenceDir(config.reference.dir);
-    const service = await startTrapped(trap, () => startService(config, { logger: commandLogger(config.log.level, io), write: (line) => io.stdout(line + '\n') }, options.input), io);
+    const service = await startTrapped(
+      trap,
+      () => startService(config, { logger: commandLogger(config.log.level, io), write: (line) => io.stdout(line + '\n') }, options.input),
+      io,
+    );
     return service ? await runUntilDone(service, trap, io) : EXIT_OK;
   } catch (error) {
     if (error instanceof InputError || error instanceof ReferenceFileError) {
@@ -68,9 +72,12 @@ async function checkReferenceDir(dir: string): Promise<void> {
     await readdir(dir);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new ReferenceFileError(`reference directory ${dir}: cannot list it (${code}); pass --reference-dir <dir> (references as {dir}/{model_version}/reference_distribution.json)`, {
-      cause,
-      context: { path: dir },
-    });
+    throw new ReferenceFileError(
+      `reference directory ${dir}: cannot list it (${code}); pass --reference-dir <dir> (references as {dir}/{model_version}/reference_distribution.json)`,
+      {
+        cause,
+        context: { path: dir },
+      },
+    );
   }
 }

@@ -23,7 +23,11 @@ export async function runCommand(options: { config?: string }, io: CliIo): Promi
           `  window ${config.window.sizeMs / 60_000} min, evaluated every ${config.window.slideMs / 60_000} min, metric ${config.drift.metric}, threshold ${config.drift.threshold}\n\n`,
       );
     }
-    const service = await startTrapped(trap, () => startService(config, { logger: commandLogger(config.log.level, io), kafka: io.kafka, write: (line) => io.stdout(line + '\n') }), io);
+    const service = await startTrapped(
+      trap,
+      () => startService(config, { logger: commandLogger(config.log.level, io), kafka: io.kafka, write: (line) => io.stdout(line + '\n') }),
+      io,
+    );
     if (!service) return EXIT_OK;
     const code = await runUntilDone(service, trap, io);
     if (embedded) io.stdout('\nSet KAFKA_BROKERS (and INFLUX_URL) to monitor a live stream; see the README.\n');

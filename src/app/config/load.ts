@@ -71,9 +71,7 @@ function finishWindow(config: ParsedConfig): LoadedConfig {
   if (slideMs <= 0) throw new ConfigError(`window.slideMs (DRIFT_CHECK_INTERVAL) must be positive, got ${slideMs} ms`);
   if (sizeMs < slideMs || sizeMs % slideMs !== 0) {
     if (w.sizeMs !== undefined) {
-      throw new ConfigError(
-        `window.sizeMs (DRIFT_WINDOW, ${sizeMs} ms) must be a positive multiple of window.slideMs (DRIFT_CHECK_INTERVAL, ${slideMs} ms)`,
-      );
+      throw new ConfigError(`window.sizeMs (DRIFT_WINDOW, ${sizeMs} ms) must be a positive multiple of window.slideMs (DRIFT_CHECK_INTERVAL, ${slideMs} ms)`);
     }
     const adjusted = Math.max(1, Math.ceil(sizeMs / slideMs)) * slideMs;
     notes.push(`default window of ${sizeMs} ms is not a multiple of the slide (${slideMs} ms): using ${adjusted} ms`);

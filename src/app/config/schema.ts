@@ -18,8 +18,7 @@ const duration = () => fromEnv.duration();
 const thresholdSetting = () => z.union([fromEnv.text(z.literal('auto')), num(z.number().positive())]);
 const DAY_MS = 86_400_000;
 /** A duration with a sane upper bound (issue 16: a 100,000,000 h window was accepted silently). */
-const boundedDuration = (maxMs: number, maxText: string) =>
-  duration().refine((ms) => ms > 0 && ms <= maxMs, { error: `must be positive and at most ${maxText}` });
+const boundedDuration = (maxMs: number, maxText: string) => duration().refine((ms) => ms > 0 && ms <= maxMs, { error: `must be positive and at most ${maxText}` });
 
 export const DEFAULTS = {
   windowMs: 3_600_000, // 1 h
@@ -84,7 +83,9 @@ export const configSchema = z.object({
     .prefault({}),
   drift: z
     .object({
-      metric: fromEnv.text(z.enum([...SCORE_METRICS, 'auto'], { error: (i) => `Unknown metric ${JSON.stringify(i.input)}. Available: ${[...SCORE_METRICS, 'auto'].join(', ')}` }).default('psi')),
+      metric: fromEnv.text(
+        z.enum([...SCORE_METRICS, 'auto'], { error: (i) => `Unknown metric ${JSON.stringify(i.input)}. Available: ${[...SCORE_METRICS, 'auto'].join(', ')}` }).default('psi'),
+      ),
       /** A number or `auto`; unset: the metric's own default (psi 0.3, ks/js/wasserstein 0.1; auto for metric auto). */
       threshold: thresholdSetting().optional(),
       /** `auto` thresholds: the false-alarm rate (per check with a correction), the correction, the effect floor. */
@@ -105,7 +106,9 @@ export const configSchema = z.object({
     .object({
       sizeMs: boundedDuration(7 * DAY_MS, '7d').optional(),
       slideMs: boundedDuration(DAY_MS, '1d').optional(),
-      allowedLatenessMs: duration().refine((ms) => ms >= 0 && ms <= DAY_MS, { error: 'must be between 0 and 1d' }).default(DEFAULTS.allowedLatenessMs),
+      allowedLatenessMs: duration()
+        .refine((ms) => ms >= 0 && ms <= DAY_MS, { error: 'must be between 0 and 1d' })
+        .default(DEFAULTS.allowedLatenessMs),
       idleTimeoutMs: boundedDuration(DAY_MS, '1d').default(DEFAULTS.idleTimeoutMs),
       maxClockSkewMs: boundedDuration(7 * DAY_MS, '7d').default(DEFAULTS.maxClockSkewMs),
       /** Events older than their partition's progress by more than this are dead-lettered too_old (default 3 windows). */
@@ -132,7 +135,11 @@ export const configSchema = z.object({
   store: z
     .object({
       /** The scheduled job's feature store (FEATURE_STORE_TYPE): the guide's names, plus files. */
-      type: fromEnv.text(z.enum(['postgresql', 'redis', 'influxdb', 'file'], { error: (i) => `Unknown feature store ${JSON.stringify(i.input)}. Available: postgresql, redis, influxdb, file` }).optional()),
+      type: fromEnv.text(
+        z
+          .enum(['postgresql', 'redis', 'influxdb', 'file'], { error: (i) => `Unknown feature store ${JSON.stringify(i.input)}. Available: postgresql, redis, influxdb, file` })
+          .optional(),
+      ),
       url: str(),
       /** PostgreSQL: table and columns (plain identifiers, validated and quoted). */
       table: str().default('prediction_logs'),
@@ -197,27 +204,43 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'INFLUX_ORG', path: ['influx', 'org'], description: 'InfluxDB organisation (default driftwatch)' },
   { name: 'INFLUX_BUCKET', path: ['influx', 'bucket'], description: 'InfluxDB bucket (1.8: database/retention-policy) (default driftwatch)' },
   { name: 'REFERENCE_DIR', path: ['reference', 'dir'], description: 'references as {dir}/{model_version}/reference_distribution.json (default model_artifacts)' },
-  { name: 'REFERENCE_FALLBACK_VERSION', path: ['reference', 'fallbackVersion'], description: 'reference used for versions without one (default: none, such events are dead-lettered)' },
+  {
+    name: 'REFERENCE_FALLBACK_VERSION',
+    path: ['reference', 'fallbackVersion'],
+    description: 'reference used for versions without one (default: none, such events are dead-lettered)',
+  },
   { name: 'MODEL_NAME', path: ['model', 'name'], description: 'default model for events without "model"' },
   { name: 'MODEL_VERSION', path: ['model', 'version'], description: 'default model_version for events without one' },
   { name: 'DRIFT_METRIC', path: ['drift', 'metric'], description: 'drift score: psi, ks, js, wasserstein, hellinger, linf, or auto (per feature by type and size) (default psi)' },
-  { name: 'DRIFT_THRESHOLD', path: ['drift', 'threshold'], description: "a feature drifts when score ≥ threshold, or auto: the score's critical value at the window's size (default: the metric's, psi 0.3, ks/js/wasserstein 0.1)" },
+  {
+    name: 'DRIFT_THRESHOLD',
+    path: ['drift', 'threshold'],
+    description: "a feature drifts when score ≥ threshold, or auto: the score's critical value at the window's size (default: the metric's, psi 0.3, ks/js/wasserstein 0.1)",
+  },
   { name: 'DRIFT_ALPHA', path: ['drift', 'alpha'], description: 'auto thresholds: false-alarm rate per window (per feature with DRIFT_CORRECTION=none) (default 0.01)' },
   { name: 'DRIFT_CORRECTION', path: ['drift', 'correction'], description: 'auto thresholds: none, bonferroni or bh across the features of one check (default bonferroni)' },
-  { name: 'DRIFT_MIN_EFFECT', path: ['drift', 'minEffect'], description: "auto thresholds: a feature drifts only when its score is also ≥ this (default: the metric's, psi 0.1, others 0.05)" },
+  {
+    name: 'DRIFT_MIN_EFFECT',
+    path: ['drift', 'minEffect'],
+    description: "auto thresholds: a feature drifts only when its score is also ≥ this (default: the metric's, psi 0.1, others 0.05)",
+  },
   { name: 'DRIFT_MIN_SAMPLES', path: ['drift', 'minSamples'], description: 'rows (and non-missing values per feature) needed for a decision (default 100)' },
   { name: 'MISSING_RATE_THRESHOLD', path: ['drift', 'missingRateThreshold'], description: 'flag when missing_rate − reference missing rate ≥ this (default 0.1)' },
   { name: 'DRIFT_SHARE', path: ['drift', 'share'], description: 'share of drifted features for a drifted check (default: any one)' },
   { name: 'DRIFT_RAISE_AFTER', path: ['drift', 'raiseAfter'], description: 'consecutive drifted windows before drift_detected (default 1)' },
   { name: 'DRIFT_CLEAR_AFTER', path: ['drift', 'clearAfter'], description: 'consecutive clean windows before drift_resolved (default 2)' },
   { name: 'DRIFT_WINDOW', path: ['window', 'sizeMs'], description: 'window size, e.g. 1h (default 1h)' },
-  { name: 'FEATURE_RETENTION_HOURS', path: ['window', 'sizeMs'], description: 'window size in hours (the guide\'s name; DRIFT_WINDOW wins)', hours: true },
+  { name: 'FEATURE_RETENTION_HOURS', path: ['window', 'sizeMs'], description: "window size in hours (the guide's name; DRIFT_WINDOW wins)", hours: true },
   { name: 'DRIFT_CHECK_INTERVAL', path: ['window', 'slideMs'], description: 'slide: a window is evaluated this often, e.g. 5m (default 5m)' },
-  { name: 'DRIFT_CHECK_INTERVAL_HOURS', path: ['window', 'slideMs'], description: 'slide in hours (the guide\'s name; DRIFT_CHECK_INTERVAL wins)', hours: true },
+  { name: 'DRIFT_CHECK_INTERVAL_HOURS', path: ['window', 'slideMs'], description: "slide in hours (the guide's name; DRIFT_CHECK_INTERVAL wins)", hours: true },
   { name: 'ALLOWED_LATENESS', path: ['window', 'allowedLatenessMs'], description: 'watermark lag behind the newest event time (default 30s)' },
   { name: 'PARTITION_IDLE_TIMEOUT', path: ['window', 'idleTimeoutMs'], description: 'a partition silent this long stops holding the watermark back (default 60s)' },
   { name: 'MAX_CLOCK_SKEW', path: ['window', 'maxClockSkewMs'], description: 'events timestamped further than this in the future are dead-lettered (default 1h)' },
-  { name: 'MAX_EVENT_AGE', path: ['window', 'maxEventAgeMs'], description: 'events older than their partition\'s progress by more than this are dead-lettered too_old (default 3 windows)' },
+  {
+    name: 'MAX_EVENT_AGE',
+    path: ['window', 'maxEventAgeMs'],
+    description: "events older than their partition's progress by more than this are dead-lettered too_old (default 3 windows)",
+  },
   { name: 'EMIT_ALL_CHECKS', path: ['output', 'emitAllChecks'], description: 'publish a drift_check event for every window (default false)' },
   { name: 'OUTPUT_JSONL', path: ['output', 'jsonlPath'], description: 'also append every check to this JSON Lines file' },
   { name: 'OUTPUT_CONSOLE', path: ['output', 'console'], description: 'print a summary line per window (default: on without Kafka)' },
@@ -231,9 +254,17 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'FEATURE_STORE_TIME_COLUMN', path: ['store', 'timeColumn'], description: 'PostgreSQL timestamptz column the window is on (default created_at)' },
   { name: 'FEATURE_STORE_MODEL_COLUMN', path: ['store', 'modelColumn'], description: 'PostgreSQL model column (default: model when the table has it)' },
   { name: 'FEATURE_STORE_VERSION_COLUMN', path: ['store', 'versionColumn'], description: 'PostgreSQL model version column (default: model_version when the table has it)' },
-  { name: 'FEATURE_STORE_QUERY', path: ['store', 'query'], description: 'PostgreSQL query instead of the table, $1 and $2 the window bounds; returns feature_vector[, model, model_version]' },
+  {
+    name: 'FEATURE_STORE_QUERY',
+    path: ['store', 'query'],
+    description: 'PostgreSQL query instead of the table, $1 and $2 the window bounds; returns feature_vector[, model, model_version]',
+  },
   { name: 'FEATURE_STORE_KEY', path: ['store', 'key'], description: 'Redis key of the list or stream (default recent_features)' },
-  { name: 'FEATURE_STORE_REDIS_MODE', path: ['store', 'redisMode'], description: 'Redis: list (the guide\'s LPUSH list, read whole) or stream (XRANGE over the window) (default list)' },
+  {
+    name: 'FEATURE_STORE_REDIS_MODE',
+    path: ['store', 'redisMode'],
+    description: "Redis: list (the guide's LPUSH list, read whole) or stream (XRANGE over the window) (default list)",
+  },
   { name: 'FEATURE_STORE_DATABASE', path: ['store', 'database'], description: 'InfluxDB database (1.8) or bucket (2.x) of the features (default driftwatch)' },
   { name: 'FEATURE_STORE_MEASUREMENT', path: ['store', 'measurement'], description: 'InfluxDB measurement (default model_features)' },
   { name: 'FEATURE_STORE_LAYOUT', path: ['store', 'layout'], description: 'InfluxDB: long (tag feature_name, field value) or wide (a field per feature) (default long)' },

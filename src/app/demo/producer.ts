@@ -66,7 +66,9 @@ const MAX_BATCH = 500;
 /** How often due events are sent (ms); slower rates send each event on its own schedule. */
 const TICK_MS = 100;
 
-export function validateDemoOptions(options: Pick<DemoProducerOptions, 'topic' | 'ratePerSecond' | 'driftAfterMs' | 'model' | 'modelVersion' | 'seed' | 'partitions' | 'maxEvents'>): void {
+export function validateDemoOptions(
+  options: Pick<DemoProducerOptions, 'topic' | 'ratePerSecond' | 'driftAfterMs' | 'model' | 'modelVersion' | 'seed' | 'partitions' | 'maxEvents'>,
+): void {
   const problems: string[] = [];
   if (!options.topic.trim()) problems.push('topic must not be empty');
   if (!options.model.trim()) problems.push('model must not be empty');
@@ -74,8 +76,10 @@ export function validateDemoOptions(options: Pick<DemoProducerOptions, 'topic' |
   if (!(Number.isFinite(options.ratePerSecond) && options.ratePerSecond > 0)) problems.push(`ratePerSecond must be a positive number, got ${options.ratePerSecond}`);
   if (!(options.driftAfterMs >= 0)) problems.push(`driftAfterMs must be ≥ 0 (Infinity: never drift), got ${options.driftAfterMs}`);
   if (!Number.isSafeInteger(options.seed)) problems.push(`seed must be an integer, got ${options.seed}`);
-  if (options.partitions !== undefined && !(Number.isInteger(options.partitions) && options.partitions >= 1)) problems.push(`partitions must be a positive integer, got ${options.partitions}`);
-  if (options.maxEvents !== undefined && !(Number.isInteger(options.maxEvents) && options.maxEvents >= 0)) problems.push(`maxEvents must be a non-negative integer, got ${options.maxEvents}`);
+  if (options.partitions !== undefined && !(Number.isInteger(options.partitions) && options.partitions >= 1))
+    problems.push(`partitions must be a positive integer, got ${options.partitions}`);
+  if (options.maxEvents !== undefined && !(Number.isInteger(options.maxEvents) && options.maxEvents >= 0))
+    problems.push(`maxEvents must be a non-negative integer, got ${options.maxEvents}`);
   if (problems.length > 0) throw new RangeError(`demo producer: ${problems.join('; ')}`);
 }
 

@@ -17,7 +17,15 @@ export function createFeatureSource(config: Config): FeatureSource {
   };
   switch (s.type) {
     case 'postgresql':
-      return new PostgresSource({ url: url(), table: s.table, vectorColumn: s.vectorColumn, timeColumn: s.timeColumn, modelColumn: s.modelColumn, versionColumn: s.versionColumn, query: s.query });
+      return new PostgresSource({
+        url: url(),
+        table: s.table,
+        vectorColumn: s.vectorColumn,
+        timeColumn: s.timeColumn,
+        modelColumn: s.modelColumn,
+        versionColumn: s.versionColumn,
+        query: s.query,
+      });
     case 'redis':
       return new RedisSource({ url: url(), key: s.key, mode: s.redisMode });
     case 'influxdb':

@@ -161,11 +161,14 @@ export class DriftDetector {
 
     // The correction's family: the features tested under `auto` that make a decision.
     const tested = pending.filter((p) => p.setting === 'auto' && p.featureEnough);
-    const level = correctedLevel(tested.map((p) => p.pValue), this.alpha, this.correction);
+    const level = correctedLevel(
+      tested.map((p) => p.pValue),
+      this.alpha,
+      this.correction,
+    );
 
     pending.forEach(({ model, comparison, metric, setting, score, pValue, featureEnough }, i) => {
-      const value = (name: keyof typeof METRICS) =>
-        (METRICS[name].featureTypes as readonly string[]).includes(model.type) ? METRICS[name].compute(comparison) : null;
+      const value = (name: keyof typeof METRICS) => ((METRICS[name].featureTypes as readonly string[]).includes(model.type) ? METRICS[name].compute(comparison) : null);
       const stats = {
         psi: value('psi'),
         ks: value('ks'),

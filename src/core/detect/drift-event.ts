@@ -66,13 +66,7 @@ export function driftEventId(model: string, modelVersion: string, windowEnd: str
   return createHash('sha256').update(`${model}\u0000${modelVersion}\u0000${windowEnd}\u0000${type}`).digest('hex').slice(0, 32);
 }
 
-export function driftEventFromCheck(
-  type: DriftEventType,
-  model: string,
-  modelVersion: string,
-  window: { start: Date; end: Date },
-  check: CheckResult,
-): DriftEvent {
+export function driftEventFromCheck(type: DriftEventType, model: string, modelVersion: string, window: { start: Date; end: Date }, check: CheckResult): DriftEvent {
   const end = window.end.toISOString();
   const features: Record<string, DriftEventFeature> = {};
   for (const [name, f] of Object.entries(check.features)) features[name] = eventFeature(f);

@@ -91,11 +91,7 @@ export function parseEventTime(value: string | number): number | null {
 
 export type DecodeResult = { ok: true; record: FeatureRecord } | { ok: false; failure: DecodeFailure };
 
-export function decodeEvent(
-  bytes: Buffer | string | null,
-  meta: { partition: number; offset: number; timestampMs: number },
-  defaults: EventDefaults,
-): DecodeResult {
+export function decodeEvent(bytes: Buffer | string | null, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults): DecodeResult {
   if (bytes === null || bytes.length === 0) return fail('invalid_json', 'empty message value');
   let json: unknown;
   try {
@@ -128,7 +124,8 @@ export function decodeEvent(
     if (parsedTime === null) return fail('invalid_timestamp', `timestamp: cannot read ${JSON.stringify(event.timestamp)} as a time`, 'timestamp', model, modelVersion);
     eventTimeMs = parsedTime;
   }
-  if (!Number.isFinite(eventTimeMs)) return fail('invalid_timestamp', 'timestamp: required (this source has no record timestamp to fall back on)', 'timestamp', model, modelVersion);
+  if (!Number.isFinite(eventTimeMs))
+    return fail('invalid_timestamp', 'timestamp: required (this source has no record timestamp to fall back on)', 'timestamp', model, modelVersion);
   const values = event.features ?? (event.feature_vector as unknown[]);
   return { ok: true, record: { model, modelVersion, eventTimeMs, values, partition: meta.partition, offset: meta.offset } };
 }

@@ -160,8 +160,7 @@ export class EventScanner {
     if (timeStart >= 0) {
       eventTimeMs = this.isoTime.read(b, timeStart, timeEnd);
       if (eventTimeMs !== eventTimeMs) eventTimeMs = parseEventTime(latin1(b, timeStart, timeEnd));
-    }
-    else if (timeIsNumber) eventTimeMs = parseEventTime(this.timestamp[0]);
+    } else if (timeIsNumber) eventTimeMs = parseEventTime(this.timestamp[0]);
     if (eventTimeMs === null || !Number.isFinite(eventTimeMs)) return false;
     this.model = model;
     this.modelVersion = modelVersion;

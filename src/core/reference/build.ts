@@ -59,11 +59,7 @@ export function buildFeatures(rows: readonly Row[], options: BuildOptions = {}):
 
   const features = names.map((name, index) => {
     const column = rows.map((row) => (Array.isArray(row) ? row[index] : (row as Record<string, unknown>)[name]));
-    const type: FeatureType = forcedCategorical.has(name)
-      ? 'categorical'
-      : forcedNumeric.has(name)
-        ? 'numeric'
-        : inferType(column);
+    const type: FeatureType = forcedCategorical.has(name) ? 'categorical' : forcedNumeric.has(name) ? 'numeric' : inferType(column);
     return type === 'numeric' ? buildNumeric(name, column, psiBins, fineBins) : buildCategorical(name, column);
   });
   return { names, features };
@@ -114,9 +110,7 @@ function buildNumeric(name: string, column: readonly unknown[], psiBins: number,
   const psiEdges = uniqueSorted(Array.from({ length: psiBins - 1 }, (_, k) => quantileSorted(sorted, (k + 1) / psiBins)));
   const distinctCount = countDistinct(sorted);
   const discrete = distinctCount <= fineBins;
-  const fineBase = discrete
-    ? uniqueSorted(sorted)
-    : Array.from({ length: fineBins + 1 }, (_, k) => quantileSorted(sorted, k / fineBins));
+  const fineBase = discrete ? uniqueSorted(sorted) : Array.from({ length: fineBins + 1 }, (_, k) => quantileSorted(sorted, k / fineBins));
   const fineEdges = splitAtoms(uniqueSorted([...fineBase, ...psiEdges]), sorted);
 
   // Exact reference counts per right-closed fine bin, by one walk over the sorted values.

@@ -1,11 +1,4 @@
-import type {
-  CategoricalAccumulator,
-  CategoricalFeatureModel,
-  FeatureAccumulator,
-  FeatureModel,
-  NumericAccumulator,
-  NumericFeatureModel,
-} from './feature.js';
+import type { CategoricalAccumulator, CategoricalFeatureModel, FeatureAccumulator, FeatureModel, NumericAccumulator, NumericFeatureModel } from './feature.js';
 
 /**
  * A reference feature and its current values laid side by side on common bins, prepared once
@@ -75,9 +68,7 @@ export function compare(model: FeatureModel, current: FeatureAccumulator): Compa
 
 /** The two count vectors PSI and JS compare: PSI bins for numeric, categories for categorical. */
 export function binnedCounts(c: Comparison): { reference: Float64Array; current: Float64Array } {
-  return c.type === 'numeric'
-    ? { reference: c.referencePsiCounts, current: c.currentPsiCounts }
-    : { reference: c.referenceCounts, current: c.currentCounts };
+  return c.type === 'numeric' ? { reference: c.referencePsiCounts, current: c.currentPsiCounts } : { reference: c.referenceCounts, current: c.currentCounts };
 }
 
 /** Proportions of a count vector; null when it holds no values. */

@@ -59,9 +59,7 @@ export function categoryNames(model: CategoricalFeatureModel): readonly string[]
 }
 
 /** Derives the PSI coarsening of a numeric feature's fine bins. */
-export function numericModel(
-  fields: Omit<NumericFeatureModel, 'type' | 'psiBinOfFine' | 'psiCounts'>,
-): NumericFeatureModel {
+export function numericModel(fields: Omit<NumericFeatureModel, 'type' | 'psiBinOfFine' | 'psiCounts'>): NumericFeatureModel {
   const { fineEdges, fineCounts, psiEdges } = fields;
   const psiBinOfFine = new Int32Array(fineCounts.length);
   const psiCounts = new Float64Array(psiEdges.length + 1);

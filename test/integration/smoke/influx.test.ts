@@ -40,9 +40,7 @@ async function readBack(): Promise<Row[]> {
       |> range(start: 2026-11-25T00:00:00Z, stop: 2026-11-27T00:00:00Z)
       |> filter(fn: (r) => r._measurement == "${measurement}")`;
   const rows = await influx.getQueryApi(org).collectRows<Row>(flux);
-  return rows.sort((a, b) =>
-    `${a._time}|${a.feature}|${a._field}`.localeCompare(`${b._time}|${b.feature}|${b._field}`),
-  );
+  return rows.sort((a, b) => `${a._time}|${a.feature}|${a._field}`.localeCompare(`${b._time}|${b.feature}|${b._field}`));
 }
 
 describe('influxdb smoke (@influxdata/influxdb-client)', () => {
@@ -55,18 +53,14 @@ describe('influxdb smoke (@influxdata/influxdb-client)', () => {
     const w = writeApi();
     w.useDefaultTags({ model: 'credit-risk', model_version: 'v1.2.0' });
     w.writePoints([
-      new Point(measurement).tag('feature', 'income').floatField('score', 0.79).booleanField('drifted', true)
-        .intField('sample_count', 5000).timestamp(T1),
-      new Point(measurement).tag('feature', 'age').floatField('score', 0.02).booleanField('drifted', false)
-        .intField('sample_count', 5000).timestamp(T1),
-      new Point(measurement).tag('feature', 'income').floatField('score', 0.5).booleanField('drifted', true)
-        .intField('sample_count', 4200).timestamp(T2),
+      new Point(measurement).tag('feature', 'income').floatField('score', 0.79).booleanField('drifted', true).intField('sample_count', 5000).timestamp(T1),
+      new Point(measurement).tag('feature', 'age').floatField('score', 0.02).booleanField('drifted', false).intField('sample_count', 5000).timestamp(T1),
+      new Point(measurement).tag('feature', 'income').floatField('score', 0.5).booleanField('drifted', true).intField('sample_count', 4200).timestamp(T2),
     ]);
     await w.close();
 
     const rows = await readBack();
-    const pick = (time: string, feature: string, field: string) =>
-      rows.filter((r) => r._time === time && r.feature === feature && r._field === field);
+    const pick = (time: string, feature: string, field: string) => rows.filter((r) => r._time === time && r.feature === feature && r._field === field);
 
     expect(rows).toHaveLength(9);
     expect(new Set(rows.map((r) => r._time))).toEqual(new Set([T1_RFC, T2_RFC]));
@@ -86,8 +80,13 @@ describe('influxdb smoke (@influxdata/influxdb-client)', () => {
     const w = writeApi();
     // Same series and time as the first point above; only `score` and `sample_count` rewritten.
     w.writePoint(
-      new Point(measurement).tag('model', 'credit-risk').tag('model_version', 'v1.2.0').tag('feature', 'income')
-        .floatField('score', 0.81).intField('sample_count', 5001).timestamp(T1),
+      new Point(measurement)
+        .tag('model', 'credit-risk')
+        .tag('model_version', 'v1.2.0')
+        .tag('feature', 'income')
+        .floatField('score', 0.81)
+        .intField('sample_count', 5001)
+        .timestamp(T1),
     );
     await w.close();
 

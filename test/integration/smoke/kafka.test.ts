@@ -71,9 +71,7 @@ async function consumeAndCommit(expected: number, metadata: string): Promise<Rec
     const o = BigInt(m.offset) + 1n;
     if ((next.get(m.partition) ?? -1n) < o) next.set(m.partition, o);
   }
-  await consumer.commitOffsets(
-    [...next].map(([partition, offset]) => ({ topic, partition, offset: offset.toString(), metadata })),
-  );
+  await consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic, partition, offset: offset.toString(), metadata })));
   await consumer.disconnect();
   return received;
 }

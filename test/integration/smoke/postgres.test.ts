@@ -28,8 +28,12 @@ describe.skipIf(!url)(`PostgreSQL smoke (${flavor} services)`, () => {
   it('creates a table, inserts and selects rows', async () => {
     await client.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, feature text NOT NULL, value double precision, at timestamptz NOT NULL)`);
     await client.query(`INSERT INTO ${table} (feature, value, at) VALUES ($1, $2, $3), ($4, $5, $6)`, [
-      'income', 52000.5, '2026-11-26T10:00:00Z',
-      'age', null, '2026-11-26T10:00:01Z',
+      'income',
+      52000.5,
+      '2026-11-26T10:00:00Z',
+      'age',
+      null,
+      '2026-11-26T10:00:01Z',
     ]);
     const { rows } = await client.query<{ feature: string; value: number | null; at: Date }>(`SELECT feature, value, at FROM ${table} ORDER BY id`);
     expect(rows).toEqual([

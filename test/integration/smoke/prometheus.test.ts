@@ -24,7 +24,9 @@ function promtool(args: string[], stdin: string): Promise<{ code: number | null;
   });
 }
 
-const GOOD = ['# HELP driftwatch_smoke_value A gauge for the smoke test.', '# TYPE driftwatch_smoke_value gauge', 'driftwatch_smoke_value{model="credit-risk"} 42.5', ''].join('\n');
+const GOOD = ['# HELP driftwatch_smoke_value A gauge for the smoke test.', '# TYPE driftwatch_smoke_value gauge', 'driftwatch_smoke_value{model="credit-risk"} 42.5', ''].join(
+  '\n',
+);
 
 describe.skipIf(!prometheusBinary)(`Prometheus smoke (${flavor} services)`, () => {
   let server: Server | undefined;

@@ -57,7 +57,14 @@ type Json = Record<string, unknown>;
 /** Runs job --once --json for the window ending at END and returns its lines. */
 export async function jobJson(env: Record<string, string>, extra: { failOnDrift?: boolean } = {}): Promise<{ lines: Json[]; exitCode: number }> {
   const out = await jobOnce({ once: true, json: true, at: new Date(END).toISOString(), ...extra }, { env, logger: quietLogger as never });
-  return { lines: out.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json), exitCode: out.exitCode };
+  return {
+    lines: out.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Json),
+    exitCode: out.exitCode,
+  };
 }
 
 /** check --json on the same rows, as a JSON Lines file of feature_vector arrays. */

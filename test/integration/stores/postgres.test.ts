@@ -29,7 +29,8 @@ describe.skipIf(!url)('driftwatch job over PostgreSQL', () => {
     // 600 rows in the window, 50 before it and 50 at its end (excluded: the end is exclusive).
     let i = 0;
     const at = (k: number, n: number, from: number, span: number) => new Date(from + Math.floor((k * span) / n));
-    for (const [k, v] of vectors(50, 1).entries()) await storePredictionPostgres(client, { requestId: `a${i++}`, features: v, createdAt: at(k, 50, END - 2 * HOUR, HOUR) }, { table });
+    for (const [k, v] of vectors(50, 1).entries())
+      await storePredictionPostgres(client, { requestId: `a${i++}`, features: v, createdAt: at(k, 50, END - 2 * HOUR, HOUR) }, { table });
     for (const [k, v] of inWindow.entries()) await storePredictionPostgres(client, { requestId: `b${i++}`, features: v, createdAt: at(k, 600, END - HOUR, HOUR) }, { table });
     for (const v of vectors(50, 2)) await storePredictionPostgres(client, { requestId: `c${i++}`, features: v, createdAt: new Date(END) }, { table });
   });
@@ -51,7 +52,7 @@ describe.skipIf(!url)('driftwatch job over PostgreSQL', () => {
     expect((await jobJson(env)).lines).toEqual(lines);
   });
 
-  it('prints check\'s table per (model, version) without --json', async () => {
+  it("prints check's table per (model, version) without --json", async () => {
     const env = jobEnv(refs.dir, { FEATURE_STORE_TYPE: 'postgresql', FEATURE_STORE_URL: url, FEATURE_STORE_TABLE: table });
     const out = await jobOnce({ once: true, at: new Date(END).toISOString() }, { env, logger: quietLogger as never });
     expect(out.stdout).toContain(`== ${MODEL} ${VERSION}  window 2026-12-01T11:00:00.000Z → 2026-12-01T12:00:00.000Z`);
@@ -63,16 +64,36 @@ describe.skipIf(!url)('driftwatch job over PostgreSQL', () => {
     const good = vectors(200, 11);
     let i = 0;
     const t = new Date(END - HOUR / 2);
-    for (const v of good) await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2, $3, $4, $5)`, [`g${i++}`, JSON.stringify(v), t, MODEL, VERSION]);
+    for (const v of good)
+      await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2, $3, $4, $5)`, [
+        `g${i++}`,
+        JSON.stringify(v),
+        t,
+        MODEL,
+        VERSION,
+      ]);
     const bad: [unknown, string | null][] = [
       [[1, 2, 3], VERSION], // wrong length
       [[1, 2, 3], VERSION],
       ['"text"', VERSION], // not a vector
       [[40, 50000, 700, 10000], 'v9.9.9'], // unknown version
     ];
-    for (const [v, version] of bad) await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2::jsonb, $3, $4, $5)`, [`x${i++}`, typeof v === 'string' ? v : JSON.stringify(v), t, MODEL, version]);
+    for (const [v, version] of bad)
+      await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2::jsonb, $3, $4, $5)`, [
+        `x${i++}`,
+        typeof v === 'string' ? v : JSON.stringify(v),
+        t,
+        MODEL,
+        version,
+      ]);
     // A non-numeric value inside a usable row counts as the feature's invalid value, as in check.
-    await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2::jsonb, $3, $4, $5)`, [`y${i}`, JSON.stringify([41, 'n/a', 700, 12000]), t, MODEL, VERSION]);
+    await client.query(`INSERT INTO ${jsonTable} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2::jsonb, $3, $4, $5)`, [
+      `y${i}`,
+      JSON.stringify([41, 'n/a', 700, 12000]),
+      t,
+      MODEL,
+      VERSION,
+    ]);
     const env = jobEnv(refs.dir, { FEATURE_STORE_TYPE: 'postgresql', FEATURE_STORE_URL: url, FEATURE_STORE_TABLE: jsonTable });
     const { lines } = await jobJson(env);
     const scored = lines.find((l) => l.model_version === VERSION && l.status !== 'rejected')!;
@@ -85,7 +106,7 @@ describe.skipIf(!url)('driftwatch job over PostgreSQL', () => {
     expectSameCheck({ ...rest, rejected_rows: {} }, check);
   });
 
-  it('the user\'s own query with $1/$2 bounds', async () => {
+  it("the user's own query with $1/$2 bounds", async () => {
     const env = jobEnv(refs.dir, {
       FEATURE_STORE_TYPE: 'postgresql',
       FEATURE_STORE_URL: url,

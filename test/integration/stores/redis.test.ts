@@ -26,7 +26,7 @@ describe.skipIf(!url)('driftwatch job over Redis', () => {
     await client.close();
   });
 
-  it('the guide\'s list: the whole list is the window, equal to check on the same rows', async () => {
+  it("the guide's list: the whole list is the window, equal to check on the same rows", async () => {
     const key = `${prefix}:list`;
     const rows = vectors(300, 21, true);
     for (const v of rows) await storeFeaturesRedis(client, v, { key });

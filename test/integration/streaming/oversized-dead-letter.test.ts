@@ -31,25 +31,34 @@ beforeAll(async () => {
   const producer = kafka.producer();
   await producer.connect();
   const half = events.length / 2;
-  await producer.send(topic, events.slice(0, half).map((e) => ({ key: model, value: eventJson(model, 'v1', e) })));
+  await producer.send(
+    topic,
+    events.slice(0, half).map((e) => ({ key: model, value: eventJson(model, 'v1', e) })),
+  );
   await producer.send(topic, [{ key: model, value: big1 }]);
   await producer.send(topic, [{ key: model, value: big5 }]);
-  await producer.send(topic, events.slice(half).map((e) => ({ key: model, value: eventJson(model, 'v1', e) })));
+  await producer.send(
+    topic,
+    events.slice(half).map((e) => ({ key: model, value: eventJson(model, 'v1', e) })),
+  );
   await producer.disconnect();
-  const { config } = resolveConfig({}, {
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: `driftwatch-${id}`,
-    DRIFT_EVENTS_TOPIC: eventsTopic,
-    DEAD_LETTER_TOPIC: dlqTopic,
-    REFERENCE_DIR: refs.dir,
-    DRIFT_WINDOW: '20m',
-    DRIFT_CHECK_INTERVAL: '5m',
-    ALLOWED_LATENESS: '5s',
-    PARTITION_IDLE_TIMEOUT: '1h',
-    EMIT_ALL_CHECKS: 'true',
-    HTTP_ENABLED: 'false',
-  });
+  const { config } = resolveConfig(
+    {},
+    {
+      KAFKA_BROKERS: brokers(),
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: `driftwatch-${id}`,
+      DRIFT_EVENTS_TOPIC: eventsTopic,
+      DEAD_LETTER_TOPIC: dlqTopic,
+      REFERENCE_DIR: refs.dir,
+      DRIFT_WINDOW: '20m',
+      DRIFT_CHECK_INTERVAL: '5m',
+      ALLOWED_LATENESS: '5s',
+      PARTITION_IDLE_TIMEOUT: '1h',
+      EMIT_ALL_CHECKS: 'true',
+      HTTP_ENABLED: 'false',
+    },
+  );
   service = await startService(config, { logger: quietLogger });
 });
 
@@ -65,7 +74,10 @@ describe('oversized dead letters (real broker)', () => {
     const half = String(events.length / 2);
     const first = byOffset.get(half)!;
     const second = byOffset.get(String(events.length / 2 + 1))!;
-    for (const [m, size] of [[first, Buffer.byteLength(big1)], [second, Buffer.byteLength(big5)]] as const) {
+    for (const [m, size] of [
+      [first, Buffer.byteLength(big1)],
+      [second, Buffer.byteLength(big5)],
+    ] as const) {
       expect(m.headers).toMatchObject({
         [DLQ_HEADERS.reason]: 'invalid_json',
         [DLQ_HEADERS.truncated]: 'true',

@@ -31,9 +31,17 @@ let reference: ReferenceDistribution;
 const malformed: { value: string; reason: string; path?: string }[] = [
   { value: 'this is not json', reason: 'invalid_json' },
   { value: JSON.stringify({ model, model_version: 'v1', timestamp: new Date(start + 10 * MIN).toISOString(), features: 'age=42' }), reason: 'invalid_event', path: 'features' },
-  { value: JSON.stringify({ model, model_version: 'v404', timestamp: new Date(start + 10 * MIN).toISOString(), features: { age: 1 } }), reason: 'no_reference', path: 'model_version' },
+  {
+    value: JSON.stringify({ model, model_version: 'v404', timestamp: new Date(start + 10 * MIN).toISOString(), features: { age: 1 } }),
+    reason: 'no_reference',
+    path: 'model_version',
+  },
   { value: JSON.stringify({ model, model_version: 'v1', timestamp: 'yesterday-ish', features: { age: 1 } }), reason: 'invalid_timestamp', path: 'timestamp' },
-  { value: JSON.stringify({ model, model_version: 'v1', timestamp: new Date(Date.now() + 48 * 3_600_000).toISOString(), features: { age: 1 } }), reason: 'future_timestamp', path: 'timestamp' },
+  {
+    value: JSON.stringify({ model, model_version: 'v1', timestamp: new Date(Date.now() + 48 * 3_600_000).toISOString(), features: { age: 1 } }),
+    reason: 'future_timestamp',
+    path: 'timestamp',
+  },
 ];
 
 beforeAll(async () => {
@@ -51,25 +59,28 @@ beforeAll(async () => {
   await producer.disconnect();
 
   const { url, token, org, bucket } = influx();
-  const { config } = resolveConfig({}, {
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: `driftwatch-${id}`,
-    DRIFT_EVENTS_TOPIC: eventsTopic,
-    DEAD_LETTER_TOPIC: dlqTopic,
-    INFLUX_URL: url,
-    INFLUX_TOKEN: token,
-    INFLUX_ORG: org,
-    INFLUX_BUCKET: bucket,
-    REFERENCE_DIR: refs.dir,
-    DRIFT_WINDOW: '20m',
-    DRIFT_CHECK_INTERVAL: '5m',
-    ALLOWED_LATENESS: '5s',
-    PARTITION_IDLE_TIMEOUT: '2s',
-    EMIT_ALL_CHECKS: 'true',
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-  });
+  const { config } = resolveConfig(
+    {},
+    {
+      KAFKA_BROKERS: brokers(),
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: `driftwatch-${id}`,
+      DRIFT_EVENTS_TOPIC: eventsTopic,
+      DEAD_LETTER_TOPIC: dlqTopic,
+      INFLUX_URL: url,
+      INFLUX_TOKEN: token,
+      INFLUX_ORG: org,
+      INFLUX_BUCKET: bucket,
+      REFERENCE_DIR: refs.dir,
+      DRIFT_WINDOW: '20m',
+      DRIFT_CHECK_INTERVAL: '5m',
+      ALLOWED_LATENESS: '5s',
+      PARTITION_IDLE_TIMEOUT: '2s',
+      EMIT_ALL_CHECKS: 'true',
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+    },
+  );
   service = await startService(config, { logger: quietLogger });
 });
 

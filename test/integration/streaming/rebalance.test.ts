@@ -30,7 +30,10 @@ async function produce(fromMs: number, toMs: number): Promise<void> {
   await producer.connect();
   for (const m of models) {
     const part = m.events.filter((e) => e.timestampMs >= fromMs && e.timestampMs < toMs);
-    await producer.send(topic, part.map((e) => ({ key: m.name, value: eventJson(m.name, 'v1', e), partition: m.partition })));
+    await producer.send(
+      topic,
+      part.map((e) => ({ key: m.name, value: eventJson(m.name, 'v1', e), partition: m.partition })),
+    );
   }
   await producer.disconnect();
 }
@@ -52,7 +55,8 @@ afterAll(async () => {
 function expectedEnds(events: StreamEvent[]): string[] {
   const maxT = Math.max(...events.map((e) => e.timestampMs));
   const ends: string[] = [];
-  for (let end = Math.floor(Math.min(...events.map((e) => e.timestampMs)) / SLIDE_MS) * SLIDE_MS + SLIDE_MS; end <= maxT - LATENESS_MS; end += SLIDE_MS) ends.push(new Date(end).toISOString());
+  for (let end = Math.floor(Math.min(...events.map((e) => e.timestampMs)) / SLIDE_MS) * SLIDE_MS + SLIDE_MS; end <= maxT - LATENESS_MS; end += SLIDE_MS)
+    ends.push(new Date(end).toISOString());
   return ends;
 }
 

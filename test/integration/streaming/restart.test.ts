@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
 import { driftEventFromCheck, type DriftEvent } from '../../../src/core/detect/drift-event.js';
 import type { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { driftChecks, streamingSetup, creditStream, eventJson, kafkaClient, readTopic, runId, waitFor, type StreamEvent } from '../helpers.js';
+import { driftChecks, streamingSetup, creditStream, eventJson, kafkaClient, readTopic, runId, type StreamEvent } from '../helpers.js';
 
 const MIN = 60_000;
 const WINDOW_MS = 20 * MIN;
@@ -43,7 +43,10 @@ async function produce(part: StreamEvent[]): Promise<void> {
   await producer.connect();
   // Spread over both partitions, so that each holds back the watermark (neither idles out).
   for (let i = 0; i < part.length; i += 500) {
-    await producer.send(topic, part.slice(i, i + 500).map((e, j) => ({ key: model, value: eventJson(model, 'v1', e), partition: (i + j) % 2 })));
+    await producer.send(
+      topic,
+      part.slice(i, i + 500).map((e, j) => ({ key: model, value: eventJson(model, 'v1', e), partition: (i + j) % 2 })),
+    );
   }
   await producer.disconnect();
 }
@@ -88,7 +91,9 @@ describe('restart after SIGKILL', () => {
       const batch = detector.evaluate(accumulate(rows, reference), reference);
       if (copies.length > 1) repeated++;
       // The whole event as an uninterrupted run would publish it (JSON round trip: NaN → null).
-      const expected = JSON.parse(JSON.stringify(driftEventFromCheck('drift_check', model, 'v1', { start: new Date(endMs - WINDOW_MS), end: new Date(endMs) }, batch))) as DriftEvent;
+      const expected = JSON.parse(
+        JSON.stringify(driftEventFromCheck('drift_check', model, 'v1', { start: new Date(endMs - WINDOW_MS), end: new Date(endMs) }, batch)),
+      ) as DriftEvent;
       for (const copy of copies) {
         // Each copy, including a re-evaluation after the restart, equals the uninterrupted
         // result bit for bit: every statistic of every feature, wasserstein included.

@@ -21,7 +21,16 @@ function evaluation(changes: ModelCheck['change'][]): Evaluation {
     windowStart: new Date('2026-11-26T02:30:00Z'),
     windowEnd: new Date('2026-11-26T03:30:00Z'),
     closedAtWallMs: 0,
-    checks: changes.map((change, i) => ({ model: 'credit-risk', modelVersion: `v${i}`, check, change, state: change === 'drift_detected' ? 'drifting' : 'ok', lateEvents: 0, invalidEvents: 0, durationMs: 1 })),
+    checks: changes.map((change, i) => ({
+      model: 'credit-risk',
+      modelVersion: `v${i}`,
+      check,
+      change,
+      state: change === 'drift_detected' ? 'drifting' : 'ok',
+      lateEvents: 0,
+      invalidEvents: 0,
+      durationMs: 1,
+    })),
   };
 }
 
@@ -34,7 +43,14 @@ describe('StateChangeLogExporter', () => {
       ['info', 'drift detected in income: credit-risk v1, window ending 2026-11-26T03:30:00.000Z'],
       ['info', 'drift resolved: credit-risk v3, window ending 2026-11-26T03:30:00.000Z'],
     ]);
-    expect(lines[0].fields).toMatchObject({ event: 'drift_detected', model: 'credit-risk', model_version: 'v1', window_start: '2026-11-26T02:30:00.000Z', window_end: '2026-11-26T03:30:00.000Z', drifted_features: { income: 0.42 } });
+    expect(lines[0].fields).toMatchObject({
+      event: 'drift_detected',
+      model: 'credit-risk',
+      model_version: 'v1',
+      window_start: '2026-11-26T02:30:00.000Z',
+      window_end: '2026-11-26T03:30:00.000Z',
+      drifted_features: { income: 0.42 },
+    });
   });
 
   it('logs nothing for windows without a change', async () => {

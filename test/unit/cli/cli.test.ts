@@ -28,8 +28,11 @@ async function cli(args: string[], env: Record<string, string> = {}, input?: str
 /** The CLI as a child process (tsx), for what only a real process shows: exit, streams, hangs. */
 function spawnCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', ...args], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 20_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/app/cli.ts', ...args],
+      { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 20_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
     if (input !== undefined) child.stdin!.end(input);
   });
@@ -53,7 +56,12 @@ describe('driftwatch reference build and check', () => {
     expect(stdout).toContain('5000 rows, 5 features');
     expect(stdout).toContain('employment_type (categorical)');
     const saved = JSON.parse(await readFile(referencePath, 'utf8'));
-    expect(saved).toMatchObject({ schema_version: 1, model_version: 'v1.2.0', row_count: 5000, feature_names: ['age', 'income', 'credit_score', 'loan_amount', 'employment_type'] });
+    expect(saved).toMatchObject({
+      schema_version: 1,
+      model_version: 'v1.2.0',
+      row_count: 5000,
+      feature_names: ['age', 'income', 'credit_score', 'loan_amount', 'employment_type'],
+    });
   });
 
   it('checks a drifted file: table, verdict, exit 0; exit 3 with --fail-on-drift', async () => {
@@ -70,16 +78,36 @@ describe('driftwatch reference build and check', () => {
     const { code, stdout } = await cli(['check', '--reference', referencePath, '--input', join(examples, 'current.csv'), '--json', '--metric', 'ks', '--threshold', '0.1']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
-    expect(Object.keys(result).sort()).toEqual(['drift_detected', 'drifted_features', 'features', 'max_drift_score', 'metric', 'model_version', 'sample_count', 'severity', 'status', 'threshold', 'timestamp'].sort());
+    expect(Object.keys(result).sort()).toEqual(
+      ['drift_detected', 'drifted_features', 'features', 'max_drift_score', 'metric', 'model_version', 'sample_count', 'severity', 'status', 'threshold', 'timestamp'].sort(),
+    );
     expect(result).toMatchObject({ status: 'ok', metric: 'ks', threshold: 0.1, model_version: 'v1.2.0', sample_count: 1000 });
     expect(result.features.employment_type).toMatchObject({ type: 'categorical', ks: null, metric: 'psi' });
-    for (const key of ['type', 'score', 'drifted', 'reasons', 'psi', 'ks', 'ks_pvalue', 'js', 'wasserstein', 'chi2_pvalue', 'missing_rate', 'reference_missing_rate', 'invalid_values', 'sample_count']) {
+    for (const key of [
+      'type',
+      'score',
+      'drifted',
+      'reasons',
+      'psi',
+      'ks',
+      'ks_pvalue',
+      'js',
+      'wasserstein',
+      'chi2_pvalue',
+      'missing_rate',
+      'reference_missing_rate',
+      'invalid_values',
+      'sample_count',
+    ]) {
       expect(result.features.income).toHaveProperty(key);
     }
   });
 
   it('reads JSON Lines of prediction events from standard input (spawned)', async () => {
-    const events = (await readFile(join(examples, 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.startsWith('{') && l.includes('"features":{')).slice(0, 300);
+    const events = (await readFile(join(examples, 'events.jsonl'), 'utf8'))
+      .split('\n')
+      .filter((l) => l.startsWith('{') && l.includes('"features":{'))
+      .slice(0, 300);
     const { code, stdout } = await spawnCli(['check', '--reference', referencePath, '--input', '-', '--json'], {}, events.join('\n'));
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ sample_count: 300, drift_detected: false });
@@ -117,7 +145,10 @@ describe('bad input: a clear message and exit 2', () => {
   });
 
   it('extra columns are ignored with a note', async () => {
-    const lines = (await readFile(join(examples, 'current.csv'), 'utf8')).trim().split('\n').map((l, i) => `${l},${i === 0 ? 'region' : 'north'}`);
+    const lines = (await readFile(join(examples, 'current.csv'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l, i) => `${l},${i === 0 ? 'region' : 'north'}`);
     const path = join(dir, 'extra.csv');
     await writeFile(path, lines.join('\n') + '\n');
     const { code, stderr } = await cli(['check', '--reference', referencePath, '--input', path]);
@@ -196,9 +227,16 @@ describe('the embedded default', () => {
 
   it('`driftwatch replay` runs any recorded stream and writes every check as JSON Lines', async () => {
     const out = join(dir, 'checks.jsonl');
-    const { code, stdout } = await cli(['replay', '--input', join(examples, 'events.jsonl'), '--reference-dir', join(examples, 'model_artifacts'), '--out', out], { LOG_LEVEL: 'silent', DRIFT_WINDOW: '1h', DRIFT_CHECK_INTERVAL: '30m' });
+    const { code, stdout } = await cli(['replay', '--input', join(examples, 'events.jsonl'), '--reference-dir', join(examples, 'model_artifacts'), '--out', out], {
+      LOG_LEVEL: 'silent',
+      DRIFT_WINDOW: '1h',
+      DRIFT_CHECK_INTERVAL: '30m',
+    });
     expect(code).toBe(0);
-    const checks = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const checks = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(checks.length).toBe(stdout.split('\n').filter((l) => l.includes('credit-risk')).length);
     expect(checks.every((c) => c.type === 'drift_check' && c.model === 'credit-risk')).toBe(true);
     expect(checks.some((c) => c.change === 'drift_detected')).toBe(true);
@@ -230,7 +268,14 @@ describe('reference inspect', () => {
     expect(summary.features.income).toMatchObject({ type: 'numeric', count: 5000, missing_count: 0, missing_rate: 0, psi_bins: 10, discrete: false });
     expect(summary.features.income.psi_edges).toHaveLength(9);
     expect(Object.keys(summary.features.income.quantiles)).toEqual(['p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p99']);
-    expect(summary.features.employment_type).toEqual({ type: 'categorical', count: 5000, missing_count: 0, invalid_count: 0, missing_rate: 0, categories: { salaried: 3131, 'self-employed': 1070, retired: 565, unemployed: 234 } });
+    expect(summary.features.employment_type).toEqual({
+      type: 'categorical',
+      count: 5000,
+      missing_count: 0,
+      invalid_count: 0,
+      missing_rate: 0,
+      categories: { salaried: 3131, 'self-employed': 1070, retired: 565, unemployed: 234 },
+    });
   });
 
   it('a missing reference is bad input: one line, exit 2', async () => {
@@ -287,17 +332,27 @@ describe('run', () => {
     const taken = await takenPort();
     const calls: string[] = [];
     const kafka = {
-      admin: async () => ({ ensureTopics: async () => undefined, listTopics: async () => ['predictions'], topicOffsets: async () => [], disconnect: async () => void calls.push('admin.disconnect') }),
+      admin: async () => ({
+        ensureTopics: async () => undefined,
+        listTopics: async () => ['predictions'],
+        topicOffsets: async () => [],
+        disconnect: async () => void calls.push('admin.disconnect'),
+      }),
       producer: () => ({ connect: async () => void calls.push('producer.connect'), send: async () => undefined, disconnect: async () => void calls.push('producer.disconnect') }),
       consumer: () => {
         throw new Error('the consumer must not be started');
       },
     };
     try {
-      const io = memoryIo({ env: { KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(taken.port), LOG_LEVEL: 'silent', REFERENCE_DIR: join(examples, 'model_artifacts') }, kafka });
+      const io = memoryIo({
+        env: { KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(taken.port), LOG_LEVEL: 'silent', REFERENCE_DIR: join(examples, 'model_artifacts') },
+        kafka,
+      });
       const code = await main(['node', 'driftwatch', 'run'], io);
       expect(code).toBe(1);
-      expect(io.stderrText()).toBe(`driftwatch: HTTP_PORT ${taken.port} is already in use (EADDRINUSE) on 127.0.0.1: set HTTP_PORT to a free port (0 picks one), or HTTP_ENABLED=false\n`);
+      expect(io.stderrText()).toBe(
+        `driftwatch: HTTP_PORT ${taken.port} is already in use (EADDRINUSE) on 127.0.0.1: set HTTP_PORT to a free port (0 picks one), or HTTP_ENABLED=false\n`,
+      );
       expect(calls).toEqual(['admin.disconnect', 'producer.connect', 'producer.disconnect']);
     } finally {
       await taken.close();

@@ -21,7 +21,10 @@ describe('the bundled example (config/examples)', () => {
     const out = join(await mkdtemp(join(tmpdir(), 'driftwatch-example-')), 'v1.2.0');
     await mkdir(out);
     const io = memoryIo();
-    const code = await main(['node', 'driftwatch', 'reference', 'build', '--input', join(EXAMPLE_DIR, 'training.csv'), '--out', join(out, 'reference_distribution.json'), '--model-version', 'v1.2.0'], io);
+    const code = await main(
+      ['node', 'driftwatch', 'reference', 'build', '--input', join(EXAMPLE_DIR, 'training.csv'), '--out', join(out, 'reference_distribution.json'), '--model-version', 'v1.2.0'],
+      io,
+    );
     expect(code, io.stderrText()).toBe(0);
     const built = JSON.parse(await readFile(join(out, 'reference_distribution.json'), 'utf8'));
     const bundled = JSON.parse(await readFile(join(EXAMPLE_DIR, 'model_artifacts/v1.2.0/reference_distribution.json'), 'utf8'));

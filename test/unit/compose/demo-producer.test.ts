@@ -59,7 +59,17 @@ describe('runDemoProducer', () => {
     const kafka = fakeKafka();
     const clock = virtualClock(T0);
     const before = clock.now();
-    const result = await clock.run(runDemoProducer({ ...base, kafka: kafka.client, scheduler: clock.scheduler, ratePerSecond: 1000, driftAfterMs: Infinity, signal: new AbortController().signal, maxEvents: 50 }));
+    const result = await clock.run(
+      runDemoProducer({
+        ...base,
+        kafka: kafka.client,
+        scheduler: clock.scheduler,
+        ratePerSecond: 1000,
+        driftAfterMs: Infinity,
+        signal: new AbortController().signal,
+        maxEvents: 50,
+      }),
+    );
     const after = clock.now();
     expect(result).toEqual({ sent: 50, drifted: 0 });
     expect(kafka.ensured).toEqual([{ topic: 'predictions', partitions: 1 }]);
@@ -161,7 +171,18 @@ describe('runDemoProducer', () => {
   it('skips topic creation when asked', async () => {
     const kafka = fakeKafka();
     const clock = virtualClock(T0);
-    await clock.run(runDemoProducer({ ...base, kafka: kafka.client, scheduler: clock.scheduler, ratePerSecond: 100, driftAfterMs: 0, signal: new AbortController().signal, maxEvents: 3, createTopic: false }));
+    await clock.run(
+      runDemoProducer({
+        ...base,
+        kafka: kafka.client,
+        scheduler: clock.scheduler,
+        ratePerSecond: 100,
+        driftAfterMs: 0,
+        signal: new AbortController().signal,
+        maxEvents: 3,
+        createTopic: false,
+      }),
+    );
     expect(kafka.ensured).toEqual([]);
     expect(kafka.events()).toHaveLength(3);
   });

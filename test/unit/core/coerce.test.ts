@@ -24,7 +24,7 @@ describe('fromEnv: environment strings to typed settings, in one place', () => {
     expect(fromEnv.duration().parse(1500)).toBe(1500);
   });
 
-  it('hours (the guide\'s *_HOURS names) to milliseconds; anything else is left for the schema to reject', () => {
+  it("hours (the guide's *_HOURS names) to milliseconds; anything else is left for the schema to reject", () => {
     expect(hoursToMs('2')).toBe(7_200_000);
     expect(hoursToMs('0.5')).toBe(1_800_000);
     expect(hoursToMs('-1')).toBe('-1');

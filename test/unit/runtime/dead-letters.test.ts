@@ -17,7 +17,10 @@ import { creditRow, rng } from '../../fixtures/random.js';
 
 const logger = pino({ level: 'silent' });
 const r = rng(7);
-const ref = ReferenceDistribution.fromRows(Array.from({ length: 500 }, () => creditRow(r)), { modelVersion: 'v1' });
+const ref = ReferenceDistribution.fromRows(
+  Array.from({ length: 500 }, () => creditRow(r)),
+  { modelVersion: 'v1' },
+);
 
 function letter(bytes: number, extra: Partial<DeadLetter> = {}): DeadLetter {
   return {

@@ -13,7 +13,10 @@ const T0 = Date.parse('2026-11-26T00:00:00Z');
 
 function reference() {
   const r = rng(7);
-  return ReferenceDistribution.fromRows(Array.from({ length: 4000 }, () => creditRow(r)), { modelVersion: 'v1' });
+  return ReferenceDistribution.fromRows(
+    Array.from({ length: 4000 }, () => creditRow(r)),
+    { modelVersion: 'v1' },
+  );
 }
 
 /** A seeded stream: `count` events, one every `stepMs`, each up to `jitterMs` out of order; drift from `driftFromMs`. */
@@ -116,7 +119,10 @@ describe('events decoded by the fast path (rows in reference order)', () => {
     const { employment_type: _, ...row } = creditRow(r, drift);
     return row;
   };
-  const ref = ReferenceDistribution.fromRows(Array.from({ length: 4000 }, () => numericRow(false)), { modelVersion: 'v1' });
+  const ref = ReferenceDistribution.fromRows(
+    Array.from({ length: 4000 }, () => numericRow(false)),
+    { modelVersion: 'v1' },
+  );
   const decoder = new EventDecoder(() => ref.features);
   const texts: { json: string; partition: number; offset: number }[] = [];
   for (let i = 0; i < 3000; i++) {
@@ -316,7 +322,7 @@ describe('regressions found in review', () => {
       while (e.evaluateDue(t));
     }
     const before = e.lastEndMs;
-    e.ingest({ ...base(), eventTimeMs: T0 + 80 * MIN, offset: offset++ }, T0 + 30 * MIN);
+    e.ingest({ ...base(), eventTimeMs: T0 + 80 * MIN, offset }, T0 + 30 * MIN);
     expect(e.evaluateDue(T0 + 30 * MIN)).toBeNull();
     expect(e.lastEndMs).toBe(before);
   });

@@ -8,7 +8,6 @@ import { FeatureSetAccumulator } from '../../../src/core/stats/feature-set.js';
 import { ExactSum } from '../../../src/core/stats/histogram.js';
 import { creditRow, rng } from '../../fixtures/random.js';
 
-const SCALE = 2n ** 200n;
 /** The exact sum (values in [1e-6, 1e6] are integers once scaled by 2^200), correctly rounded. */
 function exact(values: number[]): number {
   let total = 0n;
@@ -80,7 +79,10 @@ describe('ExactSum', () => {
 describe('window tails do not depend on the order of panes', () => {
   it('a window of panes merged and subtracted in two orders scores exactly like a batch recomputation, wasserstein included', () => {
     const g = rng(8);
-    const ref = ReferenceDistribution.fromRows(Array.from({ length: 2000 }, () => creditRow(g)), { modelVersion: 'v1' });
+    const ref = ReferenceDistribution.fromRows(
+      Array.from({ length: 2000 }, () => creditRow(g)),
+      { modelVersion: 'v1' },
+    );
     // Drifted rows: many values beyond the reference's max and min, so the tails matter.
     const rows = Array.from({ length: 3000 }, () => {
       const row: Record<string, unknown> = { ...creditRow(g, true) };

@@ -11,7 +11,10 @@ import { NO_METRICS, type RuntimeMetrics } from '../../../src/runtime/ports.js';
 import { creditRow, rng } from '../../fixtures/random.js';
 
 const r = rng(2);
-const ref = ReferenceDistribution.fromRows(Array.from({ length: 300 }, () => creditRow(r)), { modelVersion: 'v1' });
+const ref = ReferenceDistribution.fromRows(
+  Array.from({ length: 300 }, () => creditRow(r)),
+  { modelVersion: 'v1' },
+);
 
 describe('consumer lag across a rejoin', () => {
   it('keeps the last known lag of partitions still assigned, with its age', () => {
@@ -19,7 +22,15 @@ describe('consumer lag across a rejoin', () => {
     const metrics: RuntimeMetrics = { ...NO_METRICS, consumerLag: (_t, p, lag) => void gauge.set(p, lag), resetConsumerLag: () => gauge.clear() };
     let now = 1_000;
     const pipeline = new Pipeline({
-      engine: new Engine({ windowMs: 600_000, slideMs: 300_000, allowedLatenessMs: 0, idleTimeoutMs: 60_000, hysteresis: { raiseAfter: 1, clearAfter: 2 }, detector: new DriftDetector(), referenceFor: () => ref }),
+      engine: new Engine({
+        windowMs: 600_000,
+        slideMs: 300_000,
+        allowedLatenessMs: 0,
+        idleTimeoutMs: 60_000,
+        hysteresis: { raiseAfter: 1, clearAfter: 2 },
+        detector: new DriftDetector(),
+        referenceFor: () => ref,
+      }),
       references: { get: () => ref, has: () => true, ensure: async () => {} },
       exporters: [],
       deadLetters: { send: async () => {} },

@@ -31,7 +31,10 @@ class StoreWith extends ReferenceStore {
 
 function setup(exporters: EvaluationExporter[], now: () => number, scheduler?: VirtualTimeScheduler) {
   const r = rng(3);
-  const ref = ReferenceDistribution.fromRows(Array.from({ length: 2000 }, () => creditRow(r)), { modelVersion: 'v1' });
+  const ref = ReferenceDistribution.fromRows(
+    Array.from({ length: 2000 }, () => creditRow(r)),
+    { modelVersion: 'v1' },
+  );
   const engine = new Engine({
     windowMs: 10 * MIN,
     slideMs: 5 * MIN,
@@ -113,7 +116,6 @@ describe('pipeline', () => {
     let calls = 0;
     let backlogSeen = false;
     const exported: Evaluation[] = [];
-    // eslint-disable-next-line prefer-const
     let pipelineRef: Pipeline;
     const flaky: EvaluationExporter = {
       name: 'flaky',

@@ -22,7 +22,10 @@ import { creditRow, rng } from '../../fixtures/random.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const logger = pino({ level: 'silent' });
 const r = rng(1);
-const ref = ReferenceDistribution.fromRows(Array.from({ length: 500 }, () => creditRow(r)), { modelVersion: 'v1' });
+const ref = ReferenceDistribution.fromRows(
+  Array.from({ length: 500 }, () => creditRow(r)),
+  { modelVersion: 'v1' },
+);
 
 function pipeline(dead: DeadLetter[] = [], metrics: RuntimeMetrics = NO_METRICS) {
   const lookups: string[] = [];
@@ -32,7 +35,15 @@ function pipeline(dead: DeadLetter[] = [], metrics: RuntimeMetrics = NO_METRICS)
     ensure: async (pairs) => void lookups.push(...[...pairs].map(([m]) => m)),
   };
   const p = new Pipeline({
-    engine: new Engine({ windowMs: 600_000, slideMs: 300_000, allowedLatenessMs: 0, idleTimeoutMs: 1e9, hysteresis: { raiseAfter: 1, clearAfter: 2 }, detector: new DriftDetector(), referenceFor: () => ref }),
+    engine: new Engine({
+      windowMs: 600_000,
+      slideMs: 300_000,
+      allowedLatenessMs: 0,
+      idleTimeoutMs: 1e9,
+      hysteresis: { raiseAfter: 1, clearAfter: 2 },
+      detector: new DriftDetector(),
+      referenceFor: () => ref,
+    }),
     references,
     exporters: [new InMemoryExporter()],
     deadLetters: { send: async (items) => void dead.push(...items) },

@@ -16,7 +16,10 @@ import { creditRow, rng } from '../../fixtures/random.js';
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-26T00:00:00Z');
 const r = rng(3);
-const ref = ReferenceDistribution.fromRows(Array.from({ length: 3000 }, () => creditRow(r)), { modelVersion: 'v1' });
+const ref = ReferenceDistribution.fromRows(
+  Array.from({ length: 3000 }, () => creditRow(r)),
+  { modelVersion: 'v1' },
+);
 
 function engine() {
   return new Engine({

@@ -11,14 +11,7 @@ import type { AlertChannel } from './types.js';
 
 /** The part of a nodemailer transport the channel uses (a fake one can stand in for it). */
 export interface MailTransport {
-  sendMail(message: {
-    from: string;
-    to: string[];
-    subject: string;
-    text: string;
-    html: string;
-    headers?: Record<string, string>;
-  }): Promise<unknown>;
+  sendMail(message: { from: string; to: string[]; subject: string; text: string; html: string; headers?: Record<string, string> }): Promise<unknown>;
   close(): void;
 }
 

@@ -35,8 +35,7 @@ export const CHANNEL_FACTORIES: Record<string, (config: AlertsConfig, deps: Chan
         })
       : null,
   webhook: (c, d) => (c.webhookUrl ? createWebhookChannel({ url: c.webhookUrl, secret: c.webhookSecret, redactor: d.redactor, now: d.now }) : null),
-  retrain: (c, d) =>
-    c.retrainWebhookUrl ? createRetrainChannel({ url: c.retrainWebhookUrl, secret: c.webhookSecret, redactor: d.redactor, now: d.now }) : null,
+  retrain: (c, d) => (c.retrainWebhookUrl ? createRetrainChannel({ url: c.retrainWebhookUrl, secret: c.webhookSecret, redactor: d.redactor, now: d.now }) : null),
 };
 
 export function buildChannels(config: AlertsConfig, deps: ChannelDeps): AlertChannel[] {

@@ -48,7 +48,19 @@ describe('alertsConfigSchema', () => {
   it('maps every env name to a key of the schema', () => {
     const keys = Object.keys(alertsConfigSchema.shape);
     for (const [name, key] of Object.entries(ALERTS_ENV)) expect(keys, name).toContain(key);
-    for (const name of ['SLACK_WEBHOOK_URL', 'SMTP_URL', 'ALERT_EMAILS', 'ALERT_EMAIL_FROM', 'ALERT_WEBHOOK_URL', 'ALERT_WEBHOOK_SECRET', 'RETRAIN_WEBHOOK_URL', 'RETRAIN_THRESHOLD', 'ALERT_COOLDOWN', 'DASHBOARD_URL_TEMPLATE', 'ALERT_QUEUE_SIZE']) {
+    for (const name of [
+      'SLACK_WEBHOOK_URL',
+      'SMTP_URL',
+      'ALERT_EMAILS',
+      'ALERT_EMAIL_FROM',
+      'ALERT_WEBHOOK_URL',
+      'ALERT_WEBHOOK_SECRET',
+      'RETRAIN_WEBHOOK_URL',
+      'RETRAIN_THRESHOLD',
+      'ALERT_COOLDOWN',
+      'DASHBOARD_URL_TEMPLATE',
+      'ALERT_QUEUE_SIZE',
+    ]) {
       expect(ALERTS_ENV).toHaveProperty(name);
     }
   });

@@ -120,7 +120,7 @@ describe('runAlertsConsumer', () => {
     expect(k.state.resolved).toEqual(['1', '1', '2']);
   });
 
-  it('commits only after the batch\'s alerts were delivered (at-least-once)', async () => {
+  it("commits only after the batch's alerts were delivered (at-least-once)", async () => {
     const k = fakeKafka();
     let release = () => {};
     const slow = memoryChannel('slow', ['drift'], () => new Promise<void>((r) => (release = r)));

@@ -321,7 +321,15 @@ describe('AlertDispatcher delivery', () => {
     new AlertDispatcher({ channels: [memoryChannel('a')], registry });
     new AlertDispatcher({ channels: [memoryChannel('b')], registry });
     const names = (await registry.getMetricsAsJSON()).map((m) => m.name).sort();
-    expect(names).toEqual(['alerts_dropped_total', 'alerts_failed_total', 'alerts_invalid_events_total', 'alerts_queue_depth', 'alerts_retries_total', 'alerts_sent_total', 'alerts_suppressed_total']);
+    expect(names).toEqual([
+      'alerts_dropped_total',
+      'alerts_failed_total',
+      'alerts_invalid_events_total',
+      'alerts_queue_depth',
+      'alerts_retries_total',
+      'alerts_sent_total',
+      'alerts_suppressed_total',
+    ]);
   });
 
   it('rejects two channels with the same name', () => {

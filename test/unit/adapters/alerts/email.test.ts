@@ -77,10 +77,7 @@ describe('email channel', () => {
     dispatcher.dispatch(driftEvent({ endMs: T0 }));
     dispatcher.dispatch(driftEvent({ type: 'drift_resolved', endMs: T0 + HOUR_MS }));
     await dispatcher.shutdown();
-    expect(smtp.mails.map((m) => mimeHeaders(m.raw).subject)).toEqual([
-      'Data Drift Alert - 0.790 - credit-risk v1.2.0 [critical]',
-      'Data Drift Resolved - credit-risk v1.2.0',
-    ]);
+    expect(smtp.mails.map((m) => mimeHeaders(m.raw).subject)).toEqual(['Data Drift Alert - 0.790 - credit-risk v1.2.0 [critical]', 'Data Drift Resolved - credit-risk v1.2.0']);
     const [text, html] = mimeParts(smtp.mails[1].raw).map((p) => p.body);
     expect(text).toContain('The inputs of credit-risk v1.2.0 look like the reference again.');
     expect(html).toContain('Data drift resolved for credit-risk v1.2.0');

@@ -36,7 +36,18 @@ export function driftEvent(spec: EventSpec = {}): DriftEvent {
   const drifted = Object.fromEntries(Object.entries(scores).filter(([, s]) => s >= threshold));
   const features: DriftEvent['features'] = {};
   for (const [name, score] of Object.entries(scores)) {
-    features[name] = { psi: score, ks: score / 2, ks_pvalue: 0.01, js: score / 3, wasserstein: null, chi2_pvalue: null, missing_rate: 0, score, drifted: score >= threshold, reasons: score >= threshold ? ['score'] : [] };
+    features[name] = {
+      psi: score,
+      ks: score / 2,
+      ks_pvalue: 0.01,
+      js: score / 3,
+      wasserstein: null,
+      chi2_pvalue: null,
+      missing_rate: 0,
+      score,
+      drifted: score >= threshold,
+      reasons: score >= threshold ? ['score'] : [],
+    };
   }
   return {
     event_id: driftEventId(model, version, end, type),
@@ -182,7 +193,12 @@ export function captureLogger(): { logger: Logger; lines: string[]; text(): stri
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       cb();
     },
   });
@@ -194,9 +210,7 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const metric = registry.getSingleMetric(name);
   if (!metric) return 0;
   const { values } = await metric.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val))
-    .reduce((sum, v) => sum + v.value, 0);
+  return values.filter((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val)).reduce((sum, v) => sum + v.value, 0);
 }
 
 /** Resolves when `cond` holds (polling), or rejects after `timeoutMs`. */
@@ -246,7 +260,10 @@ export function mimeParts(raw: string): MimePart[] {
   const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
   let decoded = body;
   if (encoding === 'quoted-printable') {
-    const bytes = Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    const bytes = Buffer.from(
+      body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+      'latin1',
+    );
     decoded = bytes.toString('utf8');
   } else if (encoding === 'base64') {
     decoded = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');

@@ -34,7 +34,15 @@ function build(input: AlertsConfigInput, extra: { queueSize?: number } = {}) {
   return { dispatcher, registry, log, delays };
 }
 
-const sampleAlert = (): Alert => ({ kind: 'drift', severity: 'critical', escalation: false, event: driftEvent(), dashboardUrl: null, retrainThreshold: 0.5, createdAt: new Date(T0).toISOString() });
+const sampleAlert = (): Alert => ({
+  kind: 'drift',
+  severity: 'critical',
+  escalation: false,
+  event: driftEvent(),
+  dashboardUrl: null,
+  retrainThreshold: 0.5,
+  createdAt: new Date(T0).toISOString(),
+});
 const byPath = (prefix: string) => server.requests.filter((r) => r.path.startsWith(prefix));
 const field = (body: any, title: string) => body.attachments[0].fields.find((f: { title: string }) => f.title === title)?.value;
 

@@ -11,7 +11,13 @@ describe('renderTemplate', () => {
   });
 
   it('repeats a section per list item, items first then outer values', () => {
-    const ctx = { model: 'm', rows: [{ name: 'a"', score: '0.500' }, { name: 'b', score: '0.400' }] };
+    const ctx = {
+      model: 'm',
+      rows: [
+        { name: 'a"', score: '0.500' },
+        { name: 'b', score: '0.400' },
+      ],
+    };
     expect(renderTemplate('{{#rows}}[{{name}}={{score}}@{{model}}]{{/rows}}', ctx, { html: true, name: 't' })).toBe('[a&quot;=0.500@m][b=0.400@m]');
     expect(renderTemplate('x{{#rows}}y{{/rows}}z', { rows: [] }, { html: false, name: 't' })).toBe('xz');
   });

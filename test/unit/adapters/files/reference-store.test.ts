@@ -37,7 +37,10 @@ describe('reference store', () => {
     expect(store.has('credit-risk', 'v2')).toBe(false);
     await store.ensure([['credit-risk', 'v2']]);
     expect(store.has('credit-risk', 'v2')).toBe(true);
-    await store.ensure([['..', '..'], ['credit-risk', '../v1']]);
+    await store.ensure([
+      ['..', '..'],
+      ['credit-risk', '../v1'],
+    ]);
     expect(store.size).toBe(3);
   });
 

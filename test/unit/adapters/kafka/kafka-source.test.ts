@@ -23,7 +23,10 @@ const MIN = 60_000;
 const T0 = Date.parse('2026-11-26T00:00:00Z');
 const logger = pino({ level: 'silent' });
 const r = rng(5);
-const ref = ReferenceDistribution.fromRows(Array.from({ length: 2000 }, () => creditRow(r)), { modelVersion: 'v1' });
+const ref = ReferenceDistribution.fromRows(
+  Array.from({ length: 2000 }, () => creditRow(r)),
+  { modelVersion: 'v1' },
+);
 
 class Store extends ReferenceStore {
   constructor() {
@@ -131,7 +134,12 @@ describe('KafkaSource commits and shutdown', () => {
 
   it('regression: SIGTERM does not hang while the dead-letter topic keeps failing', async () => {
     let sends = 0;
-    const failing: DeadLetterSink = { send: async () => { sends++; throw new SinkError('topic unavailable', { retriable: true }); } };
+    const failing: DeadLetterSink = {
+      send: async () => {
+        sends++;
+        throw new SinkError('topic unavailable', { retriable: true });
+      },
+    };
     const { source, deliver, clock } = setup([new InMemoryExporter()], failing);
     await source.start();
     void deliver(batchOf(100, 50)).catch(() => undefined);

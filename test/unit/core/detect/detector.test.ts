@@ -258,7 +258,10 @@ describe('input errors', () => {
     const fromArrays = new DriftDetector().detect(arrays, reference);
     const fromObjects = new DriftDetector().detect(current, reference);
     expect(fromArrays.features).toEqual(fromObjects.features);
-    const short = new DriftDetector().detect(current.map((row) => [row.shifted]), reference);
+    const short = new DriftDetector().detect(
+      current.map((row) => [row.shifted]),
+      reference,
+    );
     expect(short.features.stable.missing_rate).toBe(1);
   });
 

@@ -50,9 +50,21 @@ describe('drift event: one shape, from its schema', () => {
     expect(driftEventSchema.parse(JSON.parse(JSON.stringify(event)))).toEqual(event);
   });
 
-  it('carries exactly the schema\'s feature statistics, not the whole feature result', () => {
+  it("carries exactly the schema's feature statistics, not the whole feature result", () => {
     const event = driftEventFromCheck('drift_detected', 'credit-risk', 'v1', window, check);
-    expect(Object.keys(event.features.income).sort()).toEqual(['chi2_pvalue', 'drifted', 'js', 'ks', 'ks_pvalue', 'missing_rate', 'psi', 'reasons', 'score', 'severity', 'wasserstein']);
+    expect(Object.keys(event.features.income).sort()).toEqual([
+      'chi2_pvalue',
+      'drifted',
+      'js',
+      'ks',
+      'ks_pvalue',
+      'missing_rate',
+      'psi',
+      'reasons',
+      'score',
+      'severity',
+      'wasserstein',
+    ]);
   });
 
   it('an event written before wasserstein, chi2_pvalue, score and reasons existed reads them as null and none', () => {

@@ -28,9 +28,7 @@ function simulateProductionDrift(rows: number[][], driftFactor: number): number[
 }
 
 // Deployment step: build, save (JSON text), load — as the guide's reference.save does.
-const reference = ReferenceDistribution.fromJSON(
-  JSON.parse(JSON.stringify(ReferenceDistribution.fromRows(data.train, { featureNames: names, modelVersion: 'v1.2.0' }).toJSON())),
-);
+const reference = ReferenceDistribution.fromJSON(JSON.parse(JSON.stringify(ReferenceDistribution.fromRows(data.train, { featureNames: names, modelVersion: 'v1.2.0' }).toJSON())));
 
 describe('integration guide: test_drift_detection_integration', () => {
   it('holds the guide’s four numeric features', () => {

@@ -61,7 +61,10 @@ describe('severity of a fixed threshold', () => {
 
   it('a feature that falls back to psi ignores criticalThreshold (it is in the configured metric’s units)', () => {
     const ref = ReferenceDistribution.fromRows(categories.reference.map((x) => ({ c: x })));
-    const f = new DriftDetector({ metric: 'ks', criticalThreshold: 0.15 }).detect(categories.current.map((x) => ({ c: x })), ref).features.c;
+    const f = new DriftDetector({ metric: 'ks', criticalThreshold: 0.15 }).detect(
+      categories.current.map((x) => ({ c: x })),
+      ref,
+    ).features.c;
     expect(f).toMatchObject({ metric: 'psi', threshold: 0.3, critical_threshold: 0.6, severity: 'critical' });
   });
 

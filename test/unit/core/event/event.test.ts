@@ -37,8 +37,14 @@ describe('prediction event decoding', () => {
   });
 
   it('names the bad field', () => {
-    expect(decodeEvent('{"features": 3}', meta, { model: 'm', modelVersion: 'v' })).toMatchObject({ ok: false, failure: { reason: 'invalid_event', path: 'features', detail: 'features: expected an object of feature values' } });
-    expect(decodeEvent('{"model": "m", "model_version": "v", "timestamp": "soon", "features": {}}', meta, {})).toMatchObject({ ok: false, failure: { reason: 'invalid_timestamp', path: 'timestamp' } });
+    expect(decodeEvent('{"features": 3}', meta, { model: 'm', modelVersion: 'v' })).toMatchObject({
+      ok: false,
+      failure: { reason: 'invalid_event', path: 'features', detail: 'features: expected an object of feature values' },
+    });
+    expect(decodeEvent('{"model": "m", "model_version": "v", "timestamp": "soon", "features": {}}', meta, {})).toMatchObject({
+      ok: false,
+      failure: { reason: 'invalid_timestamp', path: 'timestamp' },
+    });
     expect(decodeEvent('[1,2', meta, {})).toMatchObject({ ok: false, failure: { reason: 'invalid_json' } });
     expect(decodeEvent(null, meta, {})).toMatchObject({ ok: false, failure: { reason: 'invalid_json', detail: 'empty message value' } });
   });

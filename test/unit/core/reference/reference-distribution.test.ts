@@ -63,9 +63,7 @@ describe('type inference', () => {
     const rows = [{ a: 1 }];
     expect(() => ReferenceDistribution.fromRows(rows, { categorical: ['b'] })).toThrow(InputError);
     expect(() => ReferenceDistribution.fromRows(rows, { categorical: ['b'] })).toThrow('feature "b" named in the type options is not among the features: a');
-    expect(() => ReferenceDistribution.fromRows(rows, { categorical: ['a'], numeric: ['a'] })).toThrow(
-      'feature "a" cannot be forced both numeric and categorical',
-    );
+    expect(() => ReferenceDistribution.fromRows(rows, { categorical: ['a'], numeric: ['a'] })).toThrow('feature "a" cannot be forced both numeric and categorical');
   });
 
   it('rejects a feature named "__proto__" (the reference file keys features by name; review found it could not be read back)', () => {
@@ -151,7 +149,7 @@ describe.each(numericCases())('numeric reference model from golden case $name', 
 describe('reference JSON round trip with every kind of feature', () => {
   it('is identical for numeric, discrete, categorical and missing-heavy features', () => {
     const rows = Array.from({ length: 500 }, (_, i) => ({
-      x: (i * 7919) % 1000 / 10,
+      x: ((i * 7919) % 1000) / 10,
       k: i % 5,
       c: ['a', 'b', 'c'][i % 3],
       m: i % 4 === 0 ? null : i,

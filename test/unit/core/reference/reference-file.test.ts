@@ -88,9 +88,7 @@ describe('ReferenceDistribution.load of a corrupt file', () => {
     const path = await write('short-counts.json', file);
     const e = await loadError(path);
     expect(e.context.field).toBe('features.x.fine_counts');
-    expect(firstLine(e)).toBe(
-      `${path}: invalid reference distribution at features.x.fine_counts: needs fine_edges.length + 1 = ${edges + 1} entries, has ${edges}`,
-    );
+    expect(firstLine(e)).toBe(`${path}: invalid reference distribution at features.x.fine_counts: needs fine_edges.length + 1 = ${edges + 1} entries, has ${edges}`);
   });
 
   it('non-increasing fine edges', async () => {

@@ -4,15 +4,7 @@
  * rows, saved, loaded, then DriftDetector) is in test/unit/core/detect/golden-detector.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  chiSquarePValue,
-  jensenShannonDistance,
-  ksPValue,
-  ksTwoSample,
-  psiFromCounts,
-  quantileSorted,
-  uniqueSorted,
-} from '../../../../src/core/stats/index.js';
+import { chiSquarePValue, jensenShannonDistance, ksPValue, ksTwoSample, psiFromCounts, quantileSorted, uniqueSorted } from '../../../../src/core/stats/index.js';
 import { categoricalCases, numericCases, present, relativeError } from '../../../golden/fixtures.js';
 
 const numeric = numericCases();

@@ -97,7 +97,9 @@ describe('hellinger and linf descriptors', () => {
   });
 
   it('have no p-value, so threshold auto is refused with the metrics that have one', () => {
-    expect(() => new DriftDetector({ metric: 'hellinger', threshold: 'auto' })).toThrow('threshold auto needs a score with a p-value; hellinger has none: use psi, js, ks or auto, or a fixed threshold');
+    expect(() => new DriftDetector({ metric: 'hellinger', threshold: 'auto' })).toThrow(
+      'threshold auto needs a score with a p-value; hellinger has none: use psi, js, ks or auto, or a fixed threshold',
+    );
     expect(() => new DriftDetector({ metric: 'linf', threshold: 'auto' })).toThrow(/linf has none/);
   });
 });

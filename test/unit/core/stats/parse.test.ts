@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CategoricalAccumulator,
-  NumericAccumulator,
-  parseCategory,
-  parseNumeric,
-  type CategoricalFeatureModel,
-} from '../../../../src/core/stats/index.js';
+import { CategoricalAccumulator, NumericAccumulator, parseCategory, parseNumeric, type CategoricalFeatureModel } from '../../../../src/core/stats/index.js';
 import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
 
 describe('parseNumeric', () => {
