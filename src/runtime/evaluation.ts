@@ -16,11 +16,6 @@ export interface EvaluationOptions {
   /** How often the watermark is re-read for quiet streams. Default 250 ms. */
   tickMs?: number;
   backoff?: BackoffOptions;
-  /**
-   * Consecutive failed evaluation runs (an error other than a sink's export failure, which is
-   * retried on its own) after which `onFatal` is called. Default 5.
-   */
-  maxFailedRuns?: number;
   /** Called after each evaluation was exported (the Kafka source commits here). */
   onEvaluated?: (evaluation: Evaluation) => Promise<void>;
   /** Evaluation cannot go on: the service must stop and exit non-zero. */
@@ -38,9 +33,8 @@ class StoppedError extends Error {}
  * `backlogged` tells the source to stop fetching — and records it in the status.
  *
  * A run that fails for another reason is logged, makes the service not ready
- * (`status.evaluationFailure`) and is tried again after a backoff; after `maxFailedRuns`
- * consecutive failures `onFatal` is called, so that a supervisor restarts the process instead
- * of it consuming without ever evaluating or committing again.
+ * (`status.evaluationFailure`) and calls `onFatal`, so that a supervisor restarts the process
+ * instead of it consuming without ever evaluating or committing again.
  */
 export class Evaluator {
   private readonly kicks = new Subject<void>();
@@ -48,9 +42,6 @@ export class Evaluator {
   private chain: Promise<void> = Promise.resolve();
   private evaluating = false;
   private stopped = false;
-  private failedRuns = 0;
-  /** Wall time before which a failed run is not tried again. */
-  private retryAtMs = 0;
   private readonly scheduler: SchedulerLike;
   private readonly backoff: BackoffOptions;
 
@@ -70,27 +61,21 @@ export class Evaluator {
     this.kicks.next();
   }
 
-  /** One triggered run; a failure is handled here and never ends the trigger stream. */
+  /**
+   * One triggered run; a failure is handled here and never ends the trigger stream. The window
+   * of a failed run cannot be evaluated again in place (the engine has moved past it, and its
+   * offsets were not committed), so the service is made not ready and `onFatal` stops it: the
+   * restart re-reads from the last commit and evaluates that window again, exactly.
+   */
   private async runGuarded(): Promise<void> {
-    if (this.failedRuns > 0 && this.options.now() < this.retryAtMs) return;
+    if (this.options.status.evaluationFailure) return;
     try {
       await this.runDue();
-      if (this.failedRuns > 0) this.options.logger.info({ failedRuns: this.failedRuns }, 'evaluation recovered');
-      this.failedRuns = 0;
-      this.options.status.evaluationFailure = null;
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
-      this.failedRuns++;
       this.options.status.evaluationFailure = err;
-      const max = this.options.maxFailedRuns ?? 5;
-      if (this.failedRuns >= max) {
-        this.options.logger.error({ err: err.message, failedRuns: this.failedRuns }, 'evaluation failed repeatedly; stopping the service');
-        this.options.onFatal?.(err);
-        return;
-      }
-      const delayMs = backoffDelayMs(this.failedRuns, this.backoff);
-      this.retryAtMs = this.options.now() + delayMs;
-      this.options.logger.error({ err: err.message, failedRuns: this.failedRuns, retryInMs: delayMs }, 'evaluation failed; not ready, trying again');
+      this.options.logger.error({ err: err.message }, 'evaluation failed; not ready, stopping the service so that it restarts from the last commit');
+      this.options.onFatal?.(err);
     }
   }
 

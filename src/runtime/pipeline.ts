@@ -28,7 +28,6 @@ export interface PipelineOptions {
   onEvaluated?: (evaluation: Evaluation) => Promise<void>;
   /** Evaluation failed repeatedly: the service must stop and exit non-zero. */
   onFatal?: (error: Error) => void;
-  maxFailedRuns?: number;
   /** How long a dead-letter write may keep failing before `onFatal` (default 5 min). */
   deadLetterTimeoutMs?: number;
   now?: () => number;
