@@ -83,7 +83,7 @@ describe('restart after SIGKILL', () => {
     for (const c of checks) byEnd.set(c.window.end, [...(byEnd.get(c.window.end) ?? []), c]);
     expect([...byEnd.keys()].sort()).toEqual(expectedEnds);
 
-    const detector = new DriftDetector({ now: () => new Date(0) });
+    const detector = new DriftDetector({ now: () => new Date(0), criticalThreshold: 0.5 }); // the service rates critical at RETRAIN_THRESHOLD (default 0.5)
     let repeated = 0;
     for (const [end, copies] of byEnd) {
       const endMs = Date.parse(end);
