@@ -92,33 +92,30 @@ export class Ingest {
     let knownModel: string | undefined;
     let knownVersion: string | undefined;
     const arena = new RowArena();
+    // A failure of a record handled before a restart is not reported again: it only counts as read.
+    const handledBefore = (m: SourceMessage): boolean => {
+      if (!ledger.isHandled(m.partition, m.offset)) return false;
+      ledger.note(m.partition, m.offset);
+      return true;
+    };
     for (const message of messages) {
       const result = this.decoder.decode(message.value, message, defaults, arena);
       if (!result.ok) {
-        if (ledger.isHandled(message.partition, message.offset)) {
-          ledger.note(message.partition, message.offset);
-          continue;
-        }
+        if (handledBefore(message)) continue;
         engine.countInvalid(result.failure.model, result.failure.modelVersion);
         dead.push(this.deadLetter(message, result.failure));
         continue;
       }
       const record = result.record;
       if (record.model.length > MAX_NAME_LENGTH || record.modelVersion.length > MAX_NAME_LENGTH) {
-        if (ledger.isHandled(message.partition, message.offset)) {
-          ledger.note(message.partition, message.offset);
-          continue;
-        }
+        if (handledBefore(message)) continue;
         const field = record.model.length > MAX_NAME_LENGTH ? 'model' : 'model_version';
         const length = field === 'model' ? record.model.length : record.modelVersion.length;
         dead.push(this.deadLetter(message, { reason: 'name_too_long', detail: `${field}: ${length} characters, at most ${MAX_NAME_LENGTH} are accepted`, path: field }));
         continue;
       }
       if (record.eventTimeMs > now + this.options.maxClockSkewMs) {
-        if (ledger.isHandled(message.partition, message.offset)) {
-          ledger.note(message.partition, message.offset);
-          continue;
-        }
+        if (handledBefore(message)) continue;
         engine.countInvalid(record.model, record.modelVersion);
         dead.push(
           this.deadLetter(message, {
