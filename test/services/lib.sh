@@ -14,7 +14,7 @@ KAFKA_VERSION="${DRIFTWATCH_KAFKA_VERSION:-4.4.0}"
 INFLUXDB_VERSION="${DRIFTWATCH_INFLUXDB_VERSION:-v1.8.10}"
 INFLUXDB2_VERSION="${DRIFTWATCH_INFLUXDB2_VERSION:-v2.7.12}"
 PROMETHEUS_VERSION="${DRIFTWATCH_PROMETHEUS_VERSION:-v0.316.0}"
-ALL_SERVICES="kafka influxdb influxdb2 prometheus postgres redis"
+ALL_SERVICES="kafka influxdb influxdb2 prometheus postgres redis mlflow"
 SERVICES="${DRIFTWATCH_SERVICES:-$ALL_SERVICES}"
 READY_TIMEOUT="${DRIFTWATCH_READY_TIMEOUT:-120}"
 
@@ -39,6 +39,10 @@ INFLUXD2_BIN="$INFLUXD2_PREFIX/bin/influxd"
 PROMETHEUS_PREFIX="$CACHE/prometheus-$PROMETHEUS_VERSION"
 PROMETHEUS_BIN="$PROMETHEUS_PREFIX/bin/prometheus"
 PROMTOOL_BIN="$PROMETHEUS_PREFIX/bin/promtool"
+# MLflow: installed only (a virtual environment); each test starts its own server.
+MLFLOW_PREFIX="$CACHE/mlflow-$(sha256sum "$HERE/mlflow/requirements.txt" | cut -c1-12)"
+MLFLOW_BIN="$MLFLOW_PREFIX/bin/mlflow"
+MLFLOW_PORT="${DRIFTWATCH_MLFLOW_PORT:-5055}"
 
 INFLUX_URL="http://$INFLUX_HOST:$INFLUX_PORT"
 INFLUX2_URL="http://$HOST:$INFLUX2_PORT"
@@ -219,6 +223,18 @@ build_prometheus() {
     >"$LOGS/prometheus-build.log" 2>&1 \
     || fail "prometheus: go install prometheus, promtool @$PROMETHEUS_VERSION" "$LOGS/prometheus-build.log"
   log "prometheus $PROMETHEUS_VERSION: built in $(elapsed "$t")"
+}
+
+install_mlflow() {
+  local t; t=$(date +%s.%N)
+  if bash "$HERE/mlflow/install.sh" --check "$MLFLOW_PREFIX"; then
+    log "mlflow: cached ($MLFLOW_PREFIX)"
+    return 0
+  fi
+  log "mlflow: pip install into $MLFLOW_PREFIX (log: $LOGS/mlflow-install.log; ~2-3 min, 850 MB) ..."
+  locked mlflow bash "$HERE/mlflow/install.sh" "$MLFLOW_PREFIX" >"$LOGS/mlflow-install.log" 2>&1 \
+    || fail "mlflow: pip install -r test/services/mlflow/requirements.txt" "$LOGS/mlflow-install.log"
+  log "mlflow: installed in $(elapsed "$t")"
 }
 
 # PostgreSQL 15 and Redis 7 from Debian, installed only when missing. A policy-rc.d that

@@ -20,6 +20,9 @@
 #             `driftwatch` owned by user `driftwatch` with a generated password.
 # redis       Redis 7 (Debian package, installed when missing) on 127.0.0.1:6379, no
 #             persistence, a generated `requirepass` password.
+# mlflow      an MLflow tracking server (pip, test/services/mlflow/requirements.txt) in its own
+#             virtual environment in the cache. Only installed here: test/services/mlflow.ts starts
+#             a throwaway server (SQLite store) on 127.0.0.1:5055 by default.
 #
 # Generated secrets live in $DRIFTWATCH_SERVICES_DIR/run (mode 600) and are never printed:
 # influxdb2.token, postgres.password, redis.password. stdout gets KEY=VALUE lines naming them.
@@ -92,6 +95,7 @@ if want influxdb2; then
   need go "influxd 2.7 is built with go build"
   need cargo "libflux (InfluxDB 2.7's Flux engine) is built with cargo"
 fi
+want mlflow && need python3 "the MLflow tracking server runs on Python 3.10+"
 
 # ---------------------------------------------------------------------------------------------
 # Step 1: fetch and build, in parallel; all cached. The Debian packages install meanwhile.
@@ -102,6 +106,7 @@ want kafka && { timed 'kafka: jars' fetch_kafka & pids+=($!); }
 want influxdb && { timed 'influxdb: build' build_influxd & pids+=($!); }
 want influxdb2 && { timed 'influxdb2: build' build_influxd2 & pids+=($!); }
 want prometheus && { timed 'prometheus: build' build_prometheus & pids+=($!); }
+want mlflow && { timed 'mlflow: pip install' install_mlflow & pids+=($!); }
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 [[ $rc -eq 0 ]] || exit 1
@@ -166,5 +171,11 @@ if want prometheus; then
 PROMETHEUS_BINARY=$PROMETHEUS_BIN
 PROMTOOL_BINARY=$PROMTOOL_BIN
 PROMETHEUS_PORT=$PROMETHEUS_PORT
+EOF
+fi
+if want mlflow; then
+  cat <<EOF
+MLFLOW_BINARY=$MLFLOW_BIN
+MLFLOW_PORT=$MLFLOW_PORT
 EOF
 fi

@@ -1,6 +1,6 @@
 // vitest globalSetup of the `integration` project: makes the real services available and
 // provides their coordinates to the tests (see ./provided.d.ts): Kafka, InfluxDB 1.8 and 2.7,
-// PostgreSQL 15, Redis 7, and the prometheus/promtool binaries.
+// PostgreSQL 15, Redis 7, the prometheus/promtool binaries and an MLflow tracking server binary.
 //
 // Where each service comes from, in this order:
 //   1. external        its environment variable is set: use it, nothing is started or stopped.
@@ -10,9 +10,10 @@
 //                        PostgreSQL  PG_URL     (postgres://user:password@host:port/db)
 //                        Redis       REDIS_URL  (redis://:password@host:port)
 //                        Prometheus  PROMETHEUS_BINARY + PROMTOOL_BINARY
+//                        MLflow      MLFLOW_BINARY (the `mlflow` script of an environment with mlflow)
 //   2. testcontainers  a Docker engine is reachable: Kafka (confluentinc/cp-kafka, KRaft),
 //                      influxdb:2.7 (serves as both InfluxDB coordinates), postgres:15, redis:7,
-//                      stopped again after the run. Prometheus binaries still come from up.sh.
+//                      stopped again after the run. Prometheus and MLflow binaries still come from up.sh.
 //   3. local           otherwise `bash test/services/up.sh` for the rest: builds and starts them on
 //                      127.0.0.1 (minutes on a cold machine, ~20 min for InfluxDB 2.7; no vitest
 //                      timeout applies to globalSetup, our own limit is DRIFTWATCH_SERVICES_TIMEOUT_S,
@@ -33,8 +34,10 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import type { ServiceFlavor } from './provided.js';
 
-type ServiceName = 'kafka' | 'influxdb' | 'influxdb2' | 'prometheus' | 'postgres' | 'redis';
-const ALL: ServiceName[] = ['kafka', 'influxdb', 'influxdb2', 'prometheus', 'postgres', 'redis'];
+type ServiceName = 'kafka' | 'influxdb' | 'influxdb2' | 'prometheus' | 'postgres' | 'redis' | 'mlflow';
+const ALL: ServiceName[] = ['kafka', 'influxdb', 'influxdb2', 'prometheus', 'postgres', 'redis', 'mlflow'];
+/** Binaries the tests start themselves: never from testcontainers. */
+const BINARIES: ServiceName[] = ['prometheus', 'mlflow'];
 
 interface Services {
   kafkaBrokers: string;
@@ -51,6 +54,8 @@ interface Services {
   prometheusBinary: string;
   promtoolBinary: string;
   prometheusPort: number;
+  mlflowBinary: string;
+  mlflowPort: number;
   serviceFlavor: ServiceFlavor;
 }
 type Partial2 = Partial<Omit<Services, 'serviceFlavor'>>;
@@ -65,6 +70,7 @@ const DEFAULT_INFLUX_BUCKET = 'driftwatch/autogen';
 const DEFAULT_INFLUX2_ORG = 'driftwatch';
 const DEFAULT_INFLUX2_BUCKET = 'driftwatch';
 const DEFAULT_PROMETHEUS_PORT = 9090;
+const DEFAULT_MLFLOW_PORT = 5055;
 
 // Images for the testcontainers path. cp-kafka 8.x is Apache Kafka 4.x in KRaft mode.
 const KAFKA_IMAGE = process.env.DRIFTWATCH_KAFKA_IMAGE ?? 'confluentinc/cp-kafka:8.0.0';
@@ -93,12 +99,12 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const lead: ServiceName | undefined = wanted[0];
   let flavor: ServiceFlavor = lead && missing.includes(lead) ? 'local' : 'external';
 
-  // 2. testcontainers, for what is left (not the prometheus binaries)
+  // 2. testcontainers, for what is left (not the prometheus and mlflow binaries)
   if (missing.length > 0 && (forced === 'testcontainers' || (!forced && (await dockerAvailable())))) {
-    const tc = await withTestcontainers(missing.filter((s) => s !== 'prometheus'));
+    const tc = await withTestcontainers(missing.filter((s) => !BINARIES.includes(s)));
     Object.assign(got, tc.services);
     teardowns.push(tc.teardown);
-    if (lead && missing.includes(lead) && lead !== 'prometheus') flavor = 'testcontainers';
+    if (lead && missing.includes(lead) && !BINARIES.includes(lead)) flavor = 'testcontainers';
     missing = missing.filter((s) => !gotService(s));
   }
 
@@ -126,6 +132,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     prometheusBinary: '',
     promtoolBinary: '',
     prometheusPort: DEFAULT_PROMETHEUS_PORT,
+    mlflowBinary: '',
+    mlflowPort: DEFAULT_MLFLOW_PORT,
     ...got,
     serviceFlavor: flavor,
   };
@@ -138,6 +146,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
         services.postgresUrl && `postgres ${redact(services.postgresUrl)}`,
         services.redisUrl && `redis ${redact(services.redisUrl)}`,
         services.prometheusBinary && `prometheus ${services.prometheusBinary}`,
+        services.mlflowBinary && `mlflow ${services.mlflowBinary}`,
       ]
         .filter(Boolean)
         .join(', '),
@@ -187,6 +196,8 @@ function provides(got: Partial2, s: ServiceName): boolean {
       return !!got.redisUrl;
     case 'prometheus':
       return !!got.prometheusBinary && !!got.promtoolBinary;
+    case 'mlflow':
+      return !!got.mlflowBinary;
   }
 }
 
@@ -248,12 +259,14 @@ async function external(wanted: ServiceName[], all: boolean): Promise<Partial2> 
     out.promtoolBinary = env.PROMTOOL_BINARY;
   }
   out.prometheusPort = Number(env.DRIFTWATCH_PROMETHEUS_PORT ?? DEFAULT_PROMETHEUS_PORT);
+  if (want('mlflow') && env.MLFLOW_BINARY) out.mlflowBinary = env.MLFLOW_BINARY;
+  out.mlflowPort = Number(env.DRIFTWATCH_MLFLOW_PORT ?? DEFAULT_MLFLOW_PORT);
   if (all) {
     const missing = wanted.filter((s) => !provides(out, s));
     if (missing.length > 0) {
       throw new Error(
         `DRIFTWATCH_SERVICE_FLAVOR=external needs every service from the environment; missing: ${missing.join(', ')} ` +
-          `(KAFKA_BROKERS, INFLUX_URL, INFLUX2_URL + INFLUX2_TOKEN, PG_URL, REDIS_URL, PROMETHEUS_BINARY + PROMTOOL_BINARY)`,
+          `(KAFKA_BROKERS, INFLUX_URL, INFLUX2_URL + INFLUX2_TOKEN, PG_URL, REDIS_URL, PROMETHEUS_BINARY + PROMTOOL_BINARY, MLFLOW_BINARY)`,
       );
     }
   }
@@ -436,6 +449,10 @@ async function local(which: ServiceName[]): Promise<{ services: Partial2; teardo
     services.prometheusBinary = env.PROMETHEUS_BINARY;
     services.promtoolBinary = env.PROMTOOL_BINARY;
     services.prometheusPort = Number(env.PROMETHEUS_PORT ?? DEFAULT_PROMETHEUS_PORT);
+  }
+  if (want('mlflow')) {
+    services.mlflowBinary = env.MLFLOW_BINARY;
+    services.mlflowPort = Number(env.MLFLOW_PORT ?? DEFAULT_MLFLOW_PORT);
   }
   const stop = process.env.DRIFTWATCH_STOP_SERVICES === '1' || process.env.DRIFTWATCH_STOP_SERVICES === 'true';
   return {

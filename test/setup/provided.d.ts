@@ -34,6 +34,10 @@ declare module 'vitest' {
     promtoolBinary: string;
     /** Port a test's Prometheus should listen on (127.0.0.1; DRIFTWATCH_PROMETHEUS_PORT, default 9090). */
     prometheusPort: number;
+    /** Path of an `mlflow` script (test/services/mlflow/requirements.txt); start a server with test/services/mlflow.ts. '' when left out. */
+    mlflowBinary: string;
+    /** Port a test's MLflow server should listen on (127.0.0.1; DRIFTWATCH_MLFLOW_PORT, default 5055). */
+    mlflowPort: number;
     /** Where Kafka and InfluxDB come from (the other services may come from elsewhere, e.g. PG_URL). */
     serviceFlavor: ServiceFlavor;
   }

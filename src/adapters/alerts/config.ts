@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromEnv } from '../../core/coerce.js';
 import { durationMs } from '../../core/duration.js';
+import { DEFAULT_MLFLOW_EXPERIMENT } from './channels/mlflow.js';
 import { DASHBOARD_PLACEHOLDERS, unknownDashboardPlaceholders } from './dashboard.js';
 
 /**
@@ -55,6 +56,12 @@ export const alertsConfigSchema = z
     webhookSecret: optionalString,
     /** Retraining pipeline endpoint, called once per drift episode above retrainThreshold. */
     retrainWebhookUrl: httpUrl('retrainWebhookUrl'),
+    /** MLflow tracking server: the retraining trigger creates a run there (docs/alerts.md). */
+    retrainMlflowUrl: httpUrl('retrainMlflowUrl'),
+    /** The MLflow experiment of those runs; created when missing. */
+    retrainMlflowExperiment: fromEnv.text(z.string().trim().min(1).max(500).default(DEFAULT_MLFLOW_EXPERIMENT)),
+    /** Bearer token for the MLflow server (a secret), like MLFLOW_TRACKING_TOKEN. */
+    retrainMlflowToken: optionalString,
     /** max_drift_score above which an episode is critical and retraining is triggered. */
     retrainThreshold: number(z.number().positive(), 0.5),
     /** Quiet time per model after a resolved message before a new drift alert. Default 1 h. */
@@ -95,6 +102,13 @@ export const alertsConfigSchema = z
     if (c.webhookSecret && !c.webhookUrl && !c.retrainWebhookUrl) {
       ctx.addIssue({ code: 'custom', path: ['webhookSecret'], message: 'webhookSecret is set but neither webhookUrl nor retrainWebhookUrl is: nothing would be signed' });
     }
+    if (c.retrainMlflowToken && !c.retrainMlflowUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retrainMlflowToken'],
+        message: 'retrainMlflowToken is set but retrainMlflowUrl is not: set RETRAIN_MLFLOW_URL, or unset RETRAIN_MLFLOW_TOKEN',
+      });
+    }
     if (c.backoffBaseMs > c.backoffMaxMs) {
       ctx.addIssue({ code: 'custom', path: ['backoffBaseMs'], message: `backoffBaseMs (${c.backoffBaseMs}) must not exceed backoffMaxMs (${c.backoffMaxMs})` });
     }
@@ -125,6 +139,9 @@ export const ALERTS_ENV: Record<string, keyof AlertsConfig> = {
   ALERT_WEBHOOK_URL: 'webhookUrl',
   ALERT_WEBHOOK_SECRET: 'webhookSecret',
   RETRAIN_WEBHOOK_URL: 'retrainWebhookUrl',
+  RETRAIN_MLFLOW_URL: 'retrainMlflowUrl',
+  RETRAIN_MLFLOW_EXPERIMENT: 'retrainMlflowExperiment',
+  RETRAIN_MLFLOW_TOKEN: 'retrainMlflowToken',
   RETRAIN_THRESHOLD: 'retrainThreshold',
   ALERT_COOLDOWN: 'cooldownMs',
   DASHBOARD_URL_TEMPLATE: 'dashboardUrlTemplate',

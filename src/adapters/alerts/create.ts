@@ -10,8 +10,8 @@ import { Redactor } from './redact.js';
 /** Every secret of the alerts section, for a Redactor. */
 export function alertsRedactor(config: AlertsConfig): Redactor {
   return new Redactor({
-    urls: [config.slackWebhookUrl, config.smtpUrl, config.webhookUrl, config.retrainWebhookUrl],
-    values: [config.webhookSecret],
+    urls: [config.slackWebhookUrl, config.smtpUrl, config.webhookUrl, config.retrainWebhookUrl, config.retrainMlflowUrl],
+    values: [config.webhookSecret, config.retrainMlflowToken],
   });
 }
 

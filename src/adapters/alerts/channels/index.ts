@@ -1,6 +1,7 @@
 import type { AlertsConfig } from '../config.js';
 import type { Redactor } from '../redact.js';
 import { createEmailChannel } from './email.js';
+import { createMlflowChannel } from './mlflow.js';
 import { createRetrainChannel } from './retrain.js';
 import { createSlackChannel } from './slack.js';
 import type { AlertChannel } from './types.js';
@@ -8,6 +9,7 @@ import { createWebhookChannel } from './webhook.js';
 
 export type { AlertChannel } from './types.js';
 export { createEmailChannel, emailContext, emailSubject, type EmailChannelOptions, type MailTransport } from './email.js';
+export { createMlflowChannel, mlflowRunTags, DEFAULT_MLFLOW_EXPERIMENT, type MlflowChannelOptions, type MlflowTag } from './mlflow.js';
 export { createRetrainChannel, retrainRequest, type RetrainChannelOptions, type RetrainRequest } from './retrain.js';
 export { createSlackChannel, slackMessage, type SlackChannelOptions } from './slack.js';
 export { createWebhookChannel, type WebhookChannelOptions } from './webhook.js';
@@ -36,6 +38,10 @@ export const CHANNEL_FACTORIES: Record<string, (config: AlertsConfig, deps: Chan
       : null,
   webhook: (c, d) => (c.webhookUrl ? createWebhookChannel({ url: c.webhookUrl, secret: c.webhookSecret, redactor: d.redactor, now: d.now }) : null),
   retrain: (c, d) => (c.retrainWebhookUrl ? createRetrainChannel({ url: c.retrainWebhookUrl, secret: c.webhookSecret, redactor: d.redactor, now: d.now }) : null),
+  mlflow: (c, d) =>
+    c.retrainMlflowUrl
+      ? createMlflowChannel({ url: c.retrainMlflowUrl, experiment: c.retrainMlflowExperiment, token: c.retrainMlflowToken, redactor: d.redactor, now: d.now })
+      : null,
 };
 
 export function buildChannels(config: AlertsConfig, deps: ChannelDeps): AlertChannel[] {
