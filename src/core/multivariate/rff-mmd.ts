@@ -1,0 +1,188 @@
+/**
+ * Multivariate drift by the maximum mean discrepancy (MMD) with a Gaussian kernel, approximated by
+ * random Fourier features (Rahimi & Recht, "Random Features for Large-Scale Kernel Machines",
+ * NIPS 2007) so that a window's state is a fixed-size sum that merges and subtracts like the
+ * histograms (docs/statistics.md, "Multivariate drift").
+ *
+ * On standardised numeric features x ∈ ℝ^d, the Gaussian kernel k(x, y) = exp(−‖x − y‖² / (2σ²))
+ * is approximated by φ(x)·φ(y) with
+ *
+ *   φ_i(x) = √(2/D) · cos(ω_i·x + b_i),  ω_i ~ N(0, σ⁻² I_d),  b_i ~ U[0, 2π),  i = 1..D,
+ *
+ * and the (biased, V-statistic) squared MMD between a reference sample and a window becomes the
+ * squared distance between their mean feature maps:
+ *
+ *   MMD²_rff = ‖mean_ref φ − mean_cur φ‖²,
+ *
+ * which equals exactly the biased MMD² of the approximate kernel. A window keeps Σφ(x) and its
+ * row count (D + 1 numbers), so merging panes is addition and the score costs O(D), not O(n).
+ */
+
+/** The fixed parts of the approximation, saved in the reference so every check uses the same map. */
+export interface RffMapSpec {
+  /** Input dimension d: the standardised numeric features, in this order. */
+  readonly dims: number;
+  /** Number of random features D. */
+  readonly features: number;
+  /** The frequencies ω, row-major: ω_i is omega[i·dims .. (i+1)·dims). Already divided by σ. */
+  readonly omega: Float64Array;
+  /** The phases b_i ∈ [0, 2π). */
+  readonly phase: Float64Array;
+}
+
+/** A source of standard normal and uniform variates (core/reference/random.ts's Random is one). */
+export interface NormalSource {
+  normal(): number;
+  uniform(): number;
+}
+
+/** Draws ω ~ N(0, σ⁻² I) and b ~ U[0, 2π) for a Gaussian kernel of bandwidth σ. */
+export function drawRffMap(dims: number, features: number, bandwidth: number, random: NormalSource): RffMapSpec {
+  if (!Number.isInteger(dims) || dims < 1) throw new RangeError(`multivariate: dims (${dims}) must be a positive integer`);
+  if (!Number.isInteger(features) || features < 1) throw new RangeError(`multivariate: features (${features}) must be a positive integer`);
+  if (!(bandwidth > 0) || !Number.isFinite(bandwidth)) throw new RangeError(`multivariate: bandwidth (${bandwidth}) must be positive and finite`);
+  const omega = new Float64Array(dims * features);
+  for (let i = 0; i < omega.length; i++) omega[i] = random.normal() / bandwidth;
+  const phase = new Float64Array(features);
+  for (let i = 0; i < features; i++) phase[i] = 2 * Math.PI * random.uniform();
+  return { dims, features, omega, phase };
+}
+
+/** Adds φ(x) to `sum` (length D). `x` holds `dims` standardised values. */
+export function addFeatureMap(spec: RffMapSpec, x: ArrayLike<number>, sum: Float64Array): void {
+  const { dims, features, omega, phase } = spec;
+  const scale = Math.sqrt(2 / features);
+  for (let i = 0, o = 0; i < features; i++, o += dims) {
+    let t = phase[i];
+    for (let j = 0; j < dims; j++) t += omega[o + j] * x[j];
+    sum[i] += scale * Math.cos(t);
+  }
+}
+
+/**
+ * The state of one pane or window: Σφ(x) over its rows and their count. Merging and subtracting
+ * panes is element-wise; floating-point sums depend on the order of additions, so windows are
+ * rebuilt from panes in a fixed order (docs/windows-and-delivery.md).
+ */
+export class MmdState {
+  readonly sum: Float64Array;
+  count = 0;
+
+  constructor(features: number) {
+    this.sum = new Float64Array(features);
+  }
+
+  add(spec: RffMapSpec, x: ArrayLike<number>): void {
+    addFeatureMap(spec, x, this.sum);
+    this.count++;
+  }
+
+  merge(other: MmdState): void {
+    for (let i = 0; i < this.sum.length; i++) this.sum[i] += other.sum[i];
+    this.count += other.count;
+  }
+
+  subtract(other: MmdState): void {
+    for (let i = 0; i < this.sum.length; i++) this.sum[i] -= other.sum[i];
+    this.count -= other.count;
+  }
+
+  /** The mean feature map (zeros when empty). */
+  mean(): Float64Array {
+    const out = new Float64Array(this.sum.length);
+    if (this.count > 0) for (let i = 0; i < out.length; i++) out[i] = this.sum[i] / this.count;
+    return out;
+  }
+}
+
+/** ‖referenceMean − mean of the state‖²; NaN for an empty state. */
+export function mmd2(referenceMean: ArrayLike<number>, state: MmdState): number {
+  if (state.count === 0) return Number.NaN;
+  let total = 0;
+  for (let i = 0; i < referenceMean.length; i++) {
+    const d = referenceMean[i] - state.sum[i] / state.count;
+    total += d * d;
+  }
+  return total;
+}
+
+/**
+ * A bound on |MMD²_rff − MMD²| over the draw of the random features, for fixed samples: each
+ * feature contributes T_i = (mean_x z_i − mean_y z_i)² with z_i = √2 cos(ω_i·x + b_i) ∈ [−√2, √2],
+ * so T_i ∈ [0, 8], E[T_i] = MMD² and Var T_i ≤ 8·MMD². MMD²_rff is the mean of D independent
+ * T_i, and Bernstein's inequality gives, with probability at least 1 − δ,
+ *
+ *   |MMD²_rff − MMD²| ≤ t,  t = (8/3)·L/D + √((8/3·L/D)² + 16·MMD²·L/D),  L = ln(2/δ).
+ *
+ * (Solving D t² = 2L(σ² + 8t/3) for t with σ² = 8·MMD².) Stated in docs/statistics.md.
+ */
+export function rffErrorBound(exactMmd2: number, features: number, delta: number): number {
+  const l = Math.log(2 / delta);
+  const a = ((8 / 3) * l) / features;
+  return a + Math.sqrt(a * a + (16 * Math.max(0, exactMmd2) * l) / features);
+}
+
+/** Standardisation of the inputs: (x − mean) / scale per dimension, missing values → 0 (the mean). */
+export interface Standardisation {
+  readonly mean: Float64Array;
+  readonly scale: Float64Array;
+}
+
+/** Writes the standardised row into `out`; a missing (NaN) value becomes 0, the reference mean. */
+export function standardise(standardisation: Standardisation, row: ArrayLike<number>, out: Float64Array): void {
+  const { mean, scale } = standardisation;
+  for (let j = 0; j < out.length; j++) {
+    const v = row[j];
+    out[j] = Number.isNaN(v) ? 0 : (v - mean[j]) / scale[j];
+  }
+}
+
+/** Below this standard deviation a feature is scaled by 1 (a constant feature contributes nothing). */
+export const MIN_SCALE = 1e-12;
+
+/** Mean and population standard deviation per column of the rows (NaN ignored). */
+export function fitStandardisation(rows: readonly ArrayLike<number>[], dims: number): Standardisation {
+  const mean = new Float64Array(dims);
+  const scale = new Float64Array(dims);
+  for (let j = 0; j < dims; j++) {
+    let n = 0;
+    let m = 0;
+    let s = 0;
+    // Welford: one pass, stable.
+    for (const row of rows) {
+      const v = row[j];
+      if (Number.isNaN(v)) continue;
+      n++;
+      const d = v - m;
+      m += d / n;
+      s += d * (v - m);
+    }
+    mean[j] = n > 0 ? m : 0;
+    const sd = n > 0 ? Math.sqrt(s / n) : 0;
+    scale[j] = sd > MIN_SCALE ? sd : 1;
+  }
+  return { mean, scale };
+}
+
+/**
+ * The median heuristic for σ: the median Euclidean distance between distinct pairs of the given
+ * standardised rows (callers pass a seeded subsample). At least two rows.
+ */
+export function medianPairwiseDistance(rows: readonly ArrayLike<number>[], dims: number): number {
+  if (rows.length < 2) throw new RangeError('multivariate: the median heuristic needs at least two rows');
+  const distances = new Float64Array((rows.length * (rows.length - 1)) / 2);
+  let k = 0;
+  for (let a = 0; a < rows.length; a++) {
+    for (let b = a + 1; b < rows.length; b++) {
+      let s = 0;
+      for (let j = 0; j < dims; j++) {
+        const d = rows[a][j] - rows[b][j];
+        s += d * d;
+      }
+      distances[k++] = Math.sqrt(s);
+    }
+  }
+  distances.sort();
+  const mid = distances.length >> 1;
+  return distances.length % 2 === 1 ? distances[mid] : (distances[mid - 1] + distances[mid]) / 2;
+}
