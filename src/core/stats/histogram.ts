@@ -136,6 +136,14 @@ export class BinLocator {
   }
 }
 
+/** The parts of an ExactSum: its partials and its counts of non-finite terms. */
+export interface ExactSumParts {
+  partials: number[];
+  positiveInfinite: number;
+  negativeInfinite: number;
+  nan: number;
+}
+
 /**
  * An exact, order-independent sum of float64 values: the window's floating-point tail sums
  * (the Wasserstein tails beyond the reference min and max) are kept in one, so that a window
@@ -197,6 +205,21 @@ export class ExactSum {
     this.positiveInfinite -= other.positiveInfinite;
     this.negativeInfinite -= other.negativeInfinite;
     this.nan -= other.nan;
+  }
+
+  /** The exact sum's parts, for serialising a pane (core/window/partial-pane.ts). */
+  toParts(): ExactSumParts {
+    return { partials: [...this.partials], positiveInfinite: this.positiveInfinite, negativeInfinite: this.negativeInfinite, nan: this.nan };
+  }
+
+  /** A sum equal to the one `parts` came from (its partials are re-added, so any input gives a valid sum). */
+  static fromParts(parts: ExactSumParts): ExactSum {
+    const sum = new ExactSum();
+    for (const x of parts.partials) sum.add(x);
+    sum.positiveInfinite += parts.positiveInfinite;
+    sum.negativeInfinite += parts.negativeInfinite;
+    sum.nan += parts.nan;
+    return sum;
   }
 
   reset(): void {
