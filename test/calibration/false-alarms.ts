@@ -12,7 +12,7 @@
  * fewer windows, in test/unit/core/detect/false-alarms.test.ts.
  */
 import { DriftDetector, type DetectorOptions } from '../../src/core/detect/detector.js';
-import { ReferenceDistribution } from '../../src/core/reference/index.js';
+import { ReferenceDistribution, type CalibrationOptions } from '../../src/core/reference/index.js';
 import { FeatureSetAccumulator } from '../../src/core/stats/index.js';
 
 /** mulberry32: a small seeded generator, uniform on [0, 1). */
@@ -58,15 +58,16 @@ function generator(kind: Kind, change: Change, u: () => number): () => number | 
 }
 
 const referenceCache = new Map<string, ReferenceDistribution>();
-export function reference(kind: Kind, features: number, seed = 1): ReferenceDistribution {
-  const key = `${kind}/${features}/${seed}`;
+/** The seeded reference of `features` features of a kind; `calibration` as `reference build` takes it (default: none). */
+export function reference(kind: Kind, features: number, seed = 1, calibration: CalibrationOptions | boolean = false): ReferenceDistribution {
+  const key = `${kind}/${features}/${seed}/${JSON.stringify(calibration)}`;
   const cached = referenceCache.get(key);
   if (cached) return cached;
   const u = rng(seed);
   const gens = Array.from({ length: features }, () => generator(kind, 'none', u));
   const names = Array.from({ length: features }, (_, i) => `f${i}`);
   const rows = Array.from({ length: 20_000 }, () => Object.fromEntries(names.map((n, i) => [n, gens[i]()])));
-  const ref = ReferenceDistribution.fromRows(rows, kind === 'categorical' ? { categorical: names } : {});
+  const ref = ReferenceDistribution.fromRows(rows, { categorical: kind === 'categorical' ? names : [], calibration });
   referenceCache.set(key, ref);
   return ref;
 }
@@ -79,11 +80,13 @@ export interface RateOptions {
   change?: Change;
   detector: DetectorOptions;
   seed?: number;
+  /** The reference's resampled calibration (default none: asymptotic p-values). */
+  calibration?: CalibrationOptions | boolean;
 }
 
 /** Share of windows with drift_detected, and its standard error. */
 export function detectionRate(o: RateOptions): { rate: number; se: number } {
-  const ref = reference(o.kind, o.features);
+  const ref = reference(o.kind, o.features, 1, o.calibration ?? false);
   const detector = new DriftDetector(o.detector);
   const u = rng(o.seed ?? 12345);
   const gens = Array.from({ length: o.features }, (_, i) => generator(o.kind, i === 0 ? (o.change ?? 'none') : 'none', u));
@@ -98,12 +101,15 @@ export function detectionRate(o: RateOptions): { rate: number; se: number } {
   return { rate, se: Math.sqrt((rate * (1 - rate)) / o.windows) };
 }
 
-export const RULES: { name: string; detector: DetectorOptions }[] = [
+export const RULES: { name: string; detector: DetectorOptions; calibration?: boolean }[] = [
   { name: 'psi ≥ 0.3', detector: { metric: 'psi' } },
   { name: 'ks ≥ 0.1', detector: { metric: 'ks' } },
-  { name: 'psi auto (α 0.01, bonferroni)', detector: { metric: 'psi', threshold: 'auto', minEffect: 0 } },
+  { name: 'js ≥ 0.1', detector: { metric: 'js' } },
+  { name: 'psi auto, asymptotic (α 0.01, bonferroni)', detector: { metric: 'psi', threshold: 'auto', minEffect: 0 } },
+  { name: 'psi auto, calibrated (α 0.01, bonferroni)', detector: { metric: 'psi', threshold: 'auto', minEffect: 0 }, calibration: true },
+  { name: 'js auto, asymptotic (α 0.01, bonferroni)', detector: { metric: 'js', threshold: 'auto', minEffect: 0 } },
+  { name: 'js auto, calibrated (α 0.01, bonferroni)', detector: { metric: 'js', threshold: 'auto', minEffect: 0 }, calibration: true },
   { name: 'ks auto (α 0.01, bonferroni)', detector: { metric: 'ks', threshold: 'auto', minEffect: 0 } },
-  { name: 'js auto (α 0.01, bonferroni)', detector: { metric: 'js', threshold: 'auto', minEffect: 0 } },
 ];
 
 const fmt = ({ rate, se }: { rate: number; se: number }) => `${(100 * rate).toFixed(1)} ± ${(100 * se).toFixed(1)} %`;
@@ -126,7 +132,16 @@ function main(): void {
       if (kind === 'categorical' && rule.detector.metric === 'ks') continue;
       const cells = sizes.flatMap((n) =>
         counts.map((features) =>
-          fmt(detectionRate({ kind, features, n, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector })),
+          fmt(
+            detectionRate({
+              kind,
+              features,
+              n,
+              windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows,
+              detector: rule.detector,
+              calibration: rule.calibration,
+            }),
+          ),
         ),
       );
       console.log(`| ${rule.name} | ${cells.join(' | ')} |`);
@@ -155,6 +170,7 @@ function main(): void {
                 change: c.change,
                 windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows,
                 detector: rule.detector,
+                calibration: rule.calibration,
               }),
             ),
           ),
