@@ -86,22 +86,40 @@ export interface RateOptions {
 
 /** Share of windows with drift_detected, and its standard error. */
 export function detectionRate(o: RateOptions): { rate: number; se: number } {
-  const ref = reference(o.kind, o.features, 1, o.calibration ?? false);
-  const detector = new DriftDetector(o.detector);
-  const u = rng(o.seed ?? 12345);
-  const gens = Array.from({ length: o.features }, (_, i) => generator(o.kind, i === 0 ? (o.change ?? 'none') : 'none', u));
-  let hits = 0;
-  for (let w = 0; w < o.windows; w++) {
-    const acc = new FeatureSetAccumulator(ref.features);
-    const rows = Array.from({ length: o.n }, () => gens.map((g) => g()));
-    acc.recordArrays(rows);
-    if (detector.evaluate(acc, ref).drift_detected) hits++;
-  }
-  const rate = hits / o.windows;
-  return { rate, se: Math.sqrt((rate * (1 - rate)) / o.windows) };
+  return detectionRates({ ...o, rules: [{ name: '', detector: o.detector, calibration: o.calibration }] })[0];
 }
 
-export const RULES: { name: string; detector: DetectorOptions; calibration?: boolean }[] = [
+export interface Rule {
+  name: string;
+  detector: DetectorOptions;
+  /** Score against the reference built with the resampled calibration. */
+  calibration?: CalibrationOptions | boolean;
+}
+
+/**
+ * detectionRate of several rules at once, on the same windows (each drawn once, from the same
+ * seed, and scored by every rule): the rates of different rules differ by the rules alone.
+ */
+export function detectionRates(o: Omit<RateOptions, 'detector' | 'calibration'> & { rules: readonly Rule[] }): { rate: number; se: number }[] {
+  const scorers = o.rules.map((rule) => ({ ref: reference(o.kind, o.features, 1, rule.calibration ?? false), detector: new DriftDetector(rule.detector) }));
+  const u = rng(o.seed ?? 12345);
+  const gens = Array.from({ length: o.features }, (_, i) => generator(o.kind, i === 0 ? (o.change ?? 'none') : 'none', u));
+  const hits = o.rules.map(() => 0);
+  for (let w = 0; w < o.windows; w++) {
+    // Every reference of one kind and size has the same features (the calibration aside), so one accumulation serves all.
+    const acc = new FeatureSetAccumulator(scorers[0].ref.features);
+    acc.recordArrays(Array.from({ length: o.n }, () => gens.map((g) => g())));
+    scorers.forEach(({ ref, detector }, r) => {
+      if (detector.evaluate(acc, ref).drift_detected) hits[r]++;
+    });
+  }
+  return hits.map((h) => {
+    const rate = h / o.windows;
+    return { rate, se: Math.sqrt((rate * (1 - rate)) / o.windows) };
+  });
+}
+
+export const RULES: Rule[] = [
   { name: 'psi ≥ 0.3', detector: { metric: 'psi' } },
   { name: 'ks ≥ 0.1', detector: { metric: 'ks' } },
   { name: 'js ≥ 0.1', detector: { metric: 'js' } },
@@ -124,59 +142,29 @@ function main(): void {
   };
   const sizes = listArg('--sizes', [100, 1000, 10_000]);
   const counts = listArg('--features', [1, 20, 100]);
+  const windowsOf = (n: number, features: number) => (n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows);
+  const rulesFor = (kind: Kind) => RULES.filter((rule) => kind === 'numeric' || rule.detector.metric !== 'ks');
   for (const kind of ['numeric', 'categorical'] as const) {
-    console.log(`\nFalse alarms per window, ${kind} features (${windows} windows per cell; % ± standard error)\n`);
+    const rules = rulesFor(kind);
+    const cells = sizes.flatMap((n) => counts.map((features) => detectionRates({ kind, features, n, windows: windowsOf(n, features), rules })));
+    console.log(`\nFalse alarms per window, ${kind} features (${windows} windows per cell, ${Math.max(50, Math.floor(windows / 4))} where n·F > 200,000; % ± standard error)\n`);
     console.log(`| rule | ${sizes.flatMap((n) => counts.map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
     console.log(`|---|${sizes.flatMap(() => counts.map(() => '---')).join('|')}|`);
-    for (const rule of RULES) {
-      if (kind === 'categorical' && rule.detector.metric === 'ks') continue;
-      const cells = sizes.flatMap((n) =>
-        counts.map((features) =>
-          fmt(
-            detectionRate({
-              kind,
-              features,
-              n,
-              windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows,
-              detector: rule.detector,
-              calibration: rule.calibration,
-            }),
-          ),
-        ),
-      );
-      console.log(`| ${rule.name} | ${cells.join(' | ')} |`);
-    }
+    rules.forEach((rule, r) => console.log(`| ${rule.name} | ${cells.map((cell) => fmt(cell[r])).join(' | ')} |`));
   }
-  console.log(`\nDetection rate (power) per window, the change in one feature of F = 1 and F = 20 (${windows} windows per cell)\n`);
   const changes: { change: Change; kind: Kind; label: string }[] = [
     { change: 'shift', kind: 'numeric', label: '0.25 σ mean shift' },
     { change: 'scale', kind: 'numeric', label: '10 % scale change' },
     { change: 'share', kind: 'categorical', label: 'share +5 points' },
   ];
-  console.log(`| change | rule | ${sizes.flatMap((n) => counts.filter((f) => f <= 20).map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
-  console.log(`|---|---|${sizes.flatMap(() => counts.filter((f) => f <= 20).map(() => '---')).join('|')}|`);
+  const powerCounts = counts.filter((f) => f <= 20);
+  console.log(`\nDetection rate (power) per window, the change in one feature of F = ${powerCounts.join(' and F = ')} (${windows} windows per cell)\n`);
+  console.log(`| change | rule | ${sizes.flatMap((n) => powerCounts.map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
+  console.log(`|---|---|${sizes.flatMap(() => powerCounts.map(() => '---')).join('|')}|`);
   for (const c of changes) {
-    for (const rule of RULES) {
-      if (c.kind === 'categorical' && rule.detector.metric === 'ks') continue;
-      const cells = sizes.flatMap((n) =>
-        counts
-          .filter((f) => f <= 20)
-          .map((features) =>
-            fmt(
-              detectionRate({
-                kind: c.kind,
-                features,
-                n,
-                change: c.change,
-                windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows,
-                detector: rule.detector,
-                calibration: rule.calibration,
-              }),
-            ),
-          ),
-      );
-      console.log(`| ${c.label} | ${rule.name} | ${cells.join(' | ')} |`);
-    }
+    const rules = rulesFor(c.kind);
+    const cells = sizes.flatMap((n) => powerCounts.map((features) => detectionRates({ kind: c.kind, features, n, change: c.change, windows: windowsOf(n, features), rules })));
+    rules.forEach((rule, r) => console.log(`| ${c.label} | ${rule.name} | ${cells.map((cell) => fmt(cell[r])).join(' | ')} |`));
   }
 }
 
