@@ -1,7 +1,7 @@
 /**
  * False-alarm and detection rates per window (issue 10, item 7), from seeded draws.
  *
- *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--sizes 100,1000,10000] [--features 1,20,100]
+ *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--sizes 100,1000,10000] [--features 1,20,100] [--tables false-alarms|power|both]
  *
  * Every feature's reference is 20,000 values from its distribution: numeric N(0, 1), or
  * categorical with shares 0.30, 0.25, 0.20, 0.15, 0.10. A window of n rows is drawn afresh from
@@ -144,7 +144,9 @@ function main(): void {
   const counts = listArg('--features', [1, 20, 100]);
   const windowsOf = (n: number, features: number) => (n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows);
   const rulesFor = (kind: Kind) => RULES.filter((rule) => kind === 'numeric' || rule.detector.metric !== 'ks');
-  for (const kind of ['numeric', 'categorical'] as const) {
+  const tablesAt = args.indexOf('--tables');
+  const tables = tablesAt >= 0 ? args[tablesAt + 1] : 'both';
+  for (const kind of tables === 'power' ? [] : (['numeric', 'categorical'] as const)) {
     const rules = rulesFor(kind);
     const cells = sizes.flatMap((n) => counts.map((features) => detectionRates({ kind, features, n, windows: windowsOf(n, features), rules })));
     console.log(`\nFalse alarms per window, ${kind} features (${windows} windows per cell, ${Math.max(50, Math.floor(windows / 4))} where n·F > 200,000; % ± standard error)\n`);
@@ -157,6 +159,7 @@ function main(): void {
     { change: 'scale', kind: 'numeric', label: '10 % scale change' },
     { change: 'share', kind: 'categorical', label: 'share +5 points' },
   ];
+  if (tables === 'false-alarms') return;
   const powerCounts = counts.filter((f) => f <= 20);
   console.log(`\nDetection rate (power) per window, the change in one feature of F = ${powerCounts.join(' and F = ')} (${windows} windows per cell)\n`);
   console.log(`| change | rule | ${sizes.flatMap((n) => powerCounts.map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);

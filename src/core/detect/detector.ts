@@ -16,14 +16,7 @@ import {
   type ScoreMetric,
 } from '../stats/index.js';
 import type { FeatureModel } from '../stats/index.js';
-import {
-  normalisedStatistic,
-  scaledChiSquareCritical,
-  scaledChiSquarePValue,
-  scoreOfStatistic,
-  type ReferenceDistribution,
-  type ScaledChiSquare,
-} from '../reference/index.js';
+import { normalisedStatistic, scaledChiSquareCritical, scaledChiSquarePValue, scoreOfStatistic, type ReferenceDistribution, type ScaledChiSquare } from '../reference/index.js';
 import { InputError } from '../errors.js';
 import type { CheckResult, DriftReason, DriftSeverity, FeatureResult, PValueMethod } from './result.js';
 
