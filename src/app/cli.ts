@@ -28,6 +28,13 @@ const positiveInteger = (name: string) => (value: string) => {
   return n;
 };
 
+const nonNegativeInteger = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+};
+const integerList = (name: string) => (value: string) => list(value).map((item) => positiveInteger(name)(item));
+
 const CONFIGURATION_HELP = `
 Configuration: settings come from the environment (KAFKA_BROKERS, INFLUX_URL, DRIFT_METRIC,
 HTTP_PORT, …) and from --config (YAML or JSON, camelCase keys); the environment wins. Every
@@ -59,6 +66,10 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--features <names>', 'features to keep, in this order (comma list; default: every input column)', list)
     .option('--psi-bins <n>', 'PSI bins per numeric feature', positiveInteger('--psi-bins'), 10)
     .option('--fine-bins <n>', 'fine bins per numeric feature for KS and Wasserstein', positiveInteger('--fine-bins'), 400)
+    .option('--no-calibration', 'skip the resampled calibration of the PSI and JS p-values (they are then asymptotic)')
+    .option('--calibration-sizes <list>', 'window sizes the calibration is drawn for (comma list; default 100,200,500,1000,2000,5000)', integerList('--calibration-sizes'))
+    .option('--calibration-replicates <n>', 'null draws per feature and window size (default 4000)', positiveInteger('--calibration-replicates'))
+    .option('--calibration-seed <n>', 'seed of the null draws, saved in the reference (default 20261202)', nonNegativeInteger('--calibration-seed'))
     .action(async (opts) => finish(await referenceBuildCommand(opts, io.stdin)));
   reference
     .command('inspect')

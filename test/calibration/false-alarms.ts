@@ -1,7 +1,7 @@
 /**
  * False-alarm and detection rates per window (issue 10, item 7), from seeded draws.
  *
- *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--sizes 100,1000,10000] [--features 1,20,100]
+ *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--sizes 100,1000,10000] [--features 1,20,100] [--tables false-alarms|power|both]
  *
  * Every feature's reference is 20,000 values from its distribution: numeric N(0, 1), or
  * categorical with shares 0.30, 0.25, 0.20, 0.15, 0.10. A window of n rows is drawn afresh from
@@ -12,7 +12,7 @@
  * fewer windows, in test/unit/core/detect/false-alarms.test.ts.
  */
 import { DriftDetector, type DetectorOptions } from '../../src/core/detect/detector.js';
-import { ReferenceDistribution } from '../../src/core/reference/index.js';
+import { ReferenceDistribution, type CalibrationOptions } from '../../src/core/reference/index.js';
 import { FeatureSetAccumulator } from '../../src/core/stats/index.js';
 
 /** mulberry32: a small seeded generator, uniform on [0, 1). */
@@ -58,15 +58,16 @@ function generator(kind: Kind, change: Change, u: () => number): () => number | 
 }
 
 const referenceCache = new Map<string, ReferenceDistribution>();
-export function reference(kind: Kind, features: number, seed = 1): ReferenceDistribution {
-  const key = `${kind}/${features}/${seed}`;
+/** The seeded reference of `features` features of a kind; `calibration` as `reference build` takes it (default: none). */
+export function reference(kind: Kind, features: number, seed = 1, calibration: CalibrationOptions | boolean = false): ReferenceDistribution {
+  const key = `${kind}/${features}/${seed}/${JSON.stringify(calibration)}`;
   const cached = referenceCache.get(key);
   if (cached) return cached;
   const u = rng(seed);
   const gens = Array.from({ length: features }, () => generator(kind, 'none', u));
   const names = Array.from({ length: features }, (_, i) => `f${i}`);
   const rows = Array.from({ length: 20_000 }, () => Object.fromEntries(names.map((n, i) => [n, gens[i]()])));
-  const ref = ReferenceDistribution.fromRows(rows, kind === 'categorical' ? { categorical: names } : {});
+  const ref = ReferenceDistribution.fromRows(rows, { categorical: kind === 'categorical' ? names : [], calibration });
   referenceCache.set(key, ref);
   return ref;
 }
@@ -79,31 +80,54 @@ export interface RateOptions {
   change?: Change;
   detector: DetectorOptions;
   seed?: number;
+  /** The reference's resampled calibration (default none: asymptotic p-values). */
+  calibration?: CalibrationOptions | boolean;
 }
 
 /** Share of windows with drift_detected, and its standard error. */
 export function detectionRate(o: RateOptions): { rate: number; se: number } {
-  const ref = reference(o.kind, o.features);
-  const detector = new DriftDetector(o.detector);
-  const u = rng(o.seed ?? 12345);
-  const gens = Array.from({ length: o.features }, (_, i) => generator(o.kind, i === 0 ? (o.change ?? 'none') : 'none', u));
-  let hits = 0;
-  for (let w = 0; w < o.windows; w++) {
-    const acc = new FeatureSetAccumulator(ref.features);
-    const rows = Array.from({ length: o.n }, () => gens.map((g) => g()));
-    acc.recordArrays(rows);
-    if (detector.evaluate(acc, ref).drift_detected) hits++;
-  }
-  const rate = hits / o.windows;
-  return { rate, se: Math.sqrt((rate * (1 - rate)) / o.windows) };
+  return detectionRates({ ...o, rules: [{ name: '', detector: o.detector, calibration: o.calibration }] })[0];
 }
 
-export const RULES: { name: string; detector: DetectorOptions }[] = [
+export interface Rule {
+  name: string;
+  detector: DetectorOptions;
+  /** Score against the reference built with the resampled calibration. */
+  calibration?: CalibrationOptions | boolean;
+}
+
+/**
+ * detectionRate of several rules at once, on the same windows (each drawn once, from the same
+ * seed, and scored by every rule): the rates of different rules differ by the rules alone.
+ */
+export function detectionRates(o: Omit<RateOptions, 'detector' | 'calibration'> & { rules: readonly Rule[] }): { rate: number; se: number }[] {
+  const scorers = o.rules.map((rule) => ({ ref: reference(o.kind, o.features, 1, rule.calibration ?? false), detector: new DriftDetector(rule.detector) }));
+  const u = rng(o.seed ?? 12345);
+  const gens = Array.from({ length: o.features }, (_, i) => generator(o.kind, i === 0 ? (o.change ?? 'none') : 'none', u));
+  const hits = o.rules.map(() => 0);
+  for (let w = 0; w < o.windows; w++) {
+    // Every reference of one kind and size has the same features (the calibration aside), so one accumulation serves all.
+    const acc = new FeatureSetAccumulator(scorers[0].ref.features);
+    acc.recordArrays(Array.from({ length: o.n }, () => gens.map((g) => g())));
+    scorers.forEach(({ ref, detector }, r) => {
+      if (detector.evaluate(acc, ref).drift_detected) hits[r]++;
+    });
+  }
+  return hits.map((h) => {
+    const rate = h / o.windows;
+    return { rate, se: Math.sqrt((rate * (1 - rate)) / o.windows) };
+  });
+}
+
+export const RULES: Rule[] = [
   { name: 'psi ≥ 0.3', detector: { metric: 'psi' } },
   { name: 'ks ≥ 0.1', detector: { metric: 'ks' } },
-  { name: 'psi auto (α 0.01, bonferroni)', detector: { metric: 'psi', threshold: 'auto', minEffect: 0 } },
+  { name: 'js ≥ 0.1', detector: { metric: 'js' } },
+  { name: 'psi auto, asymptotic (α 0.01, bonferroni)', detector: { metric: 'psi', threshold: 'auto', minEffect: 0 } },
+  { name: 'psi auto, calibrated (α 0.01, bonferroni)', detector: { metric: 'psi', threshold: 'auto', minEffect: 0 }, calibration: true },
+  { name: 'js auto, asymptotic (α 0.01, bonferroni)', detector: { metric: 'js', threshold: 'auto', minEffect: 0 } },
+  { name: 'js auto, calibrated (α 0.01, bonferroni)', detector: { metric: 'js', threshold: 'auto', minEffect: 0 }, calibration: true },
   { name: 'ks auto (α 0.01, bonferroni)', detector: { metric: 'ks', threshold: 'auto', minEffect: 0 } },
-  { name: 'js auto (α 0.01, bonferroni)', detector: { metric: 'js', threshold: 'auto', minEffect: 0 } },
 ];
 
 const fmt = ({ rate, se }: { rate: number; se: number }) => `${(100 * rate).toFixed(1)} ± ${(100 * se).toFixed(1)} %`;
@@ -118,49 +142,32 @@ function main(): void {
   };
   const sizes = listArg('--sizes', [100, 1000, 10_000]);
   const counts = listArg('--features', [1, 20, 100]);
-  for (const kind of ['numeric', 'categorical'] as const) {
-    console.log(`\nFalse alarms per window, ${kind} features (${windows} windows per cell; % ± standard error)\n`);
+  const windowsOf = (n: number, features: number) => (n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows);
+  const rulesFor = (kind: Kind) => RULES.filter((rule) => kind === 'numeric' || rule.detector.metric !== 'ks');
+  const tablesAt = args.indexOf('--tables');
+  const tables = tablesAt >= 0 ? args[tablesAt + 1] : 'both';
+  for (const kind of tables === 'power' ? [] : (['numeric', 'categorical'] as const)) {
+    const rules = rulesFor(kind);
+    const cells = sizes.flatMap((n) => counts.map((features) => detectionRates({ kind, features, n, windows: windowsOf(n, features), rules })));
+    console.log(`\nFalse alarms per window, ${kind} features (${windows} windows per cell, ${Math.max(50, Math.floor(windows / 4))} where n·F > 200,000; % ± standard error)\n`);
     console.log(`| rule | ${sizes.flatMap((n) => counts.map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
     console.log(`|---|${sizes.flatMap(() => counts.map(() => '---')).join('|')}|`);
-    for (const rule of RULES) {
-      if (kind === 'categorical' && rule.detector.metric === 'ks') continue;
-      const cells = sizes.flatMap((n) =>
-        counts.map((features) =>
-          fmt(detectionRate({ kind, features, n, windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows, detector: rule.detector })),
-        ),
-      );
-      console.log(`| ${rule.name} | ${cells.join(' | ')} |`);
-    }
+    rules.forEach((rule, r) => console.log(`| ${rule.name} | ${cells.map((cell) => fmt(cell[r])).join(' | ')} |`));
   }
-  console.log(`\nDetection rate (power) per window, the change in one feature of F = 1 and F = 20 (${windows} windows per cell)\n`);
   const changes: { change: Change; kind: Kind; label: string }[] = [
     { change: 'shift', kind: 'numeric', label: '0.25 σ mean shift' },
     { change: 'scale', kind: 'numeric', label: '10 % scale change' },
     { change: 'share', kind: 'categorical', label: 'share +5 points' },
   ];
-  console.log(`| change | rule | ${sizes.flatMap((n) => counts.filter((f) => f <= 20).map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
-  console.log(`|---|---|${sizes.flatMap(() => counts.filter((f) => f <= 20).map(() => '---')).join('|')}|`);
+  if (tables === 'false-alarms') return;
+  const powerCounts = counts.filter((f) => f <= 20);
+  console.log(`\nDetection rate (power) per window, the change in one feature of F = ${powerCounts.join(' and F = ')} (${windows} windows per cell)\n`);
+  console.log(`| change | rule | ${sizes.flatMap((n) => powerCounts.map((f) => `n=${n}, F=${f}`)).join(' | ')} |`);
+  console.log(`|---|---|${sizes.flatMap(() => powerCounts.map(() => '---')).join('|')}|`);
   for (const c of changes) {
-    for (const rule of RULES) {
-      if (c.kind === 'categorical' && rule.detector.metric === 'ks') continue;
-      const cells = sizes.flatMap((n) =>
-        counts
-          .filter((f) => f <= 20)
-          .map((features) =>
-            fmt(
-              detectionRate({
-                kind: c.kind,
-                features,
-                n,
-                change: c.change,
-                windows: n * features > 200_000 ? Math.max(50, Math.floor(windows / 4)) : windows,
-                detector: rule.detector,
-              }),
-            ),
-          ),
-      );
-      console.log(`| ${c.label} | ${rule.name} | ${cells.join(' | ')} |`);
-    }
+    const rules = rulesFor(c.kind);
+    const cells = sizes.flatMap((n) => powerCounts.map((features) => detectionRates({ kind: c.kind, features, n, change: c.change, windows: windowsOf(n, features), rules })));
+    rules.forEach((rule, r) => console.log(`| ${c.label} | ${rule.name} | ${cells.map((cell) => fmt(cell[r])).join(' | ')} |`));
   }
 }
 

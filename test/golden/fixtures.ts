@@ -102,6 +102,21 @@ export interface SpecialFunctions {
   chi2_sf: { x: number; k: number; sf: number }[];
 }
 
+/** calibration.json: numpy's Monte Carlo of the calibrated null, and scipy's scaled χ² fits. */
+export interface CalibrationFixtures {
+  provenance: Provenance;
+  replicates_ts: number;
+  replicates_np: number;
+  cases: {
+    name: string;
+    description: string;
+    counts: number[];
+    /** Per window size: numpy's quantiles of T at level ± eps, per metric and level. */
+    nulls: ({ n: number; n_eff: number; seed: number } & Record<'psi' | 'js', { level: number; eps: number; low: number; high: number }[]>)[];
+  }[];
+  fits: { upper: number; lower: number; dof: number; scale: number; pvalues: { t: number; p: number }[]; critical: { alpha: number; t: number }[] }[];
+}
+
 function load<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
 }
@@ -109,6 +124,7 @@ function load<T>(name: string): T {
 export const distributions = (): Distributions => load<Distributions>('distributions.json');
 export const integration = (): Integration => load<Integration>('integration.json');
 export const specialFunctions = (): SpecialFunctions => load<SpecialFunctions>('special.json');
+export const calibrationFixtures = (): CalibrationFixtures => load<CalibrationFixtures>('calibration.json');
 
 export const numericCases = (): NumericCase[] => distributions().cases.filter((c): c is NumericCase => c.type === 'numeric');
 export const categoricalCases = (): CategoricalCase[] => distributions().cases.filter((c): c is CategoricalCase => c.type === 'categorical');

@@ -30,6 +30,16 @@ float may differ in its last bits, so CI compares with test/golden/compare.py (1
   critical values at alpha = 0.01: chi2.isf(0.01, k - 1) / n_eff (PSI),
   sqrt(chi2.isf(0.01, k - 1) / (8 ln2 n_eff)) (JS), scipy.special.kolmogi(0.01) / sqrt(n_eff) (KS).
 - Missing rate: missing rows / rows.
+- Calibrated null (calibration.json): an independent numpy Monte Carlo of the null driftwatch's
+  reference build draws (docs/statistics.md, "Calibrated p-values"): shares from
+  Generator.dirichlet(reference counts), a window from Generator.multinomial(n, shares),
+  T = n_eff PSI and 8 ln2 n_eff JS^2 against the reference counts, 200,000 draws. For each
+  upper-tail level L it stores numpy's quantiles at L + eps and L - eps, eps = 4 sqrt(L (1 - L)
+  (1/4000 + 1/200000)): four standard errors of the tail share of driftwatch's 4,000 draws and
+  numpy's 200,000 together, so driftwatch's quantile at L must lie between them. The scaled
+  chi-square fit: nu solves chi2.isf(0.01, nu) / chi2.isf(0.1, nu) = lower / upper (brentq in
+  log nu), scale = lower / chi2.isf(0.01, nu); p-values chi2.sf(T / scale, nu) and critical
+  values scale * chi2.isf(alpha, nu).
 
 Missing values are written to JSON as null.
 """
@@ -340,6 +350,71 @@ def special_functions() -> dict:
     return {"kolmogorov": kolmogorov, "chi2_sf": chi2}
 
 
+CALIBRATION_LEVELS = [0.1, 0.05, 0.01]
+CALIBRATION_REPLICATES_TS = 4000
+CALIBRATION_REPLICATES_NP = 200_000
+
+
+def calibration_null(counts: np.ndarray, n: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    m = float(counts.sum())
+    n_eff = n * m / (n + m)
+    occupied = counts > 0
+    shares = rng.dirichlet(counts[occupied], size=CALIBRATION_REPLICATES_NP)
+    drawn = rng.multinomial(n, shares)
+    window = np.zeros((CALIBRATION_REPLICATES_NP, counts.size))
+    window[:, occupied] = drawn
+    r = floored(counts / m)
+    c = floored(window / n)
+    psi_t = n_eff * np.sum((c - r) * np.log(c / r), axis=1)
+    p, q = counts / m, window / n
+    mid = (p + q) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl = np.where(p > 0, p * np.log2(p / mid), 0.0) + np.where(q > 0, q * np.log2(q / mid), 0.0)
+    js = np.sqrt(np.maximum(0.0, kl.sum(axis=1) / 2))
+    js_t = 8 * math.log(2) * n_eff * js * js
+    out = {"n": n, "n_eff": n_eff, "seed": seed}
+    for name, t in (("psi", psi_t), ("js", js_t)):
+        rows = []
+        for level in CALIBRATION_LEVELS:
+            eps = 4 * math.sqrt(level * (1 - level) * (1 / CALIBRATION_REPLICATES_TS + 1 / CALIBRATION_REPLICATES_NP))
+            rows.append({"level": level, "eps": eps, "low": float(np.quantile(t, 1 - (level + eps))), "high": float(np.quantile(t, 1 - (level - eps)))})
+        out[name] = rows
+    return out
+
+
+def scaled_chi2_fit(upper: float, lower: float) -> dict:
+    from scipy.optimize import brentq
+
+    ratio = lower / upper
+    log_nu = brentq(lambda x: stats.chi2.isf(0.01, math.exp(x)) / stats.chi2.isf(0.1, math.exp(x)) - ratio, math.log(0.1), math.log(1000), xtol=1e-14, rtol=1e-15)
+    nu = math.exp(log_nu)
+    scale = lower / stats.chi2.isf(0.01, nu)
+    ts = [0.5 * upper, upper, lower, 1.5 * lower, 3 * lower]
+    alphas = [0.2, 0.05, 1e-3, 1e-5]
+    return {
+        "upper": upper,
+        "lower": lower,
+        "dof": nu,
+        "scale": scale,
+        "pvalues": [{"t": t, "p": float(stats.chi2.sf(t / scale, nu))} for t in ts],
+        "critical": [{"alpha": a, "t": float(scale * stats.chi2.isf(a, nu))} for a in alphas],
+    }
+
+
+def calibration_cases() -> dict:
+    references = [
+        ("deciles", "numeric: 10 PSI bins of a 20,000-value reference", np.full(10, 2000.0)),
+        ("uneven", "numeric with ties: unequal PSI bins (a point mass merges deciles)", np.array([6000.0, 2000, 2000, 2000, 2000, 2000, 2000, 2000])),
+        ("rare", "categorical with rare categories", np.array([1500.0, 900, 400, 150, 40, 10])),
+    ]
+    cases = []
+    for i, (name, description, counts) in enumerate(references):
+        cases.append({"name": name, "description": description, "counts": counts.tolist(), "nulls": [calibration_null(counts, n, 1000 + 10 * i + j) for j, n in enumerate([100, 1000])]})
+    fits = [scaled_chi2_fit(u, l) for u, l in [(14.68, 21.67), (15.8, 25.2), (2.7, 6.6), (3.1, 11.5), (40.0, 52.0)]]
+    return {"replicates_ts": CALIBRATION_REPLICATES_TS, "replicates_np": CALIBRATION_REPLICATES_NP, "cases": cases, "fits": fits}
+
+
 def write(name: str, payload: dict) -> None:
     FIXTURES.mkdir(parents=True, exist_ok=True)
     path = FIXTURES / name
@@ -351,6 +426,7 @@ def main() -> int:
     write("distributions.json", {"cases": distribution_cases()})
     write("integration.json", integration_case())
     write("special.json", special_functions())
+    write("calibration.json", calibration_cases())
     return 0
 
 

@@ -107,6 +107,11 @@ class JobRunner {
         minSamples: drift.minSamples,
         missingRateThreshold: drift.missingRateThreshold,
         driftShare: drift.share,
+        alpha: drift.alpha,
+        correction: drift.correction,
+        minEffect: drift.minEffect,
+        // Severity critical at the retraining threshold, as `driftwatch run` rates it (docs/statistics.md, "Severity").
+        criticalThreshold: this.config.alerts.retrainThreshold,
         featureThresholds: Object.fromEntries(Object.entries(drift.features).map(([name, f]) => [name, f.threshold])),
       },
       nowMs: () => this.clock.now(),

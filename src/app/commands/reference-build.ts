@@ -1,4 +1,4 @@
-import { ReferenceDistribution } from '../../core/reference/index.js';
+import { calibrationSettings, ReferenceDistribution, type CalibrationOptions } from '../../core/reference/index.js';
 import { readRows } from '../../adapters/files/rows.js';
 import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
@@ -14,6 +14,23 @@ export interface ReferenceBuildOptions {
   features?: string[];
   psiBins?: number;
   fineBins?: number;
+  /** False skips the resampled calibration of the PSI and JS p-values (default: built). */
+  calibration?: boolean;
+  calibrationSizes?: number[];
+  calibrationReplicates?: number;
+  calibrationSeed?: number;
+}
+
+/** The calibration options of the flags; bad values are an InputError naming the flag. */
+function calibrationOptions(options: ReferenceBuildOptions): CalibrationOptions | false {
+  if (options.calibration === false) return false;
+  const calibration = { sizes: options.calibrationSizes, replicates: options.calibrationReplicates, seed: options.calibrationSeed };
+  try {
+    calibrationSettings(calibration);
+  } catch (cause) {
+    throw new InputError(`reference build: ${(cause as Error).message} (--calibration-sizes, --calibration-replicates, --calibration-seed)`, { cause });
+  }
+  return calibration;
 }
 
 /** `driftwatch reference build`: reads training rows and saves reference_distribution.json. */
@@ -37,6 +54,7 @@ export async function referenceBuildCommand(options: ReferenceBuildOptions, stdi
     modelVersion: options.modelVersion ?? null,
     psiBins: options.psiBins,
     fineBins: options.fineBins,
+    calibration: calibrationOptions(options),
   });
   await saveReference(reference, options.out);
   const types = reference.features.map((f) => `${f.name} (${f.type})`).join(', ');

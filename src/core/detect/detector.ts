@@ -8,6 +8,7 @@ import {
   referenceMissingRate,
   scoreMetric,
   scorePValue,
+  effectiveSampleSize,
   DEFAULT_MISSING_RATE_THRESHOLD,
   type Comparison,
   type Correction,
@@ -15,9 +16,9 @@ import {
   type ScoreMetric,
 } from '../stats/index.js';
 import type { FeatureModel } from '../stats/index.js';
-import type { ReferenceDistribution } from '../reference/index.js';
+import { normalisedStatistic, scaledChiSquareCritical, scaledChiSquarePValue, scoreOfStatistic, type ReferenceDistribution, type ScaledChiSquare } from '../reference/index.js';
 import { InputError } from '../errors.js';
-import type { CheckResult, DriftReason, DriftSeverity, FeatureResult } from './result.js';
+import type { CheckResult, DriftReason, DriftSeverity, FeatureResult, PValueMethod } from './result.js';
 
 /** A fixed threshold, or `auto`: the score's critical value at the window's size (docs/statistics.md). */
 export type ThresholdSetting = number | 'auto';
@@ -88,7 +89,37 @@ interface Pending {
   setting: ThresholdSetting;
   score: number | null;
   pValue: number | null;
+  method: PValueMethod | null;
+  /** The reference's calibrated null of this metric at this window's size, when it has one. */
+  fit: ScaledChiSquare | null;
   featureEnough: boolean;
+}
+
+/** The calibrated null of a PSI or JS score at the comparison's size, or null (asymptotic). */
+function calibratedFit(reference: ReferenceDistribution, metric: ScoreMetric, c: Comparison): ScaledChiSquare | null {
+  return metric === 'psi' || metric === 'js' ? reference.calibratedNull(c.model.name, metric, c.currentCount) : null;
+}
+
+/**
+ * A score's p-value: from the reference's calibrated null when it has one at this window size
+ * (PSI, JS), else asymptotic (docs/statistics.md, "p-values of the scores").
+ */
+export function testPValue(metric: ScoreMetric, score: number | null, c: Comparison, fit: ScaledChiSquare | null): { pValue: number | null; method: PValueMethod | null } {
+  if (score === null) return { pValue: null, method: null };
+  if (fit && (metric === 'psi' || metric === 'js')) {
+    const t = normalisedStatistic(metric, score, effectiveSampleSize(c.currentCount, c.referenceCount)!);
+    return { pValue: scaledChiSquarePValue(fit, t), method: 'calibrated' };
+  }
+  const pValue = scorePValue(metric, score, c);
+  return { pValue, method: pValue === null ? null : 'asymptotic' };
+}
+
+/** The score at which testPValue equals `level`: the `auto` threshold before the effect floor. */
+export function testCriticalScore(metric: ScoreMetric, level: number, c: Comparison, fit: ScaledChiSquare | null): number | null {
+  if (fit && (metric === 'psi' || metric === 'js')) {
+    return scoreOfStatistic(metric, scaledChiSquareCritical(fit, level), effectiveSampleSize(c.currentCount, c.referenceCount)!);
+  }
+  return criticalScore(metric, level, c);
 }
 
 /**
@@ -156,7 +187,8 @@ export class DriftDetector {
       const setting: ThresholdSetting = own ?? (applicable || this.threshold === 'auto' ? this.threshold : defaultThreshold('psi'));
       const score = METRICS[metric].compute(comparison);
       const featureEnough = enough && comparison.currentCount >= this.minSamples;
-      return { model, comparison, metric, setting, score, pValue: scorePValue(metric, score, comparison), featureEnough };
+      const fit = calibratedFit(reference, metric, comparison);
+      return { model, comparison, metric, setting, score, ...testPValue(metric, score, comparison, fit), fit, featureEnough };
     });
 
     // The correction's family: the features tested under `auto` that make a decision.
@@ -167,7 +199,7 @@ export class DriftDetector {
       this.correction,
     );
 
-    pending.forEach(({ model, comparison, metric, setting, score, pValue, featureEnough }, i) => {
+    pending.forEach(({ model, comparison, metric, setting, score, pValue, method, fit, featureEnough }, i) => {
       const value = (name: keyof typeof METRICS) => ((METRICS[name].featureTypes as readonly string[]).includes(model.type) ? METRICS[name].compute(comparison) : null);
       const stats = {
         psi: value('psi'),
@@ -182,8 +214,8 @@ export class DriftDetector {
       let critical: number;
       if (setting === 'auto') {
         const minEffect = this.options.minEffect ?? METRICS[metric].defaultMinEffect ?? 0;
-        threshold = Math.max(criticalScore(metric, level, comparison) ?? Number.POSITIVE_INFINITY, minEffect);
-        critical = Math.max(criticalScore(metric, level / CRITICAL_LEVEL_DIVISOR, comparison) ?? Number.POSITIVE_INFINITY, threshold);
+        threshold = Math.max(testCriticalScore(metric, level, comparison, fit) ?? Number.POSITIVE_INFINITY, minEffect);
+        critical = Math.max(testCriticalScore(metric, level / CRITICAL_LEVEL_DIVISOR, comparison, fit) ?? Number.POSITIVE_INFINITY, threshold);
       } else {
         threshold = setting;
         // criticalThreshold is in the configured metric's units: not for a psi fallback.
@@ -213,13 +245,14 @@ export class DriftDetector {
         threshold,
         score,
         p_value: pValue,
+        p_value_method: method,
         drifted: isDrifted,
         reasons,
         severity,
         critical_threshold: critical,
         ...stats,
-        psi_pvalue: scorePValue('psi', stats.psi, comparison),
-        js_pvalue: scorePValue('js', stats.js, comparison),
+        psi_pvalue: metric === 'psi' ? pValue : testPValue('psi', stats.psi, comparison, calibratedFit(reference, 'psi', comparison)).pValue,
+        js_pvalue: metric === 'js' ? pValue : testPValue('js', stats.js, comparison, calibratedFit(reference, 'js', comparison)).pValue,
         reference_missing_rate: refMissing,
         invalid_values: current.features[i].invalid,
         sample_count: comparison.currentCount,

@@ -10,6 +10,12 @@ export type CheckStatus = 'ok' | 'insufficient_samples';
  * unless drift_detected.
  */
 export type DriftSeverity = 'none' | 'warning' | 'critical';
+/**
+ * Where a p-value came from: `calibrated`, the reference's resampled null at this window's
+ * size (PSI and JS, when the reference carries a calibration and the size is inside its grid);
+ * `asymptotic`, the χ² or Kolmogorov limit (docs/statistics.md).
+ */
+export type PValueMethod = 'calibrated' | 'asymptotic';
 
 /** One feature's statistics in a check; null where a statistic does not apply to its type. */
 export interface FeatureResult {
@@ -19,8 +25,10 @@ export interface FeatureResult {
   /** The threshold the score was held to; under `auto` the critical value at this window's size (or the effect floor). */
   threshold: number;
   score: number | null;
-  /** p-value of the score (asymptotic; null for wasserstein). */
+  /** p-value of the score (calibrated or asymptotic; null for wasserstein, hellinger, linf). */
   p_value: number | null;
+  /** How p_value was obtained; null when there is none. */
+  p_value_method: PValueMethod | null;
   drifted: boolean;
   reasons: DriftReason[];
   severity: DriftSeverity;
@@ -36,7 +44,10 @@ export interface FeatureResult {
   js: number | null;
   wasserstein: number | null;
   chi2_pvalue: number | null;
-  /** p = P(χ²(k − 1) ≥ n_eff·PSI) and P(χ²(k − 1) ≥ 8·ln2·n_eff·JS²) (docs/statistics.md). */
+  /**
+   * p-values of PSI and JS, by the same rule as p_value: the reference's calibrated null where it
+   * has one at this size, else P(χ²(k − 1) ≥ n_eff·PSI) and P(χ²(k − 1) ≥ 8·ln2·n_eff·JS²) (docs/statistics.md).
+   */
   psi_pvalue: number | null;
   js_pvalue: number | null;
   missing_rate: number | null;

@@ -3,6 +3,28 @@ import { numericModel, type FeatureModel } from '../stats/index.js';
 import { ReferenceFileError } from '../errors.js';
 import { buildFeatures, DEFAULT_PSI_BINS, type BuildOptions, type Row } from './build.js';
 import { REFERENCE_SCHEMA_VERSION, referenceFileSchema, type FeatureEntry, type ReferenceFile } from './schema.js';
+import {
+  calibratedNull,
+  calibrateFeature,
+  calibrationSettings,
+  type CalibratedMetric,
+  type CalibrationOptions,
+  type CalibrationSettings,
+  type FeatureCalibration,
+  type ScaledChiSquare,
+} from './calibration.js';
+
+export interface FromRowsOptions extends BuildOptions {
+  now?: Date;
+  /**
+   * The resampled calibration of the PSI and JS p-values (calibration.ts): true or options to
+   * build it. Default none (asymptotic p-values); `driftwatch reference build` builds it by default.
+   */
+  calibration?: CalibrationOptions | boolean;
+}
+
+/** Calibrated nulls kept per feature and metric, for this many window sizes (a window's size changes little between checks). */
+const NULL_CACHE_SIZES = 64;
 
 /**
  * The distribution a model was trained on, per feature: what every window is compared with.
@@ -17,7 +39,35 @@ export class ReferenceDistribution {
     readonly psiBins: number,
     readonly features: readonly FeatureModel[],
     private readonly invalidCounts: ReadonlyMap<string, number>,
+    /** The resampled calibration's settings, or null (built without, or a version 1 file). */
+    readonly calibration: CalibrationSettings | null = null,
+    private readonly nullQuantiles: ReadonlyMap<string, FeatureCalibration> = new Map(),
   ) {}
+
+  private readonly nullCache = new Map<string, Map<number, ScaledChiSquare | null>>();
+
+  /**
+   * The calibrated null of a feature's PSI or JS at a window of n non-missing values, or null
+   * when the reference has no calibration for it or n lies outside the calibrated grid (then
+   * the asymptotic p-value applies).
+   */
+  calibratedNull(feature: string, metric: CalibratedMetric, n: number): ScaledChiSquare | null {
+    const quantiles = this.nullQuantiles.get(feature);
+    if (!this.calibration || !quantiles) return null;
+    const key = `${feature}\u0000${metric}`;
+    let cache = this.nullCache.get(key);
+    if (!cache) this.nullCache.set(key, (cache = new Map()));
+    if (cache.has(n)) return cache.get(n)!;
+    const fit = calibratedNull(this.calibration, quantiles[metric], n);
+    if (cache.size >= NULL_CACHE_SIZES) cache.delete(cache.keys().next().value!);
+    cache.set(n, fit);
+    return fit;
+  }
+
+  /** The stored null quantiles of a feature (per metric, size and level), if calibrated. */
+  nullQuantilesOf(feature: string): FeatureCalibration | undefined {
+    return this.nullQuantiles.get(feature);
+  }
 
   get featureNames(): string[] {
     return this.features.map((f) => f.name);
@@ -27,8 +77,17 @@ export class ReferenceDistribution {
     return this.features.find((f) => f.name === name);
   }
 
-  static fromRows(rows: readonly Row[], options: BuildOptions & { now?: Date } = {}): ReferenceDistribution {
+  static fromRows(rows: readonly Row[], options: FromRowsOptions = {}): ReferenceDistribution {
     const { features } = buildFeatures(rows, options);
+    const settings = options.calibration ? calibrationSettings(options.calibration === true ? {} : options.calibration) : null;
+    const nullQuantiles = new Map<string, FeatureCalibration>();
+    if (settings) {
+      features.forEach(({ model }, index) => {
+        const counts = model.type === 'numeric' ? model.psiCounts : Float64Array.from(model.categories.values());
+        const calibration = calibrateFeature(counts, settings, index);
+        if (calibration) nullQuantiles.set(model.name, calibration);
+      });
+    }
     return new ReferenceDistribution(
       options.modelVersion ?? null,
       (options.now ?? new Date()).toISOString(),
@@ -36,6 +95,8 @@ export class ReferenceDistribution {
       options.psiBins ?? DEFAULT_PSI_BINS,
       features.map((f) => f.model),
       new Map(features.map((f) => [f.model.name, f.invalidCount])),
+      settings,
+      nullQuantiles,
     );
   }
 
@@ -59,6 +120,8 @@ export class ReferenceDistribution {
       file.psi_bins,
       features,
       new Map(file.feature_names.map((name) => [name, file.features[name].invalid_count])),
+      file.calibration ?? null,
+      new Map(file.feature_names.flatMap((name) => (file.features[name].null_quantiles ? [[name, file.features[name].null_quantiles!] as const] : []))),
     );
   }
 
@@ -78,6 +141,7 @@ export class ReferenceDistribution {
               fine_counts: Array.from(f.fineCounts),
               discrete: f.discrete,
               summary: f.summary,
+              ...this.nullQuantilesEntry(f.name),
             }
           : {
               type: 'categorical',
@@ -85,6 +149,7 @@ export class ReferenceDistribution {
               missing_count: f.missingCount,
               invalid_count,
               categories: Object.fromEntries(f.categories),
+              ...this.nullQuantilesEntry(f.name),
             };
     }
     return {
@@ -95,7 +160,13 @@ export class ReferenceDistribution {
       psi_bins: this.psiBins,
       feature_names: this.featureNames,
       features,
+      ...(this.calibration ? { calibration: this.calibration } : {}),
     };
+  }
+
+  private nullQuantilesEntry(name: string): { null_quantiles?: FeatureCalibration } {
+    const q = this.nullQuantiles.get(name);
+    return q && this.calibration ? { null_quantiles: q } : {};
   }
 }
 

@@ -1,10 +1,20 @@
 import { z } from 'zod';
+import { CALIBRATION_LEVELS } from './calibration.js';
 
-/** Version of the reference_distribution.json layout this build reads and writes. */
-export const REFERENCE_SCHEMA_VERSION = 1;
+/**
+ * Version of the reference_distribution.json layout this build writes. Version 2 adds the
+ * resampled calibration (`calibration`, and `null_quantiles` per feature); version 1 files,
+ * which have none, are still read (their PSI and JS p-values are asymptotic).
+ */
+export const REFERENCE_SCHEMA_VERSION = 2;
+/** Every version this build reads. */
+export const READABLE_SCHEMA_VERSIONS = [1, 2] as const;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const count = z.number().int().nonnegative();
+
+/** Per metric, per calibration size, the null quantiles of T at each calibration level. */
+const nullQuantiles = z.object({ psi: z.array(z.array(finite.nonnegative())), js: z.array(z.array(finite.nonnegative())) });
 
 const numericFeature = z
   .object({
@@ -23,6 +33,7 @@ const numericFeature = z
       max: finite,
       quantiles: z.record(z.string(), finite),
     }),
+    null_quantiles: nullQuantiles.optional(),
   })
   .superRefine((f, ctx) => {
     if (f.fine_counts.length !== f.fine_edges.length + 1) {
@@ -63,6 +74,7 @@ const categoricalFeature = z
     missing_count: count,
     invalid_count: count.default(0),
     categories: z.record(z.string(), count),
+    null_quantiles: nullQuantiles.optional(),
   })
   .superRefine((f, ctx) => {
     const total = Object.values(f.categories).reduce((a, b) => a + b, 0);
@@ -73,8 +85,8 @@ export const featureSchema = z.discriminatedUnion('type', [numericFeature, categ
 
 export const referenceFileSchema = z
   .object({
-    schema_version: z.literal(REFERENCE_SCHEMA_VERSION, {
-      error: (issue) => `unsupported schema_version ${JSON.stringify(issue.input)}; this driftwatch reads version ${REFERENCE_SCHEMA_VERSION}`,
+    schema_version: z.literal(READABLE_SCHEMA_VERSIONS, {
+      error: (issue) => `unsupported schema_version ${JSON.stringify(issue.input)}; this driftwatch reads versions ${READABLE_SCHEMA_VERSIONS.join(' and ')}`,
     }),
     model_version: z.string().nullable(),
     created_at: z.iso.datetime({ offset: true }),
@@ -82,8 +94,46 @@ export const referenceFileSchema = z
     psi_bins: z.number().int().min(2),
     feature_names: z.array(z.string().min(1)).min(1),
     features: z.record(z.string(), featureSchema),
+    calibration: z
+      .object({
+        method: z.literal('bayesian-bootstrap'),
+        seed: z.number().int().min(0).max(0xffffffff),
+        replicates: z.number().int().min(100),
+        sizes: z.array(z.number().int().min(2)).min(1),
+        levels: z.array(z.number().gt(0).lt(1)),
+      })
+      .optional(),
   })
   .superRefine((ref, ctx) => {
+    const cal = ref.calibration;
+    if (cal && ref.schema_version < 2) ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'a calibration needs schema_version 2' });
+    if (cal) {
+      const bad = cal.sizes.findIndex((n, i) => i > 0 && !(n > cal.sizes[i - 1]));
+      if (bad > 0) ctx.addIssue({ code: 'custom', path: ['calibration', 'sizes', bad], message: 'sizes must be strictly increasing' });
+      if (cal.levels.join() !== CALIBRATION_LEVELS.join()) {
+        ctx.addIssue({ code: 'custom', path: ['calibration', 'levels'], message: `levels must be ${CALIBRATION_LEVELS.join(', ')} (are ${cal.levels.join(', ')})` });
+      }
+    }
+    for (const [name, f] of Object.entries(ref.features)) {
+      if (!f.null_quantiles) continue;
+      if (!cal) {
+        ctx.addIssue({ code: 'custom', path: ['features', name, 'null_quantiles'], message: 'null_quantiles need a top-level calibration' });
+        continue;
+      }
+      for (const metric of ['psi', 'js'] as const) {
+        const rows = f.null_quantiles[metric];
+        const shapeOk = rows.length === cal.sizes.length && rows.every((row) => row.length === cal.levels.length);
+        if (!shapeOk) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['features', name, 'null_quantiles', metric],
+            message: `needs ${cal.sizes.length} rows (one per calibration size) of ${cal.levels.length} quantiles (one per level)`,
+          });
+        } else if (rows.some((row) => row.some((q, i) => i > 0 && q < row[i - 1]))) {
+          ctx.addIssue({ code: 'custom', path: ['features', name, 'null_quantiles', metric], message: 'quantiles must not decrease as the level falls' });
+        }
+      }
+    }
     const seen = new Set<string>();
     ref.feature_names.forEach((name, i) => {
       if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['feature_names', i], message: `duplicate feature "${name}"` });

@@ -57,7 +57,7 @@ describe('driftwatch reference build and check', () => {
     expect(stdout).toContain('employment_type (categorical)');
     const saved = JSON.parse(await readFile(referencePath, 'utf8'));
     expect(saved).toMatchObject({
-      schema_version: 1,
+      schema_version: 2,
       model_version: 'v1.2.0',
       row_count: 5000,
       feature_names: ['age', 'income', 'credit_score', 'loan_amount', 'employment_type'],

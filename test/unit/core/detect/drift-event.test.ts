@@ -14,6 +14,7 @@ const feature: FeatureResult = {
   ks: 0.2,
   ks_pvalue: 0.001,
   p_value: null,
+  p_value_method: null,
   psi_pvalue: null,
   js_pvalue: null,
   severity: 'warning',

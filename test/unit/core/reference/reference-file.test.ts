@@ -72,10 +72,10 @@ describe('ReferenceDistribution.load of a corrupt file', () => {
   });
 
   it('wrong schema_version', async () => {
-    const path = await write('v2.json', { ...valid(), schema_version: 2 });
+    const path = await write('v3.json', { ...valid(), schema_version: 3 });
     const e = await loadError(path);
     expect(e.context.field).toBe('schema_version');
-    expect(firstLine(e)).toBe(`${path}: invalid reference distribution at schema_version: unsupported schema_version 2; this driftwatch reads version 1`);
+    expect(firstLine(e)).toBe(`${path}: invalid reference distribution at schema_version: unsupported schema_version 3; this driftwatch reads versions 1 and 2`);
   });
 
   it('fine_counts of the wrong length', async () => {
