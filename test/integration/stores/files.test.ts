@@ -50,7 +50,12 @@ describe('driftwatch job over files', () => {
     const csv = join(dir, 'features.csv');
     await writeFile(csv, ['created_at,' + FEATURES.join(','), ...timed(inside).map((r) => `${new Date(r.at).toISOString()},${r.v.join(',')}`)].join('\n') + '\n');
     const jsonl = join(dir, 'features.jsonl');
-    await writeFile(jsonl, timed(inside).map((r) => JSON.stringify({ timestamp: new Date(r.at).toISOString(), feature_vector: r.v })).join('\n') + '\n');
+    await writeFile(
+      jsonl,
+      timed(inside)
+        .map((r) => JSON.stringify({ timestamp: new Date(r.at).toISOString(), feature_vector: r.v }))
+        .join('\n') + '\n',
+    );
     const check = await checkJson(referencePath(), inside);
     for (const path of [csv, jsonl]) {
       const { lines } = await jobJson(env(path));
