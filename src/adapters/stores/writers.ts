@@ -20,18 +20,27 @@ export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<unknown>;
 }
 
-/** Option A: `INSERT INTO prediction_logs (request_id, feature_vector, created_at[, model, model_version])`, parameterised. */
+/**
+ * Option A: `INSERT INTO prediction_logs (request_id, feature_vector, created_at[, model, model_version])`,
+ * parameterised. `vector` is the column's type as `predictionLogsDdl` made it: a
+ * `double precision[]` takes an array (node-postgres sends an array literal); a `jsonb` column
+ * takes an array or an object keyed by feature name, sent as JSON text.
+ */
 export async function storePredictionPostgres(
   client: PgQueryable,
   prediction: { requestId: string; features: FeatureVector | Readonly<Record<string, unknown>>; createdAt?: Date; model?: string; modelVersion?: string },
-  options: { table?: string } = {},
+  options: { table?: string; vector?: 'double precision[]' | 'jsonb' } = {},
 ): Promise<void> {
   const t = quoteIdentifier(options.table ?? 'prediction_logs', 'table', { qualified: true });
-  // An array goes in as double precision[]; an object as jsonb text (PostgreSQL casts it on insert).
-  const vector = Array.isArray(prediction.features) ? prediction.features : JSON.stringify(prediction.features);
+  const jsonb = options.vector === 'jsonb';
+  if (!jsonb && !Array.isArray(prediction.features)) {
+    throw new RangeError(
+      `features of ${prediction.requestId}: a double precision[] column takes an array in the reference's order; an object keyed by feature name needs vector: 'jsonb'`,
+    );
+  }
   await client.query(`INSERT INTO ${t} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2, $3, $4, $5)`, [
     prediction.requestId,
-    vector,
+    jsonb ? JSON.stringify(prediction.features) : prediction.features,
     prediction.createdAt ?? new Date(),
     prediction.model ?? null,
     prediction.modelVersion ?? null,
