@@ -127,7 +127,7 @@ describe.skipIf(!redisUrl)('the dead-letter stream (Redis)', () => {
       ['unknown_version', 1],
       ['undecodable', 1],
     ]);
-    const entries = (await client.xRange(`${prefix}:dead`, '-', '+')).map((e) => e.message as Record<string, string>);
+    const entries = ((await client.xRange(`${prefix}:dead`, '-', '+')) ?? []).map((e) => e.message as Record<string, string>);
     expect(entries.map((m) => [m.reason, m.model_version, JSON.parse(m.row!)]).sort()).toEqual(
       [
         ['undecodable', '', '{not json'],
