@@ -145,7 +145,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
 
   program
     .command('demo-producer')
-    .description('produce credit-risk prediction events to Kafka (the docker compose demo), drifting after a while')
+    .description('produce credit-risk prediction events to Kafka (the docker compose demo) or with --store to a feature store, drifting after a while')
     .option('--rate <events/s>', 'events per second (may be fractional)', positiveNumber('--rate'), 20)
     .option('--drift-after <duration>', 'when the rows start to drift ("5m", "30s", or "never")', '5m')
     .option('--model <name>', 'model name in the events', 'credit-risk')
@@ -155,6 +155,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--partitions <n>', 'partitions when the topic is created', positiveInteger('--partitions'), 1)
     .option('--max-events <n>', 'stop after this many events', positiveInteger('--max-events'))
     .option('--no-create-topic', 'do not create the topic when it is missing')
+    .option('--store <type>', 'write to a feature store instead of Kafka: postgresql, redis or influxdb (FEATURE_STORE_* settings)')
     .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
     .action(async (opts) => {
       const { demoProducerCommand } = await import('./commands/demo-producer.js');

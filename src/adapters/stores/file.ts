@@ -27,7 +27,7 @@ export class FileSource implements FeatureSource {
 
   constructor(private readonly options: FileSourceOptions) {}
 
-  async read(window: TimeWindow, onRow: (row: StoreRow) => void): Promise<ReadSummary> {
+  async read(window: TimeWindow, onRow: (row: StoreRow) => void, onUndecodable?: (raw: string) => void): Promise<ReadSummary> {
     let rows = 0;
     const undecodable: Record<string, number> = {};
     const take = (record: Record<string, unknown>) => {
@@ -51,6 +51,7 @@ export class FileSource implements FeatureSource {
             const parsed = parseVectorText(line);
             if (!parsed.ok) {
               undecodable.undecodable = (undecodable.undecodable ?? 0) + 1;
+              onUndecodable?.(line);
               continue;
             }
             const v = parsed.value;

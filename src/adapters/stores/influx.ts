@@ -40,7 +40,7 @@ export class InfluxSource implements FeatureSource {
     const bounds = `time >= ${Math.trunc(window.startMs)}ms AND time < ${Math.trunc(window.endMs)}ms`;
     const q = long ? `SELECT "value", "feature_name", "model", "model_version" FROM ${this.measurement} WHERE ${bounds}` : `SELECT * FROM ${this.measurement} WHERE ${bounds}`;
     const url = new URL('/query', this.options.url);
-    url.search = new URLSearchParams({ db: this.options.database ?? 'driftwatch', q, epoch: 'ms', chunked: 'true', chunk_size: '10000' }).toString();
+    url.search = new URLSearchParams({ db: this.options.database ?? 'driftwatch', q, epoch: 'u', chunked: 'true', chunk_size: '10000' }).toString();
     let response: Response;
     try {
       response = await fetch(url, {
@@ -57,7 +57,8 @@ export class InfluxSource implements FeatureSource {
       throw new StoreError(STORE, 'FEATURE_STORE_URL', `${url.origin}/query answered HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
     }
     let rows = 0;
-    // Long form: consecutive points with the same time, model and version are one prediction.
+    // Long form: consecutive points with the same time (µs: the writer spaces predictions of one
+    // millisecond by 1 µs, docs/feature-stores.md), model and version are one prediction.
     let pending: { key: string; row: StoreRow & { features: Record<string, unknown> } } | null = null;
     const flush = () => {
       if (pending) {

@@ -71,7 +71,7 @@ export class PostgresSource implements FeatureSource {
   }
 
   async read(window: TimeWindow, onRow: (row: StoreRow) => void): Promise<ReadSummary> {
-    const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000 });
+    const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000, types: FAST_TYPES });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -123,6 +123,34 @@ export class PostgresSource implements FeatureSource {
 
   async close(): Promise<void> {}
 }
+
+const FLOAT8_ARRAY_OID = 1022;
+const defaultFloat8Array = (pg.types.getTypeParser as (oid: number, format: string) => (text: string) => unknown)(FLOAT8_ARRAY_OID, 'text');
+const SPECIAL: Record<string, number | null> = { NULL: null, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
+
+/**
+ * `double precision[]` in its text form (`{1.5,2,NaN,NULL}`), parsed by V8's JSON.parse when
+ * it is plain numbers (PostgreSQL prints float8 in the shortest form that reads back exactly,
+ * so the values are the same doubles), else element by element. node-postgres's own array
+ * parser walks the text a character at a time and was most of the read's cost
+ * (test/bench/store-postgres.bench.ts). Nested arrays keep the default parser.
+ */
+export function parseFloat8Array(text: string): unknown {
+  if (text.length < 2 || text.charCodeAt(1) === 123 /* { */) return defaultFloat8Array(text);
+  const body = text.slice(1, -1);
+  try {
+    return JSON.parse(`[${body}]`) as unknown;
+  } catch {
+    return body.split(',').map((t) => (t in SPECIAL ? SPECIAL[t] : Number(t)));
+  }
+}
+
+const FAST_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === FLOAT8_ARRAY_OID && format !== 'binary'
+      ? parseFloat8Array
+      : (pg.types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format)) as typeof pg.types.getTypeParser,
+};
 
 function asText(v: unknown): string | null {
   return v === undefined || v === null ? null : String(v);

@@ -29,7 +29,7 @@ export class RedisSource implements FeatureSource {
     this.pageSize = options.pageSize ?? 1000;
   }
 
-  async read(window: TimeWindow, onRow: (row: StoreRow) => void): Promise<ReadSummary> {
+  async read(window: TimeWindow, onRow: (row: StoreRow) => void, onUndecodable?: (raw: string) => void): Promise<ReadSummary> {
     const client = createClient({ url: this.options.url, socket: { connectTimeout: this.options.connectTimeoutMs ?? 10_000, reconnectStrategy: false } });
     client.on('error', () => undefined);
     try {
@@ -44,7 +44,10 @@ export class RedisSource implements FeatureSource {
     const emit = (raw: string | undefined, fields: { model?: string | null; modelVersion?: string | null }) => {
       if (raw === undefined) return void (undecodable.undecodable = (undecodable.undecodable ?? 0) + 1);
       const parsed = parseVectorText(raw);
-      if (!parsed.ok) return void (undecodable.undecodable = (undecodable.undecodable ?? 0) + 1);
+      if (!parsed.ok) {
+        undecodable.undecodable = (undecodable.undecodable ?? 0) + 1;
+        return onUndecodable?.(raw);
+      }
       rows++;
       onRow(rowFromJson(parsed.value, fields));
     };

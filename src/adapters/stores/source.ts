@@ -26,21 +26,39 @@ export interface StoreRow {
   features: unknown;
 }
 
-/** What a read saw besides the rows (a source that caps its rows says so here). */
+/** What a read saw besides the rows. */
 export interface ReadSummary {
   /** Rows handed over. */
   rows: number;
   /** Rows the source could not decode at all (not JSON, say), by reason. */
   undecodable?: Record<string, number>;
-  /** Set when the source read a sample rather than every row of the window. */
-  sampled?: { of: number; kept: number };
 }
 
 export interface FeatureSource {
   /** The store's name as FEATURE_STORE_TYPE spells it (`postgresql`, `redis`, `influxdb`, `file`). */
   readonly name: string;
-  /** Reads every row of the window, calling `onRow` for each, in order of arrival. */
-  read(window: TimeWindow, onRow: (row: StoreRow) => void): Promise<ReadSummary>;
+  /**
+   * Reads every row of the window, calling `onRow` for each, in order of arrival, and
+   * `onUndecodable` with the raw text of each row it could not decode (also counted in the summary).
+   */
+  read(window: TimeWindow, onRow: (row: StoreRow) => void, onUndecodable?: (raw: string) => void): Promise<ReadSummary>;
+  close(): Promise<void>;
+}
+
+/** A rejected row as the dead-letter table or key keeps it (FEATURE_STORE_DEAD_LETTER). */
+export interface DeadLetterEntry {
+  reason: string;
+  model: string | null;
+  modelVersion: string | null;
+  /** The stored vector as read (array, object, other value), or an undecodable row's raw text. */
+  row: unknown;
+  window: TimeWindow;
+}
+
+/** Where rejected rows go when FEATURE_STORE_DEAD_LETTER is set: a PostgreSQL table or a Redis stream. */
+export interface DeadLetterSink {
+  readonly name: string;
+  write(entries: readonly DeadLetterEntry[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,8 @@ import { quoteIdentifier } from './source.js';
  */
 
 export type FeatureVector = readonly (number | null)[];
+/** Features keyed by name (categorical values as strings), for jsonb columns, JSON entries and the wide InfluxDB form. */
+export type FeatureObject = Readonly<Record<string, number | string | null>>;
 
 /** The guide's table, with the optional model columns and an index for the window query. */
 export function predictionLogsDdl(table = 'prediction_logs', vector: 'double precision[]' | 'jsonb' = 'double precision[]'): string {
@@ -20,18 +22,27 @@ export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<unknown>;
 }
 
-/** Option A: `INSERT INTO prediction_logs (request_id, feature_vector, created_at[, model, model_version])`, parameterised. */
+/**
+ * Option A: `INSERT INTO prediction_logs (request_id, feature_vector, created_at[, model, model_version])`,
+ * parameterised. `vector` is the column's type as `predictionLogsDdl` made it: a
+ * `double precision[]` takes an array (node-postgres sends an array literal); a `jsonb` column
+ * takes an array or an object keyed by feature name, sent as JSON text.
+ */
 export async function storePredictionPostgres(
   client: PgQueryable,
   prediction: { requestId: string; features: FeatureVector | Readonly<Record<string, unknown>>; createdAt?: Date; model?: string; modelVersion?: string },
-  options: { table?: string } = {},
+  options: { table?: string; vector?: 'double precision[]' | 'jsonb' } = {},
 ): Promise<void> {
   const t = quoteIdentifier(options.table ?? 'prediction_logs', 'table', { qualified: true });
-  // An array goes in as double precision[]; an object as jsonb text (PostgreSQL casts it on insert).
-  const vector = Array.isArray(prediction.features) ? prediction.features : JSON.stringify(prediction.features);
+  const jsonb = options.vector === 'jsonb';
+  if (!jsonb && !Array.isArray(prediction.features)) {
+    throw new RangeError(
+      `features of ${prediction.requestId}: a double precision[] column takes an array in the reference's order; an object keyed by feature name needs vector: 'jsonb'`,
+    );
+  }
   await client.query(`INSERT INTO ${t} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2, $3, $4, $5)`, [
     prediction.requestId,
-    vector,
+    jsonb ? JSON.stringify(prediction.features) : prediction.features,
     prediction.createdAt ?? new Date(),
     prediction.model ?? null,
     prediction.modelVersion ?? null,
@@ -45,10 +56,22 @@ export interface RedisWritable {
   xAdd(key: string, id: string, message: Record<string, string>): Promise<unknown>;
 }
 
-/** Option B: the guide's list (`LPUSH` a JSON array, `LTRIM` to the last `maxLength`, `EXPIRE`). */
-export async function storeFeaturesRedis(client: RedisWritable, features: FeatureVector, options: { key?: string; maxLength?: number; ttlSeconds?: number } = {}): Promise<void> {
+/**
+ * Option B: the guide's list (`LPUSH` a JSON array, `LTRIM` to the last `maxLength`, `EXPIRE`).
+ * With `model` / `model_version` (or features keyed by name) the entry is a JSON object
+ * `{feature_vector, model, model_version}`, which the job reads as well.
+ */
+export async function storeFeaturesRedis(
+  client: RedisWritable,
+  features: FeatureVector | FeatureObject,
+  options: { key?: string; maxLength?: number; ttlSeconds?: number; model?: string; modelVersion?: string } = {},
+): Promise<void> {
   const key = options.key ?? 'recent_features';
-  await client.lPush(key, JSON.stringify(features));
+  const entry =
+    options.model || options.modelVersion
+      ? { feature_vector: features, ...(options.model ? { model: options.model } : {}), ...(options.modelVersion ? { model_version: options.modelVersion } : {}) }
+      : features;
+  await client.lPush(key, JSON.stringify(entry));
   await client.lTrim(key, 0, (options.maxLength ?? 10_000) - 1);
   await client.expire(key, options.ttlSeconds ?? 86_400);
 }
@@ -56,7 +79,7 @@ export async function storeFeaturesRedis(client: RedisWritable, features: Featur
 /** Option B for windows in time: `XADD key <ms>-* feature_vector <json> [model …] [model_version …]`. */
 export async function storeFeaturesRedisStream(
   client: RedisWritable,
-  features: FeatureVector,
+  features: FeatureVector | FeatureObject,
   options: { key?: string; at?: Date; model?: string; modelVersion?: string } = {},
 ): Promise<void> {
   const message: Record<string, string> = { feature_vector: JSON.stringify(features) };
@@ -70,13 +93,17 @@ const escapeTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
 /**
  * Option C as line protocol: `long` writes the guide's points (measurement `model_features`,
  * tag `feature_name`, field `value`), one per feature, all at the prediction's time, so the
- * source can put them back together; `wide` one point with a field per feature. Missing values
- * are left out.
+ * source can put them back together; `wide` one point with a field per feature, where a
+ * categorical value (a string) becomes a string field. The long form's `value` is a float
+ * field: a string there is refused (InfluxDB types a field once per measurement). Missing
+ * values are left out. InfluxDB keeps one point per series and time: two predictions with the
+ * same time overwrite each other, so give each its own (`atNs`, or distinct `at`s; the job
+ * reads times to the microsecond).
  */
 export function influxFeatureLines(
-  features: FeatureVector,
+  features: FeatureVector | readonly (number | string | null)[],
   featureNames: readonly string[],
-  options: { measurement?: string; at?: Date; model?: string; modelVersion?: string; layout?: 'long' | 'wide' } = {},
+  options: { measurement?: string; at?: Date; atNs?: bigint; model?: string; modelVersion?: string; layout?: 'long' | 'wide' } = {},
 ): string {
   if (features.length !== featureNames.length) throw new RangeError(`features has ${features.length} values, featureNames ${featureNames.length} names`);
   const measurement = (options.measurement ?? 'model_features').replace(/[, \\]/g, (c) => `\\${c}`);
@@ -84,14 +111,29 @@ export function influxFeatureLines(
     .filter(Boolean)
     .map((t) => `,${t}`)
     .join('');
-  const ns = `${BigInt((options.at ?? new Date()).getTime()) * 1_000_000n}`;
-  const num = (v: number) => (Number.isInteger(v) ? `${v}.0` : String(v));
+  const ns = `${options.atNs ?? BigInt((options.at ?? new Date()).getTime()) * 1_000_000n}`;
+  const field = (v: number | string | null, name: string): string | null => {
+    if (typeof v === 'string') {
+      if ((options.layout ?? 'long') === 'long') {
+        throw new RangeError(`feature ${name} is categorical (${JSON.stringify(v)}): the long form's field "value" is a float; write categorical features with layout 'wide'`);
+      }
+      return `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+    }
+    if (v === null || !Number.isFinite(v)) return null;
+    return Number.isInteger(v) ? `${v}.0` : String(v);
+  };
   if ((options.layout ?? 'long') === 'wide') {
-    const fields = featureNames.map((n, i) => (features[i] === null || !Number.isFinite(features[i]) ? null : `${escapeTag(n)}=${num(features[i] as number)}`)).filter(Boolean);
+    const fields = featureNames
+      .map((n, i) => [n, field(features[i] ?? null, n)] as const)
+      .filter(([, f]) => f !== null)
+      .map(([n, f]) => `${escapeTag(n)}=${f}`);
     return fields.length === 0 ? '' : `${measurement}${tags} ${fields.join(',')} ${ns}\n`;
   }
   return featureNames
-    .map((n, i) => (features[i] === null || !Number.isFinite(features[i]) ? '' : `${measurement},feature_name=${escapeTag(n)}${tags} value=${num(features[i] as number)} ${ns}\n`))
+    .map((n, i) => {
+      const f = field(features[i] ?? null, n);
+      return f === null ? '' : `${measurement},feature_name=${escapeTag(n)}${tags} value=${f} ${ns}\n`;
+    })
     .join('');
 }
 

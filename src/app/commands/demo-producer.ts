@@ -1,6 +1,7 @@
 import { createKafkajsClient } from '../../adapters/kafka/index.js';
 import { parseDuration } from '../../core/duration.js';
 import { runDemoProducer } from '../demo/producer.js';
+import { storeDemoSink } from '../demo/store-sink.js';
 import { kafkaConnection } from '../service.js';
 import { commandLogger, configOrExit, fail } from './lifecycle.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
@@ -16,13 +17,15 @@ export interface DemoProducerCommandOptions {
   maxEvents?: number;
   createTopic: boolean;
   config?: string;
+  /** Write to this feature store (FEATURE_STORE_* settings) instead of Kafka. */
+  store?: string;
 }
 
-/** `driftwatch demo-producer`: credit-risk prediction events to Kafka, drifting after a while. */
+/** `driftwatch demo-producer`: credit-risk prediction events to Kafka (or with --store to a feature store), drifting after a while. */
 export async function demoProducerCommand(options: DemoProducerCommandOptions, io: CliIo): Promise<number> {
   const config = await configOrExit(options.config, io);
   if (!config) return EXIT_FAILURE;
-  if (!config.kafka.brokers?.length) {
+  if (!options.store && !config.kafka.brokers?.length) {
     io.stderr('driftwatch: `driftwatch demo-producer` writes to Kafka: set KAFKA_BROKERS\n');
     return EXIT_FAILURE;
   }
@@ -35,7 +38,9 @@ export async function demoProducerCommand(options: DemoProducerCommandOptions, i
   process.once('SIGINT', stop);
   try {
     const result = await runDemoProducer({
-      kafka: io.kafka ?? createKafkajsClient({ ...kafkaConnection(config), clientId: `${config.kafka.clientId}-demo` }, logger.child({ component: 'kafka' })),
+      ...(options.store
+        ? { sink: storeDemoSink(config, options.store) }
+        : { kafka: io.kafka ?? createKafkajsClient({ ...kafkaConnection(config), clientId: `${config.kafka.clientId}-demo` }, logger.child({ component: 'kafka' })) }),
       topic: options.topic ?? config.kafka.topic,
       ratePerSecond: options.rate,
       driftAfterMs,

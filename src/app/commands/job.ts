@@ -12,14 +12,14 @@ import { createKafkajsClient, type KafkaClient } from '../../adapters/kafka/inde
 import { KafkaDriftEventExporter } from '../../adapters/kafka/drift-events.js';
 import { runtimeMetrics, serviceMetrics, type ServiceMetrics } from '../../adapters/http/metrics.js';
 import { startHttpServer } from '../../adapters/http/server.js';
-import { StoreError, type FeatureSource, type TimeWindow } from '../../adapters/stores/source.js';
+import { StoreError, type DeadLetterSink, type FeatureSource, type TimeWindow } from '../../adapters/stores/source.js';
 import { ConfigError } from '../../core/errors.js';
 import type { EvaluationExporter } from '../../runtime/ports.js';
 import { Status } from '../../runtime/status.js';
 import type { Hysteresis } from '../../core/detect/hysteresis.js';
 import type { Evaluation } from '../../core/detect/evaluation.js';
 import { checkWindow, jobJsonLines, jobTable, toEvaluation, type JobRunResult } from '../job/check-window.js';
-import { createFeatureSource, jobTrigger } from '../job/compose.js';
+import { createDeadLetter, createFeatureSource, jobTrigger } from '../job/compose.js';
 import { JobScheduler, WALL_CLOCK, type JobClock, type RunOutcome, type TickReport } from '../job/scheduler.js';
 import type { CommandOutput } from './check.js';
 
@@ -59,11 +59,13 @@ class JobRunner {
     private readonly clock: JobClock,
     private readonly closers: (() => Promise<void>)[],
     readonly metrics: ServiceMetrics,
+    readonly deadLetter: DeadLetterSink | undefined,
   ) {}
 
   static async create(config: Config, deps: JobDeps, console: boolean): Promise<JobRunner> {
     const logger = deps.logger ?? createLogger(config.log.level);
     const source = deps.source ?? createFeatureSource(config);
+    const deadLetter = createDeadLetter(config);
     const references = new ReferenceStore(config.reference.dir, logger, config.reference.fallbackVersion);
     await references.loadAll();
     const metrics = serviceMetrics();
@@ -84,7 +86,7 @@ class JobRunner {
       closers.push(() => producer.disconnect());
       exporters.push(new KafkaDriftEventExporter(producer, config.kafka.driftEventsTopic, config.output.emitAllChecks));
     }
-    return new JobRunner(config, source, references, exporters, logger, deps.clock ?? WALL_CLOCK, closers, metrics);
+    return new JobRunner(config, source, references, exporters, logger, deps.clock ?? WALL_CLOCK, closers, metrics, deadLetter);
   }
 
   windowEndingAt(endMs: number): TimeWindow {
@@ -101,6 +103,8 @@ class JobRunner {
       window,
       referenceFor: (m, v) => this.references.get(m, v),
       defaults: { model: model.name, modelVersion: model.version },
+      maxRows: this.config.store.maxRows,
+      keepRejected: this.deadLetter !== undefined,
       detector: {
         metric: drift.metric,
         threshold: drift.threshold,
@@ -129,6 +133,16 @@ class JobRunner {
         }
       }),
     );
+    if (this.deadLetter && result.deadLetters.length > 0) {
+      // The rejections are already counted in the result; a dead letter that cannot be written is logged and counted, not retried.
+      await this.deadLetter.write(result.deadLetters).catch((error: Error) => {
+        this.metrics.sinkWriteFailures.inc({ sink: 'dead_letter' });
+        this.logger.error({ sink: this.deadLetter!.name, rows: result.deadLetters.length, err: error.message }, 'writing rejected rows to the dead letter failed');
+      });
+    }
+    if (result.sample && result.sample.seen > result.sample.kept) {
+      this.logger.info({ maxRows: result.sample.cap, seen: result.sample.seen, kept: result.sample.kept }, 'FEATURE_STORE_MAX_ROWS: scored a uniform sample of the window');
+    }
     for (const u of result.unassigned) this.logger.warn({ reason: u.reason, model: u.model, modelVersion: u.modelVersion, rows: u.count }, 'rows rejected');
     return { result, evaluation };
   }
@@ -137,6 +151,7 @@ class JobRunner {
     await Promise.allSettled(this.exporters.map((e) => e.shutdown()));
     await Promise.allSettled(this.closers.map((c) => c()));
     await this.source.close();
+    await this.deadLetter?.close();
   }
 }
 

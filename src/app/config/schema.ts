@@ -159,6 +159,10 @@ export const configSchema = z.object({
       token: str(),
       /** Files: CSV, JSON Lines or Parquet paths (comma list; * and ? match within a file name). */
       paths: list().optional(),
+      /** At most this many rows scored per run, a uniform sample of the window (reservoir sampling); unset: every row. */
+      maxRows: num(z.number().int().min(1)).optional(),
+      /** Rejected rows also go here: a PostgreSQL table (postgresql) or a Redis stream key (redis). */
+      deadLetter: str(),
     })
     .prefault({}),
   job: z
@@ -270,6 +274,16 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'FEATURE_STORE_LAYOUT', path: ['store', 'layout'], description: 'InfluxDB: long (tag feature_name, field value) or wide (a field per feature) (default long)' },
   { name: 'FEATURE_STORE_TOKEN', path: ['store', 'token'], description: 'InfluxDB token or user:password of the feature store (secret; never logged)' },
   { name: 'FEATURE_STORE_PATHS', path: ['store', 'paths'], description: 'files: comma list of CSV, JSON Lines or Parquet paths (* and ? in file names)' },
+  {
+    name: 'FEATURE_STORE_MAX_ROWS',
+    path: ['store', 'maxRows'],
+    description: 'driftwatch job: score at most this many rows per run, a uniform sample of the window (seeded reservoir sampling; unset: every row)',
+  },
+  {
+    name: 'FEATURE_STORE_DEAD_LETTER',
+    path: ['store', 'deadLetter'],
+    description: 'driftwatch job: rejected rows also written to this PostgreSQL table (created when missing) or Redis stream key',
+  },
   { name: 'DRIFT_CHECK_CRON', path: ['job', 'cron'], description: 'driftwatch job: a cron expression instead of DRIFT_CHECK_INTERVAL, e.g. "0 */2 * * *"' },
   { name: 'DRIFT_MISFIRE_GRACE', path: ['job', 'misfireGraceMs'], description: 'driftwatch job: a run later than this is skipped and counted (default 300s)' },
   { name: 'LOG_LEVEL', path: ['log', 'level'], description: 'trace, debug, info, warn, error, fatal or silent (default info)' },

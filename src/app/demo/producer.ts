@@ -11,9 +11,14 @@ import { creditRow, rng, type CreditRow, type Rng } from './credit.js';
  * once its windows fill with drifted events.
  */
 export interface DemoProducerOptions {
-  kafka: KafkaClient;
+  kafka?: KafkaClient;
   /** Prediction events topic (driftwatch's KAFKA_TOPIC). */
   topic: string;
+  /**
+   * Where the events go instead of Kafka: a feature store (`demo-producer --store`), through
+   * the step-2 writers (docs/feature-stores.md). Same generator, same rate, same drift phase.
+   */
+  sink?: DemoSink;
   /** Events per second (may be fractional, e.g. 0.5 for one every two seconds). */
   ratePerSecond: number;
   /** Milliseconds after the start at which rows begin to drift; 0 drifts from the start, Infinity never. */
@@ -35,6 +40,39 @@ export interface DemoProducerOptions {
   scheduler?: SchedulerLike;
   /** Clock of the rate and the event timestamps. Default: the scheduler's `now()` (Date.now). */
   now?: () => number;
+}
+
+/** Where the demo's events go: Kafka by default, or a feature store. */
+export interface DemoSink {
+  readonly description: string;
+  open(): Promise<void>;
+  send(events: readonly DemoEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The Kafka topic as a sink (the topic created when missing unless `createTopic` is false). */
+export function kafkaDemoSink(kafka: KafkaClient, topic: string, options: { createTopic?: boolean; partitions?: number } = {}): DemoSink {
+  const producer = kafka.producer();
+  return {
+    description: `topic ${topic}`,
+    async open() {
+      if (options.createTopic ?? true) {
+        const admin = await kafka.admin();
+        try {
+          await admin.ensureTopics([{ topic, partitions: options.partitions ?? 1 }]);
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      }
+      await producer.connect();
+    },
+    send: (events) =>
+      producer.send(
+        topic,
+        events.map((e): OutboundMessage => ({ key: e.model, value: JSON.stringify(e) })),
+      ),
+    close: () => producer.disconnect(),
+  };
 }
 
 /** The logger methods used (a pino Logger fits). */
@@ -114,18 +152,11 @@ export async function runDemoProducer(options: DemoProducerOptions): Promise<Dem
   const result: DemoProducerResult = { sent: 0, drifted: 0 };
   if (signal.aborted) return result;
 
-  if (options.createTopic ?? true) {
-    const admin = await kafka.admin();
-    try {
-      await admin.ensureTopics([{ topic, partitions: options.partitions ?? 1 }]);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  }
-  const producer = kafka.producer();
-  await producer.connect();
+  if (!options.sink && !kafka) throw new RangeError('demo producer: pass kafka or a sink');
+  const sink = options.sink ?? kafkaDemoSink(kafka!, topic, { createTopic: options.createTopic, partitions: options.partitions });
+  await sink.open();
   logger?.info(
-    { topic, ratePerSecond, model, modelVersion, seed, driftAfterMs: Number.isFinite(driftAfterMs) ? driftAfterMs : null },
+    { to: sink.description, ratePerSecond, model, modelVersion, seed, driftAfterMs: Number.isFinite(driftAfterMs) ? driftAfterMs : null },
     Number.isFinite(driftAfterMs) ? `producing demo events; drift starts after ${Math.round(driftAfterMs / 1000)} s` : 'producing demo events without drift',
   );
 
@@ -144,14 +175,11 @@ export async function runDemoProducer(options: DemoProducerOptions): Promise<Dem
           announced = true;
           logger?.info({ afterMs: elapsed, sent: result.sent }, 'demo events drift from now on (income and employment_type shift)');
         }
-        const messages: OutboundMessage[] = [];
-        for (let i = 0; i < Math.min(due, MAX_BATCH); i++) {
-          const event = demoEvent(r, result.sent + i, now(), { model, modelVersion, seed }, drifting);
-          messages.push({ key: model, value: JSON.stringify(event) });
-        }
-        await producer.send(topic, messages);
-        result.sent += messages.length;
-        if (drifting) result.drifted += messages.length;
+        const events: DemoEvent[] = [];
+        for (let i = 0; i < Math.min(due, MAX_BATCH); i++) events.push(demoEvent(r, result.sent + i, now(), { model, modelVersion, seed }, drifting));
+        await sink.send(events);
+        result.sent += events.length;
+        if (drifting) result.drifted += events.length;
         if (due > MAX_BATCH) continue; // behind: catch up without waiting
       }
       const nextDueMs = started + (result.sent * 1000) / ratePerSecond;
@@ -159,7 +187,7 @@ export async function runDemoProducer(options: DemoProducerOptions): Promise<Dem
       await sleep(wait, { signal, scheduler });
     }
   } finally {
-    await producer.disconnect().catch((error: unknown) => logger?.warn({ err: error }, 'demo producer: disconnect failed'));
+    await sink.close().catch((error: unknown) => logger?.warn({ err: error }, `demo producer: closing ${sink.description} failed`));
   }
   logger?.info({ ...result }, 'demo producer stopped');
   return result;

@@ -3,9 +3,10 @@ import type { CheckResult } from '../../core/detect/result.js';
 import type { Evaluation, ModelCheck } from '../../core/detect/evaluation.js';
 import { Hysteresis, type HysteresisOptions } from '../../core/detect/hysteresis.js';
 import { modelVersionKey } from '../../core/keys.js';
-import type { FeatureSource, ReadSummary, TimeWindow } from '../../adapters/stores/source.js';
+import type { DeadLetterEntry, FeatureSource, TimeWindow } from '../../adapters/stores/source.js';
 import { WindowAccumulation, type AccumulationOptions, type RejectReason } from './accumulate.js';
 import { formatCheck } from '../commands/check.js';
+import { seedOfWindowEnd } from './reservoir.js';
 
 export interface JobCheck {
   model: string;
@@ -22,7 +23,13 @@ export interface JobRunResult {
   checks: JobCheck[];
   /** Rejected rows of no scored (model, version): unknown versions, rows without a version. */
   unassigned: WindowAccumulation['unassigned'];
-  sampled?: ReadSummary['sampled'];
+  /**
+   * Set when FEATURE_STORE_MAX_ROWS is: the cap, the scorable rows seen in the window and those
+   * kept (a uniform sample when seen > cap; every one otherwise).
+   */
+  sample?: { cap: number; seen: number; kept: number };
+  /** The rejected rows themselves, when a dead letter is configured. */
+  deadLetters: DeadLetterEntry[];
   durationMs: number;
 }
 
@@ -42,9 +49,15 @@ export interface CheckWindowOptions extends AccumulationOptions {
 export async function checkWindow(options: CheckWindowOptions): Promise<JobRunResult> {
   const nowMs = options.nowMs ?? Date.now;
   const started = nowMs();
-  const accumulation = new WindowAccumulation(options);
-  const summary = await options.source.read(options.window, (row) => accumulation.add(row));
+  // The sample's seed is the window end: a rerun over the same rows keeps the same ones.
+  const accumulation = new WindowAccumulation({ ...options, sampleSeed: options.sampleSeed ?? seedOfWindowEnd(options.window.endMs) });
+  const summary = await options.source.read(
+    options.window,
+    (row) => accumulation.add(row),
+    (raw) => accumulation.keepUndecodable(raw),
+  );
   for (const [reason, n] of Object.entries(summary.undecodable ?? {})) for (let i = 0; i < n; i++) accumulation.reject(reason as RejectReason, '*', null);
+  const sample = accumulation.finish();
   const end = new Date(options.window.endMs);
   const detector = new DriftDetector({ ...options.detector, now: () => end });
   const checks = [...accumulation.groups.values()]
@@ -55,7 +68,8 @@ export async function checkWindow(options: CheckWindowOptions): Promise<JobRunRe
     rows: accumulation.rows,
     checks,
     unassigned: accumulation.unassigned,
-    sampled: summary.sampled,
+    sample,
+    deadLetters: accumulation.deadLetters.map((d) => ({ ...d, window: options.window })),
     durationMs: nowMs() - started,
   };
 }
@@ -79,7 +93,10 @@ export function toEvaluation(result: JobRunResult, states: Map<string, Hysteresi
 /** `check --json`'s object per (model, version), on one line, with the model, the window and the rejected rows. */
 export function jobJsonLines(result: JobRunResult): string {
   const window = { start: result.window.start.toISOString(), end: result.window.end.toISOString() };
-  const lines = result.checks.map((c) => JSON.stringify({ model: c.model, ...c.check, window, rejected_rows: c.rejected, ...(result.sampled ? { sampled: result.sampled } : {}) }));
+  const sample = result.sample
+    ? { sampled: result.sample.seen > result.sample.kept, rows_seen: result.sample.seen, rows_kept: result.sample.kept, max_rows: result.sample.cap }
+    : {};
+  const lines = result.checks.map((c) => JSON.stringify({ model: c.model, ...c.check, window, rejected_rows: c.rejected, ...sample }));
   for (const u of result.unassigned) lines.push(JSON.stringify({ model: u.model, model_version: u.modelVersion, status: 'rejected', reason: u.reason, rows: u.count, window }));
   return lines.map((l) => l + '\n').join('');
 }
@@ -93,7 +110,9 @@ export function jobTable(result: JobRunResult): string {
     return `== ${c.model} ${c.modelVersion}  window ${span}\n${formatCheck(c.check)}${note}`;
   });
   for (const u of result.unassigned) parts.push(`rejected: ${u.count} row(s) of ${u.model}${u.modelVersion ? ` ${u.modelVersion}` : ''}: ${u.reason}\n`);
-  if (result.sampled) parts.push(`note: sampled ${result.sampled.kept} of ${result.sampled.of} rows uniformly over the window\n`);
+  if (result.sample && result.sample.seen > result.sample.kept) {
+    parts.push(`note: FEATURE_STORE_MAX_ROWS=${result.sample.cap}: scored a uniform sample of ${result.sample.kept} of the window's ${result.sample.seen} scorable rows\n`);
+  }
   if (parts.length === 0) parts.push(`no rows in window ${span} (${result.rows} read)\n`);
   return parts.join('\n');
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../../core/errors.js';
-import type { FeatureSource } from '../../adapters/stores/source.js';
+import type { DeadLetterSink, FeatureSource } from '../../adapters/stores/source.js';
+import { PostgresDeadLetter, RedisDeadLetter } from '../../adapters/stores/dead-letter.js';
 import { PostgresSource } from '../../adapters/stores/postgres.js';
 import { RedisSource } from '../../adapters/stores/redis.js';
 import { InfluxSource } from '../../adapters/stores/influx.js';
@@ -34,6 +35,15 @@ export function createFeatureSource(config: Config): FeatureSource {
       if (!s.paths?.length) throw new ConfigError('FEATURE_STORE_TYPE=file needs FEATURE_STORE_PATHS');
       return new FileSource({ paths: s.paths });
   }
+}
+
+/** The dead letter FEATURE_STORE_DEAD_LETTER names: a table of the PostgreSQL store, a stream key of the Redis one. */
+export function createDeadLetter(config: Config): DeadLetterSink | undefined {
+  const s = config.store;
+  if (!s.deadLetter) return undefined;
+  if (s.type === 'postgresql') return new PostgresDeadLetter(s.url!, s.deadLetter);
+  if (s.type === 'redis') return new RedisDeadLetter(s.url!, s.deadLetter);
+  throw new ConfigError(`FEATURE_STORE_DEAD_LETTER is a PostgreSQL table or a Redis key: it needs FEATURE_STORE_TYPE=postgresql or redis, not ${s.type}`);
 }
 
 /** DRIFT_CHECK_CRON when set, else every DRIFT_CHECK_INTERVAL (DRIFT_CHECK_INTERVAL_HOURS). */

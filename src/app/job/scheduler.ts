@@ -100,6 +100,11 @@ export class JobScheduler {
     this.arm(this.clock.now());
   }
 
+  /** Resolves when no run is in progress (at once when none is). */
+  async whenIdle(): Promise<void> {
+    await this.running;
+  }
+
   /** Stops ticking and waits for the run in progress, if any. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -2,37 +2,8 @@
 // scheduled time, no overlap (a tick during a run is skipped and counted), the misfire grace,
 // and a failed run followed by a good one on the next tick.
 import { describe, expect, it } from 'vitest';
-import { cronTrigger, intervalTrigger, JobScheduler, type JobClock, type TickReport } from '../../../src/app/job/scheduler.js';
-
-class VirtualClock implements JobClock {
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 0;
-  constructor(public t: number) {}
-  now = () => this.t;
-  setTimer(fn: () => void, delayMs: number): () => void {
-    const id = this.nextId++;
-    this.timers.push({ at: this.t + delayMs, fn, id });
-    return () => (this.timers = this.timers.filter((x) => x.id !== id));
-  }
-  /** Moves time forward, firing due timers in order (and letting their promises settle). */
-  async advance(ms: number): Promise<void> {
-    const target = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const due = this.timers[0];
-      if (!due || due.at > target) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, due.at);
-      due.fn();
-      await flush();
-    }
-    this.t = target;
-    await flush();
-  }
-}
-const flush = async () => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-};
+import { cronTrigger, intervalTrigger, JobScheduler, type TickReport } from '../../../src/app/job/scheduler.js';
+import { flush, VirtualClock } from './virtual-clock.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-12-01T00:00:00Z');
@@ -105,6 +76,56 @@ describe('JobScheduler', () => {
     await clock.advance(HOUR);
     expect(runs).toEqual([T0 + HOUR, T0 + 3 * HOUR]);
     await s.stop();
+  });
+
+  it('after a long pause every missed tick is counted once, and the schedule goes on from the first tick within the grace', async () => {
+    const clock = new VirtualClock(T0);
+    const runs: number[] = [];
+    const reports: TickReport[] = [];
+    const s = new JobScheduler({ trigger: intervalTrigger(HOUR), clock, misfireGraceMs: 300_000, run: async (at) => (runs.push(at), 'ok'), onTick: (r) => reports.push(r) });
+    s.start();
+    // Frozen from T0 until T0+5h+2min: the ticks of 1h..4h are missed; the one of 5h is 2 min late, within the grace.
+    clock.t = T0 + 5 * HOUR + 120_000;
+    await clock.advance(0);
+    expect(reports.map((r) => [r.outcome, (r.scheduledMs - T0) / HOUR])).toEqual([
+      ['missed', 1],
+      ['missed', 2],
+      ['missed', 3],
+      ['missed', 4],
+      ['ok', 5],
+    ]);
+    expect(runs).toEqual([T0 + 5 * HOUR]);
+    expect(s.nextTickMs).toBe(T0 + 6 * HOUR);
+    await s.stop();
+  });
+
+  it('stop() waits for the run in progress and no tick fires after it', async () => {
+    const clock = new VirtualClock(T0);
+    const slow = deferred();
+    let finished = false;
+    let calls = 0;
+    const s = new JobScheduler({
+      trigger: intervalTrigger(HOUR),
+      clock,
+      misfireGraceMs: 300_000,
+      run: async () => {
+        calls++;
+        await slow.promise;
+        finished = true;
+        return 'ok';
+      },
+    });
+    s.start();
+    await clock.advance(HOUR);
+    const stopped = s.stop();
+    await flush();
+    expect(finished).toBe(false);
+    slow.resolve();
+    await stopped;
+    expect(finished).toBe(true);
+    await clock.advance(5 * HOUR);
+    expect(calls).toBe(1);
+    expect(s.nextTickMs).toBeNull();
   });
 
   it('a failed run is reported with its error and the next tick tries again', async () => {
