@@ -84,6 +84,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--min-samples <n>', 'minimum rows (and non-missing values per feature) for a drift decision', positiveInteger('--min-samples'), 100)
     .option('--json', 'print one JSON object instead of the table')
     .option('--fail-on-drift', 'exit 3 when drift is detected')
+    .option('--report <file>', 'also write a self-contained HTML report (charts per feature) here')
     .action(async (opts) => finish(await checkCommand(opts, io.stdin)));
 
   program

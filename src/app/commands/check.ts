@@ -5,6 +5,7 @@ import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
 import { loadReference } from '../../adapters/files/reference-file.js';
 import type { CommandOutput } from './io.js';
+import { writeReport } from './report.js';
 
 export interface CheckCommandOptions {
   reference: string;
@@ -17,6 +18,8 @@ export interface CheckCommandOptions {
   minSamples?: number;
   json?: boolean;
   failOnDrift?: boolean;
+  /** Also write the HTML report here (docs/reports.md). */
+  report?: string;
 }
 
 export type { CommandOutput } from './io.js';
@@ -53,7 +56,9 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
     alpha: options.alpha,
     minEffect: options.minEffect,
   });
-  const result = detector.evaluate(accumulate(input.rows as Row[], reference), reference);
+  const current = accumulate(input.rows as Row[], reference);
+  const result = detector.evaluate(current, reference);
+  if (options.report) await writeReport(options.report, { model: null, modelVersion: reference.modelVersion, check: result, reference, current });
   for (const [name, f] of Object.entries(result.features)) {
     if (f.invalid_values > 0)
       notes.push(`note: feature "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
