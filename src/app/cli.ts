@@ -104,6 +104,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--reference-dir <dir>', 'references laid out as {dir}/{model_version}/reference_distribution.json')
     .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
     .option('--out <file>', 'also write every check as JSON Lines here')
+    .option('--report <file>', 'also write an HTML report: the last window in detail and the timeline of every window')
     .action(async (opts) => {
       const { replayCommand } = await import('./commands/replay.js');
       exit.code = await replayCommand(opts, io);
