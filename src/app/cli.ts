@@ -8,6 +8,10 @@ import { referenceInspectCommand } from './commands/reference-inspect.js';
 import { EXIT_USAGE, processIo, type CliIo, type CommandOutput } from './commands/io.js';
 import { DriftwatchError } from '../core/errors.js';
 import { CORRECTIONS, SCORE_METRICS } from '../core/stats/index.js';
+import { progressLine } from '../adapters/console/progress.js';
+
+/** A progress line on standard error when it is a terminal (adapters/console/progress.ts). */
+const progressOf = (io: CliIo, input: string) => progressLine({ label: `reading ${input === '-' ? 'stdin' : input}`, write: (t) => io.stderr(t), isTTY: io.stderrIsTTY === true });
 
 export { processIo, type CliIo } from './commands/io.js';
 
@@ -59,7 +63,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--features <names>', 'features to keep, in this order (comma list; default: every input column)', list)
     .option('--psi-bins <n>', 'PSI bins per numeric feature', positiveInteger('--psi-bins'), 10)
     .option('--fine-bins <n>', 'fine bins per numeric feature for KS and Wasserstein', positiveInteger('--fine-bins'), 400)
-    .action(async (opts) => finish(await referenceBuildCommand(opts, io.stdin)));
+    .action(async (opts) => finish(await referenceBuildCommand(opts, io.stdin, progressOf(io, opts.input))));
   reference
     .command('inspect')
     .description('summarize a saved reference: features, types, counts, bins, quantiles, missing rates')
@@ -85,7 +89,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--json', 'print one JSON object instead of the table')
     .option('--fail-on-drift', 'exit 3 when drift is detected')
     .option('--report <file>', 'also write a self-contained HTML report (charts per feature) here')
-    .action(async (opts) => finish(await checkCommand(opts, io.stdin)));
+    .action(async (opts) => finish(await checkCommand(opts, io.stdin, progressOf(io, opts.input))));
 
   program
     .command('run')

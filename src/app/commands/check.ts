@@ -5,6 +5,7 @@ import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
 import { loadReference } from '../../adapters/files/reference-file.js';
 import type { CommandOutput } from './io.js';
+import type { Progress } from '../../adapters/console/progress.js';
 import { writeReport } from './report.js';
 
 export interface CheckCommandOptions {
@@ -25,9 +26,10 @@ export interface CheckCommandOptions {
 export type { CommandOutput } from './io.js';
 
 /** `driftwatch check`: scores a file of rows against a saved reference. */
-export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIterable<Buffer | string>): Promise<CommandOutput> {
+export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
   const reference = await loadReference(options.reference);
-  const input = await readRows(options.input, undefined, stdin);
+  const input = await readRows(options.input, undefined, stdin, progress && ((rows) => progress.rows(rows)));
+  progress?.done(input.rows.length);
   const notes: string[] = [];
   if (input.columns) {
     const absent = reference.featureNames.filter((name) => !input.columns!.includes(name));
