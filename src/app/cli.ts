@@ -8,6 +8,10 @@ import { referenceInspectCommand } from './commands/reference-inspect.js';
 import { EXIT_USAGE, processIo, type CliIo, type CommandOutput } from './commands/io.js';
 import { DriftwatchError } from '../core/errors.js';
 import { CORRECTIONS, SCORE_METRICS } from '../core/stats/index.js';
+import { progressLine } from '../adapters/console/progress.js';
+
+/** A progress line on standard error when it is a terminal (adapters/console/progress.ts). */
+const progressOf = (io: CliIo, input: string) => progressLine({ label: `reading ${input === '-' ? 'stdin' : input}`, write: (t) => io.stderr(t), isTTY: io.stderrIsTTY === true });
 
 export { processIo, type CliIo } from './commands/io.js';
 
@@ -70,7 +74,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--calibration-sizes <list>', 'window sizes the calibration is drawn for (comma list; default 100,200,500,1000,2000,5000)', integerList('--calibration-sizes'))
     .option('--calibration-replicates <n>', 'null draws per feature and window size (default 4000)', positiveInteger('--calibration-replicates'))
     .option('--calibration-seed <n>', 'seed of the null draws, saved in the reference (default 20261202)', nonNegativeInteger('--calibration-seed'))
-    .action(async (opts) => finish(await referenceBuildCommand(opts, io.stdin)));
+    .action(async (opts) => finish(await referenceBuildCommand(opts, io.stdin, progressOf(io, opts.input))));
   reference
     .command('inspect')
     .description('summarize a saved reference: features, types, counts, bins, quantiles, missing rates')
@@ -95,7 +99,8 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--min-samples <n>', 'minimum rows (and non-missing values per feature) for a drift decision', positiveInteger('--min-samples'), 100)
     .option('--json', 'print one JSON object instead of the table')
     .option('--fail-on-drift', 'exit 3 when drift is detected')
-    .action(async (opts) => finish(await checkCommand(opts, io.stdin)));
+    .option('--report <file>', 'also write a self-contained HTML report (charts per feature) here')
+    .action(async (opts) => finish(await checkCommand(opts, io.stdin, progressOf(io, opts.input))));
 
   program
     .command('run')
@@ -114,6 +119,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--reference-dir <dir>', 'references laid out as {dir}/{model_version}/reference_distribution.json')
     .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
     .option('--out <file>', 'also write every check as JSON Lines here')
+    .option('--report <file>', 'also write an HTML report: the last window in detail and the timeline of every window')
     .action(async (opts) => {
       const { replayCommand } = await import('./commands/replay.js');
       exit.code = await replayCommand(opts, io);

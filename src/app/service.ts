@@ -24,6 +24,9 @@ import type { DeadLetterSink } from '../runtime/ports.js';
 import { Pipeline } from '../runtime/pipeline.js';
 import { DriftwatchError, SinkError } from '../core/errors.js';
 import { ReferenceStore } from '../adapters/files/reference-store.js';
+import { HistoryExporter } from '../adapters/report/index.js';
+import { WindowHistory } from '../runtime/history.js';
+import { reportRoutes } from './report-routes.js';
 
 /**
  * The composition of the service: the one place where configuration becomes a source, the
@@ -38,6 +41,8 @@ export interface ServiceDeps {
   scheduler?: SchedulerLike;
   /** Console output (default stdout). */
   write?: (line: string) => void;
+  /** Where the reports' window history goes (replay --report); default: one of REPORT_WINDOWS windows while HTTP is on. */
+  history?: WindowHistory;
 }
 
 export interface RunningService {
@@ -82,8 +87,9 @@ export function kafkaConnection(config: Config): KafkaConnection {
   };
 }
 
-function buildEngine(config: Config, references: ReferenceStore, live: boolean): Engine {
+function buildEngine(config: Config, references: ReferenceStore, live: boolean, keepCurrent: boolean): Engine {
   return new Engine({
+    keepCurrent,
     windowMs: config.window.sizeMs,
     slideMs: config.window.slideMs,
     allowedLatenessMs: config.window.allowedLatenessMs,
@@ -142,6 +148,9 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
       new InfluxExporter({ url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.timeoutMs }),
     );
   }
+  // The reports (docs/reports.md) read a bounded history fed once per evaluation.
+  const history = deps.history ?? (config.http.enabled && config.http.reportWindows > 0 ? new WindowHistory({ windows: config.http.reportWindows }) : undefined);
+  if (history) exporters.push(new HistoryExporter(history));
   const dispatcher = createAlertDispatcher(config.alerts, { logger: logger.child({ component: 'alerts' }), registry: metrics.registry });
   exporters.push(new AlertExporter(dispatcher));
 
@@ -187,7 +196,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   let fatal: (error: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fatal = reject));
   failed.catch(() => undefined);
-  const engine = buildEngine(config, references, useKafka);
+  const engine = buildEngine(config, references, useKafka, history !== undefined);
   const pipeline = new Pipeline({
     engine,
     references,
@@ -211,6 +220,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
         host: config.http.host,
         port: config.http.port,
         registry: metrics.registry,
+        ...(history ? { pages: reportRoutes(pipeline.status, history) } : {}),
         status: {
           drift: () => pipeline.driftSummary(),
           readiness: async () => ({

@@ -1,6 +1,6 @@
 import type { ReferenceDistribution } from '../core/reference/index.js';
 import { modelVersionKey as key } from '../core/keys.js';
-import { NumericRow, type FeatureModel } from '../core/stats/index.js';
+import { FeatureSetAccumulator, NumericRow, type FeatureModel } from '../core/stats/index.js';
 import type { DecodeFailure, FeatureRecord } from '../core/event/event.js';
 import { SlidingWindow } from '../core/window/sliding-window.js';
 import { WatermarkTracker } from '../core/window/watermark.js';
@@ -33,6 +33,8 @@ export interface EngineOptions {
   watermarkConfirmations?: number;
   hysteresis: HysteresisOptions;
   detector: DriftDetector;
+  /** Keep a copy of each evaluated window's values in `ModelCheck.current` (reports; default false). */
+  keepCurrent?: boolean;
   /** The reference for a model version, or undefined (→ dead letter `no_reference`). */
   referenceFor(model: string, modelVersion: string): ReferenceDistribution | undefined;
 }
@@ -225,7 +227,13 @@ export class Engine {
     for (const mw of this.windows.values()) {
       const hasRows = mw.window.rowsInWindowEnding(end) > 0;
       const t0 = performance.now();
-      const check = mw.window.evaluate(end, (values) => (hasRows ? this.options.detector.evaluate(values, mw.reference) : null));
+      let current: FeatureSetAccumulator | undefined;
+      const check = mw.window.evaluate(end, (values) => {
+        if (!hasRows) return null;
+        // The running sum changes at the next slide: a report needs its own copy.
+        if (this.options.keepCurrent) (current = new FeatureSetAccumulator(values.models)).merge(values);
+        return this.options.detector.evaluate(values, mw.reference);
+      });
       if (!check) continue;
       const decided = check.status === 'ok' ? check.drift_detected : null;
       const change = mw.hysteresis.update(decided);
@@ -241,6 +249,7 @@ export class Engine {
         lateEvents: mw.late,
         invalidEvents: mw.invalid + invalidBeforeEngine,
         durationMs: performance.now() - t0,
+        ...(current ? { current } : {}),
       });
       mw.late = 0;
       mw.invalid = 0;

@@ -18,11 +18,17 @@ export interface InputRows {
  * features themselves or a prediction event whose `features` object (or `feature_vector`
  * array, in the reference's feature order) holds them. `-` reads standard input (`stdin`).
  */
-export async function readRows(path: string, format?: InputFormat, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<InputRows> {
+export async function readRows(
+  path: string,
+  format?: InputFormat,
+  stdin: AsyncIterable<Buffer | string> = process.stdin,
+  /** Called with the rows parsed so far (a progress line: adapters/console/progress.ts). */
+  onRows?: (rows: number) => void,
+): Promise<InputRows> {
   const text = path === '-' ? await readStdin(stdin) : await readText(path);
   const name = path === '-' ? 'stdin' : path;
   const chosen = format ?? detectFormat(path, text);
-  const result = chosen === 'csv' ? parseCsvRows(text, name) : parseJsonLines(text, name);
+  const result = chosen === 'csv' ? parseCsvRows(text, name, onRows) : parseJsonLines(text, name, onRows);
   if (result.rows.length === 0) throw new InputError(`${name}: the input holds no rows`, { context: { path: name } });
   return result;
 }
@@ -48,10 +54,18 @@ export function detectFormat(path: string, text: string): InputFormat {
   return /^\s*[{[]/.test(text) ? 'jsonl' : 'csv';
 }
 
-export function parseCsvRows(text: string, name = 'input'): InputRows {
+export function parseCsvRows(text: string, name = 'input', onRows?: (rows: number) => void): InputRows {
   let records: Record<string, string>[];
+  let parsed = 0;
   try {
-    records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true, relax_column_count: false });
+    records = parseCsv(text, {
+      columns: true,
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+      relax_column_count: false,
+      ...(onRows ? { on_record: (record: Record<string, string>) => (onRows(++parsed), record) } : {}),
+    });
   } catch (cause) {
     const err = cause as CsvError & { lines?: number; column?: string | number };
     const where = err.lines !== undefined ? `line ${err.lines}` : 'CSV';
@@ -65,7 +79,7 @@ export function parseCsvRows(text: string, name = 'input'): InputRows {
   return { rows: records, columns, format: 'csv' };
 }
 
-export function parseJsonLines(text: string, name = 'input'): InputRows {
+export function parseJsonLines(text: string, name = 'input', onRows?: (rows: number) => void): InputRows {
   const rows: (Record<string, unknown> | unknown[])[] = [];
   const columns = new Set<string>();
   let arrays = false;
@@ -88,6 +102,7 @@ export function parseJsonLines(text: string, name = 'input'): InputRows {
     if (Array.isArray(row)) arrays = true;
     else for (const key of Object.keys(row)) columns.add(key);
     rows.push(row);
+    onRows?.(rows.length);
   }
   if (arrays && columns.size > 0) throw new InputError(`${name}: rows mix feature objects and feature_vector arrays`, { context: { path: name } });
   return { rows, columns: arrays ? null : [...columns], format: 'jsonl' };

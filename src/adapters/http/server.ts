@@ -13,6 +13,16 @@ export interface StatusProvider {
   drift(): unknown;
 }
 
+/** The HTML pages of docs/reports.md; the server only routes to them. */
+export interface PageProvider {
+  /** `/`: the models with their state and last check. */
+  index(): string;
+  /** `/report/{model}/{version}`, or undefined when no window of that model version was evaluated. */
+  report(model: string, modelVersion: string): string | undefined;
+  /** The Content-Security-Policy the pages are served with. */
+  readonly contentSecurityPolicy: string;
+}
+
 /**
  * /healthz (the process runs), /readyz (group joined, references loaded, sinks reachable),
  * /metrics (Prometheus text format), /drift (the guide's dashboard JSON).
@@ -22,6 +32,8 @@ export async function startHttpServer(options: {
   port: number;
   registry: Registry;
   status: StatusProvider;
+  /** The report pages (`/`, `/report/{model}/{version}`); without them those paths answer 404. */
+  pages?: PageProvider;
 }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     handle(req, res, options).catch((error) => {
@@ -62,7 +74,7 @@ function listenProblem({ host, port }: { host: string; port: number }, cause: No
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: { registry: Registry; status: StatusProvider }): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: { registry: Registry; status: StatusProvider; pages?: PageProvider }): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -88,11 +100,37 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: { regi
       json(res, 200, options.status.drift());
       return;
     default:
-      json(res, 404, { error: `no such endpoint ${path}; try /healthz, /readyz, /metrics, /drift` });
+      if (options.pages && (path === '/' || path.startsWith('/report/'))) {
+        page(res, path, options.pages);
+        return;
+      }
+      json(res, 404, { error: `no such endpoint ${path}; try /healthz, /readyz, /metrics, /drift${options.pages ? ', /, /report/{model}/{version}' : ''}` });
   }
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body, null, 1));
+}
+
+/** `/` and `/report/{model}/{version}` (segments percent-decoded); errors as plain text, which no browser runs. */
+function page(res: ServerResponse, path: string, pages: PageProvider): void {
+  const headers = { 'content-security-policy': pages.contentSecurityPolicy, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+  const text = (status: number, body: string): void => void res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(body + '\n');
+  let html: string | undefined;
+  if (path === '/') html = pages.index();
+  else {
+    const segments = path.slice('/report/'.length).split('/');
+    if (segments.length !== 2 || segments.some((s) => s === '')) return text(404, 'no such page: use /report/{model}/{version}');
+    let model: string;
+    let version: string;
+    try {
+      [model, version] = segments.map((s) => decodeURIComponent(s));
+    } catch {
+      return text(400, 'bad percent-encoding in the path');
+    }
+    html = pages.report(model, version);
+    if (html === undefined) return text(404, `no evaluated window of model ${JSON.stringify(model)} version ${JSON.stringify(version)}; the models are listed at /`);
+  }
+  res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' }).end(html);
 }

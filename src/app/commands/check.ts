@@ -5,6 +5,8 @@ import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
 import { loadReference } from '../../adapters/files/reference-file.js';
 import type { CommandOutput } from './io.js';
+import type { Progress } from '../../adapters/console/progress.js';
+import { writeReport } from './report.js';
 
 export interface CheckCommandOptions {
   reference: string;
@@ -17,14 +19,17 @@ export interface CheckCommandOptions {
   minSamples?: number;
   json?: boolean;
   failOnDrift?: boolean;
+  /** Also write the HTML report here (docs/reports.md). */
+  report?: string;
 }
 
 export type { CommandOutput } from './io.js';
 
 /** `driftwatch check`: scores a file of rows against a saved reference. */
-export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIterable<Buffer | string>): Promise<CommandOutput> {
+export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
   const reference = await loadReference(options.reference);
-  const input = await readRows(options.input, undefined, stdin);
+  const input = await readRows(options.input, undefined, stdin, progress && ((rows) => progress.rows(rows)));
+  progress?.done(input.rows.length);
   const notes: string[] = [];
   if (input.columns) {
     const absent = reference.featureNames.filter((name) => !input.columns!.includes(name));
@@ -53,7 +58,9 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
     alpha: options.alpha,
     minEffect: options.minEffect,
   });
-  const result = detector.evaluate(accumulate(input.rows as Row[], reference), reference);
+  const current = accumulate(input.rows as Row[], reference);
+  const result = detector.evaluate(current, reference);
+  if (options.report) await writeReport(options.report, { model: null, modelVersion: reference.modelVersion, check: result, reference, current });
   for (const [name, f] of Object.entries(result.features)) {
     if (f.invalid_values > 0)
       notes.push(`note: feature "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);

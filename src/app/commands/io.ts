@@ -13,6 +13,8 @@ export const EXIT_DRIFT = 3;
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Standard error is a terminal (progress lines are drawn only then). */
+  stderrIsTTY?: boolean;
   env: Record<string, string | undefined>;
   stdin: AsyncIterable<Buffer | string>;
   /** A Kafka client to use instead of kafkajs (tests). */
@@ -24,6 +26,7 @@ export function processIo(): CliIo {
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
+    stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
     stdin: process.stdin,
   };

@@ -3,6 +3,7 @@ import { readRows } from '../../adapters/files/rows.js';
 import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
 import type { CommandOutput } from './io.js';
+import type { Progress } from '../../adapters/console/progress.js';
 import { saveReference } from '../../adapters/files/reference-file.js';
 
 export interface ReferenceBuildOptions {
@@ -34,8 +35,9 @@ function calibrationOptions(options: ReferenceBuildOptions): CalibrationOptions 
 }
 
 /** `driftwatch reference build`: reads training rows and saves reference_distribution.json. */
-export async function referenceBuildCommand(options: ReferenceBuildOptions, stdin?: AsyncIterable<Buffer | string>): Promise<CommandOutput> {
-  const input = await readRows(options.input, undefined, stdin);
+export async function referenceBuildCommand(options: ReferenceBuildOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
+  const input = await readRows(options.input, undefined, stdin, progress && ((rows) => progress.rows(rows)));
+  progress?.done(input.rows.length);
   let featureNames = options.features;
   if (featureNames && input.columns) {
     const absent = featureNames.filter((f) => !input.columns!.includes(f));

@@ -5,12 +5,16 @@ import { InputError, ReferenceFileError } from '../../core/errors.js';
 import { startService } from '../service.js';
 import { commandLogger, configOrExit, fail, runUntilDone, startTrapped, trapSignals } from './lifecycle.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { WindowHistory } from '../../runtime/history.js';
+import { writeTimelineReports } from './report.js';
 
 export interface ReplayCommandOptions {
   input: string;
   referenceDir?: string;
   config?: string;
   out?: string;
+  /** Also write the HTML report of the last window with the timeline of every window here (docs/reports.md). */
+  report?: string;
 }
 
 /**
@@ -37,12 +41,18 @@ async function replay(options: ReplayCommandOptions, io: CliIo, trap: ReturnType
   try {
     await checkInput(options.input);
     await checkReferenceDir(config.reference.dir);
+    // A replay's timeline keeps every window (a point is a few bytes per feature).
+    const history = options.report ? new WindowHistory({ windows: Number.MAX_SAFE_INTEGER }) : undefined;
     const service = await startTrapped(
       trap,
-      () => startService(config, { logger: commandLogger(config.log.level, io), write: (line) => io.stdout(line + '\n') }, options.input),
+      () => startService(config, { logger: commandLogger(config.log.level, io), write: (line) => io.stdout(line + '\n'), history }, options.input),
       io,
     );
-    return service ? await runUntilDone(service, trap, io) : EXIT_OK;
+    const code = service ? await runUntilDone(service, trap, io) : EXIT_OK;
+    if (history && options.report && code === EXIT_OK) {
+      for (const line of await writeTimelineReports(options.report, history.all())) io.stderr(line + '\n');
+    }
+    return code;
   } catch (error) {
     if (error instanceof InputError || error instanceof ReferenceFileError) {
       io.stderr(`driftwatch: ${error.message}\n`);

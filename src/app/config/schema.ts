@@ -130,6 +130,8 @@ export const configSchema = z.object({
       port: num(z.number().int().min(0).max(65535)).default(8080),
       host: str().default('0.0.0.0'),
       enabled: bool().default(true),
+      /** Windows kept per (model, version) for the live report's timeline; 0 turns the report pages off (docs/reports.md). */
+      reportWindows: num(z.number().int().min(0).max(100_000)).default(288),
     })
     .prefault({}),
   store: z
@@ -251,6 +253,11 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'HTTP_PORT', path: ['http', 'port'], description: 'port of /healthz, /readyz, /metrics, /drift (default 8080; 0 picks one)' },
   { name: 'HTTP_HOST', path: ['http', 'host'], description: 'address the HTTP server binds (default 0.0.0.0)' },
   { name: 'HTTP_ENABLED', path: ['http', 'enabled'], description: 'false disables the HTTP server' },
+  {
+    name: 'REPORT_WINDOWS',
+    path: ['http', 'reportWindows'],
+    description: 'windows per model version kept for the live report at /report/{model}/{version}; 0 turns / and /report off (default 288)',
+  },
   { name: 'FEATURE_STORE_TYPE', path: ['store', 'type'], description: 'driftwatch job: postgresql, redis, influxdb or file' },
   { name: 'FEATURE_STORE_URL', path: ['store', 'url'], description: 'driftwatch job: postgres://…, redis://… or the InfluxDB URL (secret parts never logged)' },
   { name: 'FEATURE_STORE_TABLE', path: ['store', 'table'], description: 'PostgreSQL table (default prediction_logs; schema.table allowed)' },
