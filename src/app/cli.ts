@@ -2,9 +2,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkCommand } from './commands/check.js';
-import { referenceBuildCommand } from './commands/reference-build.js';
-import { referenceInspectCommand } from './commands/reference-inspect.js';
 import { EXIT_USAGE, processIo, type CliIo, type CommandOutput } from './commands/io.js';
 import { DriftwatchError } from '../core/errors.js';
 import { CORRECTIONS, SCORE_METRICS } from '../core/stats/index.js';
@@ -34,7 +31,12 @@ HTTP_PORT, …) and from --config (YAML or JSON, camelCase keys); the environmen
 setting, its file key and default: the "Configuration" table of README.md; how values are read
 and the file-only settings: docs/configuration.md.`;
 
-/** The `driftwatch` program; each action stores its exit code in `exit.code`. */
+/**
+ * The `driftwatch` program; each action stores its exit code in `exit.code`. Every command's
+ * module is imported only when that command runs, so that `--version`, `check` and `reference`
+ * never load kafkajs, the InfluxDB client, nodemailer, RxJS or the store drivers
+ * (docs/benchmarks.md, "Start-up"; test/unit/cli/startup.test.ts holds it).
+ */
 export function buildProgram(io: CliIo, exit: { code: number }): Command {
   const finish = (output: CommandOutput) => {
     io.stdout(output.stdout);
@@ -59,13 +61,19 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--features <names>', 'features to keep, in this order (comma list; default: every input column)', list)
     .option('--psi-bins <n>', 'PSI bins per numeric feature', positiveInteger('--psi-bins'), 10)
     .option('--fine-bins <n>', 'fine bins per numeric feature for KS and Wasserstein', positiveInteger('--fine-bins'), 400)
-    .action(async (opts) => finish(await referenceBuildCommand(opts, io.stdin)));
+    .action(async (opts) => {
+      const { referenceBuildCommand } = await import('./commands/reference-build.js');
+      finish(await referenceBuildCommand(opts, io.stdin));
+    });
   reference
     .command('inspect')
     .description('summarize a saved reference: features, types, counts, bins, quantiles, missing rates')
     .argument('<file>', 'reference_distribution.json')
     .option('--json', 'print one JSON object instead of the tables')
-    .action(async (file: string, opts: { json?: boolean }) => finish(await referenceInspectCommand({ reference: file, json: opts.json })));
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { referenceInspectCommand } = await import('./commands/reference-inspect.js');
+      finish(await referenceInspectCommand({ reference: file, json: opts.json }));
+    });
 
   program
     .command('check')
@@ -84,7 +92,10 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--min-samples <n>', 'minimum rows (and non-missing values per feature) for a drift decision', positiveInteger('--min-samples'), 100)
     .option('--json', 'print one JSON object instead of the table')
     .option('--fail-on-drift', 'exit 3 when drift is detected')
-    .action(async (opts) => finish(await checkCommand(opts, io.stdin)));
+    .action(async (opts) => {
+      const { checkCommand } = await import('./commands/check.js');
+      finish(await checkCommand(opts, io.stdin));
+    });
 
   program
     .command('run')
