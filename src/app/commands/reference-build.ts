@@ -18,7 +18,8 @@ export interface ReferenceBuildOptions {
 
 /** `driftwatch reference build`: reads training rows and saves reference_distribution.json. */
 export async function referenceBuildCommand(options: ReferenceBuildOptions, stdin?: AsyncIterable<Buffer | string>): Promise<CommandOutput> {
-  const input = await readRows(options.input, undefined, stdin);
+  // CSV rows as arrays of the chosen features, numbers read from the bytes (docs/benchmarks.md).
+  const input = await readRows(options.input, undefined, stdin, { csvArrays: { order: options.features, text: options.categorical } });
   let featureNames = options.features;
   if (featureNames && input.columns) {
     const absent = featureNames.filter((f) => !input.columns!.includes(f));
