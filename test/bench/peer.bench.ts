@@ -165,7 +165,13 @@ const figures: Figure[] = [
     baseline: { name: 'Python: pandas read_csv + ks_2samp + numpy PSI, wall', value: median(pyTotal) },
     note:
       `median of ${RUNS}; CLI ${range(cliTotal)} s (build ${range(cliRuns.map((r) => r.build))}, check ${range(cliRuns.map((r) => r.check))}), ` +
-      `peak RSS build ${range(cliRuns.map((r) => r.buildMb), 0)} MB, check ${range(cliRuns.map((r) => r.checkMb), 0)} MB; ` +
+      `peak RSS build ${range(
+        cliRuns.map((r) => r.buildMb),
+        0,
+      )} MB, check ${range(
+        cliRuns.map((r) => r.checkMb),
+        0,
+      )} MB; ` +
       `Python ${range(pyTotal)} s (read_csv ${range(pyRead)}, stats ${range(pyStats)}); max KS ${ksMax.toFixed(4)}; load per run: ${loads}`,
   },
   { name: 'CLI build + check / Python total', value: median(cliTotal) / median(pyTotal), unit: '×', target: { kind: 'max', value: 2 } },
@@ -202,7 +208,7 @@ if (LARGE) {
   const largeRefJson = join(dir, 'large_reference.json');
   await saveReference(largeRef, largeRefJson);
   const largeCsv = join(dir, 'large.csv');
-  let largeBytes = 0;
+  let largeBytes: number;
   {
     // Written in slices so that the generator's rows do not sit in memory all at once.
     const out = createWriteStream(largeCsv);

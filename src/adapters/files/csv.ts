@@ -126,7 +126,7 @@ class CsvArrayReader {
     const fields = this.fields;
     fields.length = 0;
     let column = 0;
-    let next = -1;
+    let next: number;
     for (;;) {
       let s = p;
       while (s < end && isBlank(b[s])) s++;
