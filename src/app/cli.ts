@@ -2,9 +2,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkCommand } from './commands/check.js';
-import { referenceBuildCommand } from './commands/reference-build.js';
-import { referenceInspectCommand } from './commands/reference-inspect.js';
 import { EXIT_USAGE, processIo, type CliIo, type CommandOutput } from './commands/io.js';
 import { DriftwatchError } from '../core/errors.js';
 import { CORRECTIONS, SCORE_METRICS } from '../core/stats/index.js';
@@ -45,7 +42,12 @@ HTTP_PORT, …) and from --config (YAML or JSON, camelCase keys); the environmen
 setting, its file key and default: the "Configuration" table of README.md; how values are read
 and the file-only settings: docs/configuration.md.`;
 
-/** The `driftwatch` program; each action stores its exit code in `exit.code`. */
+/**
+ * The `driftwatch` program; each action stores its exit code in `exit.code`. Every command's
+ * module is imported only when that command runs, so that `--version`, `check` and `reference`
+ * never load kafkajs, the InfluxDB client, nodemailer, RxJS or the store drivers
+ * (docs/benchmarks.md, "Start-up"; test/unit/cli/startup.test.ts holds it).
+ */
 export function buildProgram(io: CliIo, exit: { code: number }): Command {
   const finish = (output: CommandOutput) => {
     io.stdout(output.stdout);
@@ -74,13 +76,19 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--calibration-sizes <list>', 'window sizes the calibration is drawn for (comma list; default 100,200,500,1000,2000,5000)', integerList('--calibration-sizes'))
     .option('--calibration-replicates <n>', 'null draws per feature and window size (default 4000)', positiveInteger('--calibration-replicates'))
     .option('--calibration-seed <n>', 'seed of the null draws, saved in the reference (default 20261202)', nonNegativeInteger('--calibration-seed'))
-    .action(async (opts) => finish(await referenceBuildCommand(opts, io.stdin, progressOf(io, opts.input))));
+    .action(async (opts) => {
+      const { referenceBuildCommand } = await import('./commands/reference-build.js');
+      finish(await referenceBuildCommand(opts, io.stdin, progressOf(io, opts.input)));
+    });
   reference
     .command('inspect')
     .description('summarize a saved reference: features, types, counts, bins, quantiles, missing rates')
     .argument('<file>', 'reference_distribution.json')
     .option('--json', 'print one JSON object instead of the tables')
-    .action(async (file: string, opts: { json?: boolean }) => finish(await referenceInspectCommand({ reference: file, json: opts.json })));
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { referenceInspectCommand } = await import('./commands/reference-inspect.js');
+      finish(await referenceInspectCommand({ reference: file, json: opts.json }));
+    });
 
   program
     .command('check')
@@ -100,7 +108,10 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--json', 'print one JSON object instead of the table')
     .option('--fail-on-drift', 'exit 3 when drift is detected')
     .option('--report <file>', 'also write a self-contained HTML report (charts per feature) here')
-    .action(async (opts) => finish(await checkCommand(opts, io.stdin, progressOf(io, opts.input))));
+    .action(async (opts) => {
+      const { checkCommand } = await import('./commands/check.js');
+      finish(await checkCommand(opts, io.stdin, progressOf(io, opts.input)));
+    });
 
   program
     .command('run')

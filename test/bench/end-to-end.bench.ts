@@ -6,9 +6,12 @@
  *    produced to a fresh one-partition topic; then the service (`startService`, HTTP off, an
  *    InMemoryExporter added, 1 h / 5 min windows) consumes and scores them, counted by its
  *    `eventsConsumed` metric. Baseline, same topic, same run: a bare consume-only loop through
- *    the Kafka seam (count, resolveOffset), run before and after the service; the better of the
- *    two is the baseline. Rates run from the first message seen to the last (group joins
- *    excluded). Target: service ≥ half the bare loop.
+ *    the Kafka seam (count, resolveOffset). Rates run from the first message seen to the last (group joins
+ *    excluded). Second baseline, same topic, same run: the same loop that also `JSON.parse`s every
+ *    value, the least a consumer that reads its events does (issue 17 item 4). Each is run
+ *    before and after the service, the better of the two is the baseline. Figures: the
+ *    service's rate and CPU per event, its ratio to the parsing loop (target ≥ 1.0×) and to
+ *    the bare loop (reported).
  * 2. Latency: live events (timestamp = now, 500/s) into a fresh topic, the service with
  *    DRIFT_WINDOW=10s, DRIFT_CHECK_INTERVAL=2s, ALLOWED_LATENESS=0s, EMIT_ALL_CHECKS=true; per
  *    window, the time its drift_check event is received from the drift events topic minus the
@@ -50,16 +53,28 @@ function serviceConfig(env: Record<string, string>) {
   return resolveConfig({}, { KAFKA_BROKERS: BROKERS.join(','), HTTP_ENABLED: 'false', LOG_LEVEL: 'silent', ...env }).config;
 }
 
-/** Consume-only loop through the seam: counts messages, resolves each batch. */
 /** CPU time of this process (user + system), ms: its share of the wall time says whether Node is the bottleneck. */
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
 
-async function bareConsume(topic: string, expected: number): Promise<{ firstToLastMs: number; totalMs: number; cpuShare: number }> {
-  const consumer = kafka.consumer({ groupId: `bench-bare-${id}-${Math.random().toString(36).slice(2, 6)}`, topics: [topic], fromBeginning: true });
+interface LoopRun {
+  firstToLastMs: number;
+  totalMs: number;
+  cpuShare: number;
+  /** CPU time of this process from the first message to the last, per message (µs). */
+  cpuPerEventUs: number;
+}
+
+/**
+ * Consume loop through the seam: counts messages and resolves each batch; with `parse`, also
+ * `JSON.parse`s every value (the least a consumer that reads its events must do).
+ */
+async function consumeLoop(topic: string, expected: number, parse: boolean): Promise<LoopRun> {
+  const consumer = kafka.consumer({ groupId: `bench-${parse ? 'parse' : 'bare'}-${id}-${Math.random().toString(36).slice(2, 6)}`, topics: [topic], fromBeginning: true });
   let count = 0;
+  let sink = 0;
   let firstMs = 0;
   let lastMs = 0;
   let firstCpu = 0;
@@ -72,6 +87,7 @@ async function bareConsume(topic: string, expected: number): Promise<{ firstToLa
         firstCpu = cpuMs();
       }
       count += batch.messages.length;
+      if (parse) for (const m of batch.messages) sink += (JSON.parse(m.value!.toString('utf8')) as { features: object }).features ? 1 : 0;
       lastMs = Date.now();
       lastCpu = cpuMs();
       context.resolveOffset(batch.messages[batch.messages.length - 1].offset);
@@ -82,7 +98,13 @@ async function bareConsume(topic: string, expected: number): Promise<{ firstToLa
   } finally {
     await consumer.stop();
   }
-  return { firstToLastMs: lastMs - firstMs, totalMs: lastMs - t0, cpuShare: (lastCpu - firstCpu) / (lastMs - firstMs) };
+  if (parse && sink !== count) throw new Error(`parse loop read ${sink} events with features of ${count}`);
+  return {
+    firstToLastMs: lastMs - firstMs,
+    totalMs: lastMs - t0,
+    cpuShare: (lastCpu - firstCpu) / (lastMs - firstMs),
+    cpuPerEventUs: ((lastCpu - firstCpu) * 1000) / count,
+  };
 }
 
 const admin = await kafka.admin().catch((error: Error) => {
@@ -110,7 +132,9 @@ for (let i = 0; i < EVENTS; i += PRODUCE_BATCH) {
 const produceMs = performance.now() - p0;
 
 progress('bare consume-only loop (1 of 2)');
-const bare1 = await bareConsume(topic, EVENTS);
+const bare1 = await consumeLoop(topic, EVENTS, false);
+progress('consume + JSON.parse loop (1 of 2)');
+const parse1 = await consumeLoop(topic, EVENTS, true);
 
 progress('service');
 const memory = new InMemoryExporter();
@@ -141,35 +165,58 @@ await waitUntil('the first event in the service', 120_000, async () => {
 await waitUntil(`${EVENTS} events in the service`, 300_000, async () => (await consumed()) >= EVENTS, 5);
 await service.pipeline.idle();
 const serviceLastMs = Date.now();
-const serviceCpuShare = (cpuMs() - serviceFirstCpu) / (serviceLastMs - serviceFirstMs);
+const serviceCpuMs = cpuMs() - serviceFirstCpu;
+const serviceCpuShare = serviceCpuMs / (serviceLastMs - serviceFirstMs);
 const evaluations = memory.evaluations.length;
 const invalid = (await service.metrics.eventsInvalid.get()).values.reduce((s, v) => s + v.value, 0);
 await service.stop();
 
 progress('bare consume-only loop (2 of 2)');
-const bare2 = await bareConsume(topic, EVENTS);
+const bare2 = await consumeLoop(topic, EVENTS, false);
+progress('consume + JSON.parse loop (2 of 2)');
+const parse2 = await consumeLoop(topic, EVENTS, true);
 
 // The first poll already saw `serviceSeenAtFirst` events: the rate counts the rest.
 const serviceRate = (EVENTS - serviceSeenAtFirst) / ((serviceLastMs - serviceFirstMs) / 1000);
-const bareRates = [bare1, bare2].map((b) => EVENTS / (b.firstToLastMs / 1000));
+const rate = (b: LoopRun) => EVENTS / (b.firstToLastMs / 1000);
+const bareRates = [bare1, bare2].map(rate);
+const parseRates = [parse1, parse2].map(rate);
 const bareBest = Math.max(...bareRates);
+const parseBest = Math.max(...parseRates);
+const serviceCpuPerEventUs = (serviceCpuMs * 1000) / (EVENTS - serviceSeenAtFirst);
+const us = (x: number) => x.toFixed(1);
 figures.push(
   {
     name: `service consume + score, ${FEATURES} features`,
     value: serviceRate,
     unit: 'ev/s',
-    baseline: { name: 'bare consume loop via the seam, best of 2', value: bareBest },
+    baseline: { name: 'consume + JSON.parse loop via the seam, best of 2', value: parseBest },
     note:
-      `first→last message; bare runs ${bareRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s; ` +
-      `Node CPU busy first→last: service ${(serviceCpuShare * 100).toFixed(0)} %, bare ${[bare1, bare2].map((b) => (b.cpuShare * 100).toFixed(0)).join(' / ')} %; ` +
+      `first→last message; bare runs ${bareRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s, ` +
+      `parse runs ${parseRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s; ` +
+      `Node CPU busy first→last: service ${(serviceCpuShare * 100).toFixed(0)} %, bare ${[bare1, bare2].map((b) => (b.cpuShare * 100).toFixed(0)).join(' / ')} %, ` +
+      `parse ${[parse1, parse2].map((b) => (b.cpuShare * 100).toFixed(0)).join(' / ')} %; ` +
       `start→last: service ${((serviceLastMs - s0) / 1000).toFixed(1)} s, bare ${(bare1.totalMs / 1000).toFixed(1)} / ${(bare2.totalMs / 1000).toFixed(1)} s; ` +
       `${evaluations} windows scored, ${invalid} dead letters; produced at ${Math.round(EVENTS / (produceMs / 1000)).toLocaleString()} ev/s (${(encoded.bytes / 1_048_576).toFixed(0)} MiB)`,
   },
   {
-    name: 'service / bare consume',
+    name: 'service CPU per event',
+    value: serviceCpuPerEventUs,
+    unit: 'µs',
+    baseline: { name: 'consume + JSON.parse loop, median of 2', value: median([parse1, parse2].map((b) => b.cpuPerEventUs)) },
+    note: `bare loop ${[bare1, bare2].map((b) => us(b.cpuPerEventUs)).join(' / ')} µs, parse loop ${[parse1, parse2].map((b) => us(b.cpuPerEventUs)).join(' / ')} µs`,
+  },
+  {
+    name: 'service / consume + JSON.parse loop',
+    value: serviceRate / parseBest,
+    unit: '×',
+    target: { kind: 'min', value: 1.0 },
+  },
+  {
+    name: 'service / bare consume loop',
     value: serviceRate / bareBest,
     unit: '×',
-    target: { kind: 'min', value: 0.5 },
+    note: `consume + JSON.parse loop / bare loop: ${(parseBest / bareBest).toFixed(2)}×`,
   },
 );
 

@@ -6,6 +6,7 @@
  *   npm run bench                      every scenario
  *   npm run bench -- ingest memory     only the scenarios whose file name contains a word
  *   npm run bench -- ingest --profile  also write a CPU profile per scenario and print its top frames
+ *   npm run bench -- peer              driftwatch's CLI and library against pandas + scipy (.venv)
  *
  * Figures are printed, never asserted: a MISS does not change the exit code; a scenario that
  * crashes does (exit 1 after the summary).
@@ -20,7 +21,7 @@ import { busyMs, printTopFrames } from './profile.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Cheap scenarios first; the broker one needs `npm run services:up`. */
-const ORDER = ['batch-check', 'reference-build', 'sizes', 'ingest', 'memory', 'end-to-end'];
+const ORDER = ['batch-check', 'reference-build', 'sizes', 'ingest', 'memory', 'peer', 'end-to-end'];
 
 const args = process.argv.slice(2);
 const profile = args.includes('--profile');

@@ -28,7 +28,9 @@ export type { CommandOutput } from './io.js';
 /** `driftwatch check`: scores a file of rows against a saved reference. */
 export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
   const reference = await loadReference(options.reference);
-  const input = await readRows(options.input, undefined, stdin, progress && ((rows) => progress.rows(rows)));
+  // CSV rows as arrays in the reference's order, numbers read from the bytes (docs/benchmarks.md).
+  const text = reference.features.filter((f) => f.type === 'categorical').map((f) => f.name);
+  const input = await readRows(options.input, undefined, stdin, { csvArrays: { order: reference.featureNames, text }, onRows: progress && ((rows) => progress.rows(rows)) });
   progress?.done(input.rows.length);
   const notes: string[] = [];
   if (input.columns) {

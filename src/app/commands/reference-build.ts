@@ -36,7 +36,11 @@ function calibrationOptions(options: ReferenceBuildOptions): CalibrationOptions 
 
 /** `driftwatch reference build`: reads training rows and saves reference_distribution.json. */
 export async function referenceBuildCommand(options: ReferenceBuildOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
-  const input = await readRows(options.input, undefined, stdin, progress && ((rows) => progress.rows(rows)));
+  // CSV rows as arrays of the chosen features, numbers read from the bytes (docs/benchmarks.md).
+  const input = await readRows(options.input, undefined, stdin, {
+    csvArrays: { order: options.features, text: options.categorical },
+    onRows: progress && ((rows) => progress.rows(rows)),
+  });
   progress?.done(input.rows.length);
   let featureNames = options.features;
   if (featureNames && input.columns) {
