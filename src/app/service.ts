@@ -256,6 +256,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
       pipeline,
       logger,
       onFatal: (error) => fatal(error),
+      scheduler: deps.scheduler,
     });
     pipeline.start();
     try {

@@ -3,6 +3,7 @@ import type { Producer } from './index.js';
 import type { Evaluation } from '../../core/detect/evaluation.js';
 import { SinkError } from '../../core/errors.js';
 import { SUCCESS, type EvaluationExporter, type ExportResult } from '../../runtime/ports.js';
+import { isRetriable } from '../../runtime/retry.js';
 
 /**
  * Publishes drift events on the drift events topic, keyed by model, with the deterministic
@@ -27,11 +28,11 @@ export class KafkaDriftEventExporter implements EvaluationExporter {
       );
       return SUCCESS;
     } catch (cause) {
-      const retriable = (cause as { retriable?: boolean }).retriable !== false;
+      // kafkajs errors say whether they are retriable; one that does not say is not (core/errors.ts).
       return {
         ok: false,
         error: new SinkError(`publishing ${events.length} drift event(s) to topic "${this.topic}" failed: ${(cause as Error).message}`, {
-          retriable,
+          retriable: isRetriable(cause),
           cause,
           context: { topic: this.topic },
         }),

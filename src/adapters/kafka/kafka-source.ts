@@ -1,8 +1,9 @@
+import type { SchedulerLike } from 'rxjs';
 import { encodeMetadata, parseMetadata } from '../../runtime/delivery/commit-metadata.js';
 import type { DurableState } from '../../runtime/engine.js';
 import type { Pipeline } from '../../runtime/pipeline.js';
 import type { Logger, SourceMessage } from '../../runtime/ports.js';
-import { retry } from '../../runtime/retry.js';
+import { retry, sleep } from '../../runtime/retry.js';
 import type { BatchContext, GroupConsumer, InboundBatch, TopicPartitions } from './types.js';
 
 /**
@@ -25,7 +26,12 @@ export interface KafkaSourceOptions {
   chunkSize?: number;
   /** The consumer crashed and the client will not restart it. */
   onFatal?: (error: Error) => void;
+  /** Runs the retry waits and the backlog wait (default: the wall clock), so tests use virtual time. */
+  scheduler?: SchedulerLike;
 }
+
+/** While the runtime is backlogged, a batch waits for the evaluation in hand, heartbeating at least this often. */
+export const BACKLOG_HEARTBEAT_MS = 1000;
 
 export class KafkaSource {
   private generation = 0;
@@ -81,6 +87,7 @@ export class KafkaSource {
       await retry(() => this.onAssignment(assignment), {
         maxAttempts: 5,
         backoff: { baseMs: 500, maxMs: 5_000 },
+        scheduler: this.options.scheduler,
         shouldRetry: () => !this.stopping && !superseded(),
         onRetry: (error, attempt, retryInMs) => logger.warn({ err: (error as Error).message, attempt, retryInMs }, 'handling the partition assignment failed; retrying'),
       });
@@ -145,7 +152,9 @@ export class KafkaSource {
     const { messages } = batch;
     for (let i = 0; i < messages.length; i += this.chunkSize) {
       while (pipeline.backlogged()) {
-        await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, 1000))]);
+        const waited = new AbortController();
+        await Promise.race([pipeline.idle(), sleep(BACKLOG_HEARTBEAT_MS, { scheduler: this.options.scheduler, signal: waited.signal })]);
+        waited.abort(); // the evaluation may have ended first: cancel the timer
         await context.heartbeat();
         if (this.stopping || !context.isRunning()) return;
       }

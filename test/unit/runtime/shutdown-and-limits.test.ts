@@ -18,6 +18,7 @@ import { InMemoryExporter } from '../../../src/runtime/memory-exporter.js';
 import { Pipeline } from '../../../src/runtime/pipeline.js';
 import { NO_METRICS, type DeadLetter, type ReferenceLookup, type RuntimeMetrics } from '../../../src/runtime/ports.js';
 import { creditRow, rng } from '../../fixtures/random.js';
+import { settle, virtualClock } from './virtual-clock.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const logger = pino({ level: 'silent' });
@@ -99,14 +100,20 @@ describe('start-up and shutdown', () => {
       stop: async () => {},
     };
     const fatal: Error[] = [];
-    const source = new KafkaSource({ consumer, topic: 't', pipeline: pipeline().pipeline, logger, onFatal: (e) => fatal.push(e) });
+    let stopped!: () => void;
+    const fatalCalled = new Promise<void>((resolve) => (stopped = resolve));
+    // The retry waits (500 ms up to 5 s, full jitter) run on virtual time.
+    const clock = virtualClock(0);
+    const source = new KafkaSource({ consumer, topic: 't', pipeline: pipeline().pipeline, logger, onFatal: (e) => (fatal.push(e), stopped()), scheduler: clock.scheduler });
     await source.start();
-    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    await clock.run(fatalCalled);
+    await settle(); // an unhandled rejection would be reported by now
     process.off('unhandledRejection', onUnhandled);
+    expect(clock.now()).toBeLessThanOrEqual(500 + 1_000 + 2_000 + 4_000);
     expect(attempts).toBe(5);
     expect(fatal.map((e) => e.message)).toEqual(['cannot handle the partition assignment: The coordinator is not aware of this member']);
     expect(unhandled).toEqual([]);
-  }, 30_000);
+  });
 });
 
 describe('names bounded in length', () => {

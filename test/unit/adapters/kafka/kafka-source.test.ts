@@ -17,7 +17,8 @@ import { InMemoryExporter } from '../../../../src/runtime/memory-exporter.js';
 import type { EvaluationExporter } from '../../../../src/runtime/ports.js';
 import { SinkError } from '../../../../src/core/errors.js';
 import { creditRow, rng } from '../../../fixtures/random.js';
-import { settleUntil, virtualClock } from '../../runtime/virtual-clock.js';
+import { BACKLOG_HEARTBEAT_MS } from '../../../../src/adapters/kafka/kafka-source.js';
+import { settle, settleUntil, virtualClock } from '../../runtime/virtual-clock.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-26T00:00:00Z');
@@ -56,17 +57,24 @@ function fakeConsumer() {
     resume: () => undefined,
     stop: async () => undefined,
   };
-  const context: BatchContext = { isRunning: () => true, isStale: () => false, heartbeat: async () => {}, resolveOffset: () => {} };
+  const seen = { heartbeats: 0, resolved: [] as string[] };
+  const context: BatchContext = {
+    isRunning: () => true,
+    isStale: () => false,
+    heartbeat: async () => void seen.heartbeats++,
+    resolveOffset: (offset) => void seen.resolved.push(offset),
+  };
   const deliver = (batch: InboundBatch) => handlers.onBatch(batch, context);
-  return { consumer, commits, deliver };
+  return { consumer, commits, deliver, seen };
 }
 
-function batchOf(count: number, badAt?: number): InboundBatch {
+/** `count` events one second apart from offset `from` (event i at T0 + i s); `badAt` is malformed. */
+function batchOf(count: number, badAt?: number, from = 0): InboundBatch {
   return {
     topic: 't',
     partition: 0,
-    highWatermark: String(count),
-    messages: Array.from({ length: count }, (_, i) => ({
+    highWatermark: String(from + count),
+    messages: Array.from({ length: count }, (_, k) => from + k).map((i) => ({
       topic: 't',
       partition: 0,
       offset: String(i),
@@ -89,7 +97,7 @@ function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
     referenceFor: () => ref,
   });
   const fake = fakeConsumer();
-  // Retry waits (dead letters, exports) and evaluation ticks run on virtual time.
+  // Retry waits (dead letters, exports), the backlog wait and evaluation ticks run on virtual time.
   const clock = virtualClock(T0 + 60 * MIN);
   let source!: KafkaSource;
   const pipeline = new Pipeline({
@@ -106,7 +114,7 @@ function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
     scheduler: clock.scheduler,
     onEvaluated: () => source.commit(),
   });
-  source = new KafkaSource({ consumer: fake.consumer, topic: 't', pipeline, logger, chunkSize: 10_000 });
+  source = new KafkaSource({ consumer: fake.consumer, topic: 't', pipeline, logger, chunkSize: 10_000, scheduler: clock.scheduler });
   return { ...fake, pipeline, source, engine, clock };
 }
 
@@ -166,5 +174,52 @@ describe('KafkaSource commits and shutdown', () => {
     await source.stop();
     expect(pipeline.exportAbandoned).toBe(true);
     expect(commits).toEqual([]);
+  });
+
+  it('while the runtime is backlogged, a batch waits on virtual time: a heartbeat each second, ingested as soon as the evaluation ends', async () => {
+    let exports = 0;
+    let sinkUp = false;
+    const flaky: EvaluationExporter = {
+      name: 'flaky',
+      export: async () => (exports++, sinkUp ? { ok: true } : { ok: false, error: new SinkError('HTTP 503', { retriable: true }) }),
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
+    const { source, deliver, pipeline, clock, seen } = setup([flaky], { send: async () => {} });
+    await source.start();
+    await deliver(batchOf(1500)); // 25 min of events: the windows ending at 10, 15 and 20 min are due
+    expect(seen.resolved).toEqual(['1499']);
+    void pipeline.runDue();
+    await settleUntil(() => exports >= 1, 'the failed export'); // it retries every 5–20 ms of virtual time
+    expect(pipeline.backlogged()).toBe(true);
+
+    const beats = seen.heartbeats;
+    let delivered = false;
+    void deliver(batchOf(100, undefined, 1500)).then(() => (delivered = true));
+    await settle();
+    clock.advance(BACKLOG_HEARTBEAT_MS - 1);
+    await settle();
+    expect([seen.heartbeats, seen.resolved.length]).toEqual([beats, 1]); // waiting, not ingesting
+    clock.advance(1);
+    await settle();
+    expect([seen.heartbeats, seen.resolved.length]).toEqual([beats + 1, 1]); // one heartbeat a second
+    for (let second = 0; second < 3; second++) {
+      clock.advance(BACKLOG_HEARTBEAT_MS);
+      await settle();
+    }
+    expect([seen.heartbeats, seen.resolved.length]).toEqual([beats + 4, 1]);
+
+    // The sink comes back: the next export retry (≤ 20 ms away) succeeds, the evaluation ends,
+    // and the batch is ingested at once, not at the next whole second.
+    sinkUp = true;
+    const resumedAt = clock.now();
+    await clock.run(
+      (async () => {
+        while (!delivered) await settle();
+      })(),
+    );
+    expect(seen.resolved).toEqual(['1499', '1599']);
+    expect(clock.now() - resumedAt).toBeLessThan(BACKLOG_HEARTBEAT_MS);
+    await source.stop();
   });
 });
