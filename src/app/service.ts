@@ -205,6 +205,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     },
     onFatal: (error) => fatal(error),
   });
+  metrics.setLagSource(() => pipeline.lagSnapshot());
 
   const http = config.http.enabled
     ? await startHttpServer({
