@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// Two projects: unit tests of the pure core (no servers) and integration tests that talk to
-// a real Kafka broker and a real InfluxDB, provisioned by test/setup/global-setup.ts.
+// Three projects: unit tests of the pure core (no servers), integration tests that talk to
+// a real Kafka broker and a real InfluxDB, provisioned by test/setup/global-setup.ts, and the
+// fault suite (test/faults/), last.
 export default defineConfig({
   test: {
     root,
@@ -31,6 +32,21 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The fault suite (docs/testing.md, "Fault suite"): its own Kafka and InfluxDB on
+        // alternate ports, which it stops and restarts; it runs after the other projects
+        // (groupOrder), never beside them. Short by default; FAULTS=full for the long version.
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/faults/setup.ts'],
+          testTimeout: 1_800_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -17,6 +17,8 @@ import { InfluxExporter } from '../adapters/influx/exporter.js';
 import { JsonLinesExporter } from '../adapters/files/jsonl-exporter.js';
 import { KafkaDriftEventExporter } from '../adapters/kafka/drift-events.js';
 import { KafkaSource } from '../adapters/kafka/kafka-source.js';
+import { KafkaChangelogStore, STATE_CHANGELOG_CONFIG, stateChangelogTopic } from '../adapters/kafka/state-changelog.js';
+import { StateChangelog } from '../runtime/delivery/changelog.js';
 import { replayFile } from '../adapters/files/replay-source.js';
 import { KafkaDeadLetterSink } from '../adapters/kafka/dead-letter.js';
 import { LogDeadLetterSink } from '../adapters/console/dead-letter.js';
@@ -164,7 +166,18 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
       throw new SinkError(`cannot reach the Kafka brokers ${config.kafka.brokers!.join(',')} (KAFKA_BROKERS): ${(cause as Error).message}`, { retriable: true, cause });
     });
     try {
-      if (config.kafka.createTopics) await admin.ensureTopics([{ topic: config.kafka.driftEventsTopic }, { topic: config.kafka.deadLetterTopic }]);
+      if (config.kafka.createTopics) {
+        await admin.ensureTopics([
+          { topic: config.kafka.driftEventsTopic },
+          { topic: config.kafka.deadLetterTopic },
+          { topic: stateChangelogTopic(config.kafka.groupId), config: STATE_CHANGELOG_CONFIG },
+        ]);
+      } else if (!(await admin.listTopics()).includes(stateChangelogTopic(config.kafka.groupId))) {
+        throw new DriftwatchError(
+          `the state changelog topic "${stateChangelogTopic(config.kafka.groupId)}" (named after KAFKA_GROUP_ID) does not exist and KAFKA_CREATE_TOPICS is false: create it with cleanup.policy=compact`,
+          { context: { topic: stateChangelogTopic(config.kafka.groupId) } },
+        );
+      }
       // Dead letters are cut to fit the topic's limit, so that one can always be written.
       dlqMaxMessageBytes = await dlqLimit(admin, config.kafka.deadLetterTopic, logger);
       if (!(await admin.listTopics()).includes(config.kafka.topic)) {
@@ -214,6 +227,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     },
     onFatal: (error) => fatal(error),
   });
+  metrics.setLagSource(() => pipeline.lagSnapshot());
 
   const http = config.http.enabled
     ? await startHttpServer({
@@ -257,6 +271,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
       logger,
       onFatal: (error) => fatal(error),
       scheduler: deps.scheduler,
+      changelog: new StateChangelog(new KafkaChangelogStore(kafka!, producer!, stateChangelogTopic(config.kafka.groupId)), logger.child({ component: 'state-changelog' })),
     });
     pipeline.start();
     try {

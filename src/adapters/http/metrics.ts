@@ -23,12 +23,22 @@ export function labelLimiter(limit = 200): (value: string) => string {
  */
 const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/** A partition's last known consumer lag and how long ago it was learnt. */
+export interface LagReading {
+  topic: string;
+  partition: number;
+  ageMs: number;
+}
+
 /** The service's Prometheus metrics, on a registry of its own (served at /metrics). */
 export function serviceMetrics(registry = new Registry()) {
   // prom-client's names already start with process_ or nodejs_: driftwatch_process_cpu_seconds_total,
   // driftwatch_nodejs_eventloop_lag_seconds, …
   collectDefaultMetrics({ register: registry, prefix: 'driftwatch_' });
   for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(`driftwatch_${name}`);
+  // Where the lag age comes from, read at every scrape (the runtime keeps each partition's last
+  // known lag and when it was learnt; docs/http.md). Nothing until the service sets it.
+  let lagSource: () => readonly LagReading[] = () => [];
   return {
     registry,
     /** Bounds label values that come from events (model names). */
@@ -47,6 +57,20 @@ export function serviceMetrics(registry = new Registry()) {
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
+    consumerLagAge: new Gauge({
+      name: 'driftwatch_consumer_lag_age_seconds',
+      help: 'Age of the last known consumer lag per partition (grows while the broker cannot be read)',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of lagSource()) this.set({ topic: r.topic, partition: String(r.partition) }, r.ageMs / 1000);
+      },
+    }),
+    /** Sets where driftwatch_consumer_lag_age_seconds reads the last known lag of each partition. */
+    setLagSource(source: () => readonly LagReading[]): void {
+      lagSource = source;
+    },
     evaluationDuration: new Histogram({
       name: 'driftwatch_evaluation_duration_seconds',
       help: 'Time to score one window of one model',

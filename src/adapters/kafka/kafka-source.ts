@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
-import { encodeMetadata, parseMetadata } from '../../runtime/delivery/commit-metadata.js';
+import type { StateChangelog } from '../../runtime/delivery/changelog.js';
+import { encodeMetadata, encodeMetadataV2, parseMetadata } from '../../runtime/delivery/commit-metadata.js';
 import type { DurableState } from '../../runtime/engine.js';
 import type { Pipeline } from '../../runtime/pipeline.js';
 import type { Logger, SourceMessage } from '../../runtime/ports.js';
@@ -11,8 +12,9 @@ import type { BatchContext, GroupConsumer, InboundBatch, TopicPartitions } from 
  * trailing commits.
  *
  * Delivery (docs/windows-and-delivery.md): the committed offset of a partition trails the oldest record still in
- * an open window, and its metadata keeps the end of the last evaluated window, the hysteresis
- * state and the offset read up to. After a restart or a rebalance the whole window state is
+ * an open window, and its metadata keeps the end of the last evaluated window and the offset
+ * read up to; the hysteresis state goes to the state changelog first (or, without one, rides
+ * in the metadata while it fits). After a restart or a rebalance the whole window state is
  * dropped, every assigned partition is re-read from its committed offset, windows already
  * evaluated are not evaluated again, and records read before (below the stored read offset)
  * that fall into closed panes are skipped rather than reported late again.
@@ -28,6 +30,11 @@ export interface KafkaSourceOptions {
   onFatal?: (error: Error) => void;
   /** Runs the retry waits and the backlog wait (default: the wall clock), so tests use virtual time. */
   scheduler?: SchedulerLike;
+  /**
+   * Where the per-(model, version) state goes (written before each commit, read back on
+   * assignment). Absent: it rides in the commit metadata while it fits (format version 1).
+   */
+  changelog?: StateChangelog;
 }
 
 /** While the runtime is backlogged, a batch waits for the evaluation in hand, heartbeating at least this often. */
@@ -109,6 +116,8 @@ export class KafkaSource {
     const partitions = assignment.find((a) => a.topic === topic)?.partitions ?? [];
     this.assigned = partitions;
     const committed = await consumer.committed(topic);
+    // The state changelog is read whole, before any seek: a failure retries the assignment.
+    const changelogState = this.options.changelog ? await this.options.changelog.load() : {};
     if (generation !== this.generation) return;
     pipeline.rebuild(partitions);
     let state: DurableState | null = null;
@@ -124,6 +133,8 @@ export class KafkaSource {
       if (this.stopping) return;
       if (Number(c.offset) >= 0) consumer.seek(topic, c.partition, c.offset);
     }
+    // The changelog wins over a version-1 metadata's state (written before the changelog existed).
+    if (state) state = { lastEndMs: state.lastEndMs, hysteresis: { ...state.hysteresis, ...changelogState } };
     pipeline.restore(state, handledBelow);
     logger.info(
       { partitions, lastEvaluatedWindowEnd: state ? new Date(state.lastEndMs).toISOString() : null, committed: committed.map((c) => `${c.partition}@${c.offset}`) },
@@ -185,6 +196,7 @@ export class KafkaSource {
    */
   async commit(): Promise<void> {
     const { consumer, topic, pipeline, logger } = this.options;
+    const { changelog } = this.options;
     const { state, offsets, read } = pipeline.commitPosition();
     const commits = this.assigned
       .filter((p) => offsets.has(p))
@@ -192,9 +204,19 @@ export class KafkaSource {
         topic,
         partition,
         offset: String(offsets.get(partition)),
-        metadata: state ? encodeMetadata(state, read.get(partition) ?? 0, logger) : undefined,
+        metadata: state ? (changelog ? encodeMetadataV2(state, read.get(partition) ?? 0) : encodeMetadata(state, read.get(partition) ?? 0, logger)) : undefined,
       }));
     if (commits.length === 0) return;
+    if (changelog && state) {
+      // The state first, acknowledged; only then the offsets that depend on it. A failed write
+      // leaves the previous commit standing (the next commit tries again).
+      try {
+        await changelog.save(state.hysteresis);
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, 'writing the state changelog failed; offsets not committed this time (the next commit tries again)');
+        return;
+      }
+    }
     try {
       await consumer.commit(commits);
     } catch (error) {

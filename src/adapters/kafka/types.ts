@@ -26,7 +26,8 @@ export interface InboundMessage {
 
 export interface OutboundMessage {
   key?: string | Buffer | null;
-  value: string | Buffer;
+  /** null: a tombstone (deletes the key from a compacted topic). */
+  value: string | Buffer | null;
   headers?: Record<string, string>;
   partition?: number;
 }

@@ -200,7 +200,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'KAFKA_SASL_MECHANISM', path: ['kafka', 'sasl', 'mechanism'], description: 'plain, scram-sha-256 or scram-sha-512' },
   { name: 'KAFKA_SASL_USERNAME', path: ['kafka', 'sasl', 'username'], description: 'SASL user' },
   { name: 'KAFKA_SASL_PASSWORD', path: ['kafka', 'sasl', 'password'], description: 'SASL password (secret; never logged)' },
-  { name: 'KAFKA_CREATE_TOPICS', path: ['kafka', 'createTopics'], description: 'create missing drift-events and dead-letter topics at start (default true)' },
+  { name: 'KAFKA_CREATE_TOPICS', path: ['kafka', 'createTopics'], description: 'create missing drift-events, dead-letter and state-changelog topics at start (default true)' },
   { name: 'KAFKA_FROM_BEGINNING', path: ['kafka', 'fromBeginning'], description: 'a new group starts at the earliest offset (default true)' },
   { name: 'DRIFT_EVENTS_TOPIC', path: ['kafka', 'driftEventsTopic'], description: 'drift events topic (default drift-events)' },
   { name: 'DEAD_LETTER_TOPIC', path: ['kafka', 'deadLetterTopic'], description: 'dead-letter topic for bad and late events (default predictions.dlq)' },

@@ -117,7 +117,7 @@ describe('restart after SIGKILL', () => {
     expect(committed).toHaveLength(2);
     for (const c of committed) {
       expect(Number(c.offset)).toBeGreaterThan(0);
-      expect(JSON.parse(c.metadata!)).toMatchObject({ v: 1, e: Date.parse(expectedEnds[expectedEnds.length - 1]) });
+      expect(JSON.parse(c.metadata!)).toMatchObject({ v: 2, e: Date.parse(expectedEnds[expectedEnds.length - 1]), c: 1 });
     }
   });
 });

@@ -39,7 +39,7 @@ function recordingProducer(limit: number) {
     connect: async () => {},
     disconnect: async () => {},
     send: async (_topic, messages) => {
-      const size = messages.reduce((n, m) => n + Buffer.byteLength(m.value) + Object.entries(m.headers ?? {}).reduce((h, [k, v]) => h + k.length + v.length, 0), 0);
+      const size = messages.reduce((n, m) => n + Buffer.byteLength(m.value ?? '') + Object.entries(m.headers ?? {}).reduce((h, [k, v]) => h + k.length + v.length, 0), 0);
       if (size > limit) throw new Error(`MESSAGE_TOO_LARGE: ${size} > ${limit}`);
       requests.push(messages);
     },

@@ -16,6 +16,7 @@ import type { BatchContext, GroupConsumer, GroupConsumerHandlers, InboundBatch, 
 import { InMemoryExporter } from '../../../../src/runtime/memory-exporter.js';
 import type { EvaluationExporter } from '../../../../src/runtime/ports.js';
 import { SinkError } from '../../../../src/core/errors.js';
+import { StateChangelog, type ChangelogStore } from '../../../../src/runtime/delivery/changelog.js';
 import { creditRow, rng } from '../../../fixtures/random.js';
 import { BACKLOG_HEARTBEAT_MS } from '../../../../src/adapters/kafka/kafka-source.js';
 import { settle, settleUntil, virtualClock } from '../../runtime/virtual-clock.js';
@@ -86,7 +87,7 @@ function batchOf(count: number, badAt?: number, from = 0): InboundBatch {
   };
 }
 
-function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
+function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink, changelog?: StateChangelog) {
   const engine = new Engine({
     windowMs: 10 * MIN,
     slideMs: 5 * MIN,
@@ -114,7 +115,7 @@ function setup(exporters: EvaluationExporter[], deadLetters: DeadLetterSink) {
     scheduler: clock.scheduler,
     onEvaluated: () => source.commit(),
   });
-  source = new KafkaSource({ consumer: fake.consumer, topic: 't', pipeline, logger, chunkSize: 10_000, scheduler: clock.scheduler });
+  source = new KafkaSource({ consumer: fake.consumer, topic: 't', pipeline, logger, chunkSize: 10_000, scheduler: clock.scheduler, changelog });
   return { ...fake, pipeline, source, engine, clock };
 }
 
@@ -221,5 +222,46 @@ describe('KafkaSource commits and shutdown', () => {
     expect(seen.resolved).toEqual(['1499', '1599']);
     expect(clock.now() - resumedAt).toBeLessThan(BACKLOG_HEARTBEAT_MS);
     await source.stop();
+  });
+
+  it('with a state changelog: the state is written (and acknowledged) before the offsets are committed, and a failed write commits nothing', async () => {
+    const order: string[] = [];
+    let failing = false;
+    const store: ChangelogStore = {
+      readAll: async () => new Map(),
+      write: async (records) => {
+        if (failing) throw new Error('broker down');
+        order.push(`changelog ${records.length}`);
+      },
+    };
+    const { source, deliver, commits, pipeline, consumer } = setup([new InMemoryExporter()], { send: async () => undefined }, new StateChangelog(store, logger));
+    const commit = consumer.commit;
+    consumer.commit = async (offsets) => {
+      order.push('commit');
+      await commit(offsets);
+    };
+    await source.start();
+    await deliver(batchOf(1500));
+    await pipeline.runDue();
+    expect(order[0]).toBe('changelog 1');
+    expect(order).toContain('commit');
+    expect(JSON.parse(commits.at(-1)![0].metadata!)).toMatchObject({ v: 2, c: 1 });
+    expect(JSON.parse(commits.at(-1)![0].metadata!).s).toBeUndefined();
+    const before = commits.length;
+    failing = true;
+    // A change of state to write, while the changelog cannot be written: no commit.
+    pipeline.restore({ lastEndMs: pipeline.commitPosition().state!.lastEndMs, hysteresis: { 'm\u0000v1': [1, 5, 0] } }, new Map());
+    await source.commit();
+    expect(commits.length).toBe(before);
+  });
+
+  it('on assignment the changelog state wins over the state of version-1 metadata, which is still read', async () => {
+    const store: ChangelogStore = { readAll: async () => new Map([['m\u0000v1', JSON.stringify({ v: 1, s: [1, 2, 0] })]]), write: async () => undefined };
+    const { source, consumer, pipeline } = setup([new InMemoryExporter()], { send: async () => undefined }, new StateChangelog(store, logger));
+    consumer.committed = async () => [
+      { partition: 0, offset: '10', metadata: JSON.stringify({ v: 1, e: T0 + 30 * MIN, r: 12, s: { 'm\u0000v1': [0, 0, 1], 'old\u0000v1': [1, 1, 0] } }) },
+    ];
+    await source.start();
+    expect(pipeline.commitPosition().state).toEqual({ lastEndMs: T0 + 30 * MIN, hysteresis: { 'm\u0000v1': [1, 2, 0], 'old\u0000v1': [1, 1, 0] } });
   });
 });
