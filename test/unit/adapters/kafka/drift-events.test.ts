@@ -6,7 +6,7 @@ import { DriftDetector } from '../../../../src/core/detect/detector.js';
 import type { Evaluation } from '../../../../src/core/detect/evaluation.js';
 import { driftEventSchema } from '../../../../src/core/detect/drift-event.js';
 import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
-import { KafkaDriftEventExporter } from '../../../../src/adapters/kafka/drift-events.js';
+import { DRIFT_EVENTS_REQUEST_BYTES, KafkaDriftEventExporter } from '../../../../src/adapters/kafka/drift-events.js';
 import type { OutboundMessage, Producer } from '../../../../src/adapters/kafka/index.js';
 import { creditRow, rng } from '../../../fixtures/random.js';
 
@@ -51,6 +51,21 @@ describe('KafkaDriftEventExporter', () => {
       const event = driftEventSchema.parse(JSON.parse(String(m.value)));
       expect([m.key, m.headers?.event_id, m.headers?.type]).toEqual(['credit', event.event_id, event.type]);
     }
+  });
+
+  it('splits a run of 400 models into produce requests below the broker limit, every event once and in order', async () => {
+    // Regression (fault suite, 400 drifting models): one request for all events exceeded the
+    // topic's max.message.bytes, the broker refused it and the whole run's events were lost.
+    const many: Evaluation = {
+      ...evaluation('drift_detected'),
+      checks: Array.from({ length: 400 }, (_, i) => ({ ...evaluation('drift_detected').checks[0]!, model: `model-${i}` })),
+    };
+    const { producer: p, sent } = producer();
+    expect(await new KafkaDriftEventExporter(p, 'drift-events', true).export(many)).toEqual({ ok: true });
+    expect(sent.length).toBeGreaterThan(1);
+    for (const request of sent) expect(request.messages.reduce((n, m) => n + Buffer.byteLength(String(m.value)), 0)).toBeLessThanOrEqual(DRIFT_EVENTS_REQUEST_BYTES);
+    const published = sent.flatMap((r) => r.messages.map((m) => `${m.key} ${m.headers?.type}`));
+    expect(published).toEqual(Array.from({ length: 400 }, (_, i) => [`model-${i} drift_detected`, `model-${i} drift_check`]).flat());
   });
 
   it('publishes nothing for a check without a state change unless every check is emitted', async () => {
