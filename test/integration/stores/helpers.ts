@@ -46,6 +46,9 @@ export function jobEnv(dir: string, store: Record<string, string>): Record<strin
     MODEL_VERSION: VERSION,
     DRIFT_WINDOW: '1h',
     DRIFT_CHECK_INTERVAL: '1h',
+    // The job rates severity as `run` does (critical at RETRAIN_THRESHOLD); check's default is
+    // 2 × the threshold (0.6 for PSI). The same value here keeps the comparison exact.
+    RETRAIN_THRESHOLD: '0.6',
     HTTP_ENABLED: 'false',
     LOG_LEVEL: 'silent',
     ...store,
