@@ -73,7 +73,16 @@ describe.each(stores)('demo-producer --store $store ($name)', (s) => {
   });
 
   it.skipIf(!s.url)('writes the demo rows, and job --once reads every one back, equal to check on them', async () => {
-    const env = { ...s.env(), FEATURE_STORE_TYPE: s.store, REFERENCE_DIR: refs.dir, LOG_LEVEL: 'silent', HTTP_ENABLED: 'false', DRIFT_WINDOW: '1h', DRIFT_CHECK_INTERVAL: '1h', RETRAIN_THRESHOLD: '0.6' }; // severity as check rates it (helpers.ts)
+    const env = {
+      ...s.env(),
+      FEATURE_STORE_TYPE: s.store,
+      REFERENCE_DIR: refs.dir,
+      LOG_LEVEL: 'silent',
+      HTTP_ENABLED: 'false',
+      DRIFT_WINDOW: '1h',
+      DRIFT_CHECK_INTERVAL: '1h',
+      RETRAIN_THRESHOLD: '0.6',
+    }; // severity as check rates it (helpers.ts)
     const stderr: string[] = [];
     const io = { stdout: () => undefined, stderr: (t: string) => void stderr.push(t), env, stdin: (async function* () {})() };
     const started = Date.now();
