@@ -14,18 +14,10 @@
 import { DriftDetector, type DetectorOptions } from '../../src/core/detect/detector.js';
 import { ReferenceDistribution, type CalibrationOptions } from '../../src/core/reference/index.js';
 import { FeatureSetAccumulator } from '../../src/core/stats/index.js';
+import { mulberry32 } from '../../src/core/reference/random.js';
 
-/** mulberry32: a small seeded generator, uniform on [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the project's small seeded generator, uniform on [0, 1). */
+export const rng = mulberry32;
 
 export function normal(u: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../core/reference/random.js';
+
 /**
  * Seeded synthetic data of the credit-risk model from the integration guide: the demo producer
  * (`driftwatch demo-producer`), the bundled example and the tests all draw from here, so the
@@ -6,14 +8,7 @@
 
 /** Seeded pseudo-random numbers (mulberry32 + Box–Muller). */
 export function rng(seed: number) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   const normal = (mean = 0, sd = 1) => {
     let u = 0;
     while (u === 0) u = uniform();

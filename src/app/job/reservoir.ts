@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../core/reference/random.js';
+
 /**
  * Uniform sampling of a stream of unknown length with a fixed memory (docs/feature-stores.md,
  * "Row cap"): Vitter's Algorithm R. After n offers each item is kept with probability k/n,
@@ -36,18 +38,6 @@ export class Reservoir<T> {
   inOrder(): T[] {
     return [...this.kept].sort((a, b) => a.index - b.index).map((k) => k.item);
   }
-}
-
-/** mulberry32: a small seeded 32-bit generator, uniform on [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** A 32-bit seed from a window end in ms (its low and high words mixed). */
