@@ -111,10 +111,19 @@ export interface CalibrationFixtures {
     name: string;
     description: string;
     counts: number[];
-    /** Per window size: numpy's quantiles of T at level ± eps, per metric and level. */
-    nulls: ({ n: number; n_eff: number; seed: number } & Record<'psi' | 'js', { level: number; eps: number; low: number; high: number }[]>)[];
+    /** Per window size and metric: numpy's upper-tail quantiles t of T on a grid of levels (descending). */
+    nulls: ({ n: number; n_eff: number; seed: number } & Record<'psi' | 'js', { level: number; t: number }[]>)[];
   }[];
-  fits: { upper: number; lower: number; dof: number; scale: number; pvalues: { t: number; p: number }[]; critical: { alpha: number; t: number }[] }[];
+  fits: {
+    upper: number;
+    lower: number;
+    level_upper: number;
+    level_lower: number;
+    dof: number;
+    scale: number;
+    pvalues: { t: number; p: number }[];
+    critical: { alpha: number; t: number }[];
+  }[];
 }
 
 function load<T>(name: string): T {

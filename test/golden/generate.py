@@ -33,13 +33,14 @@ float may differ in its last bits, so CI compares with test/golden/compare.py (1
 - Calibrated null (calibration.json): an independent numpy Monte Carlo of the null driftwatch's
   reference build draws (docs/statistics.md, "Calibrated p-values"): shares from
   Generator.dirichlet(reference counts), a window from Generator.multinomial(n, shares),
-  T = n_eff PSI and 8 ln2 n_eff JS^2 against the reference counts, 200,000 draws. For each
-  upper-tail level L it stores numpy's quantiles at L + eps and L - eps, eps = 4 sqrt(L (1 - L)
-  (1/4000 + 1/200000)): four standard errors of the tail share of driftwatch's 4,000 draws and
-  numpy's 200,000 together, so driftwatch's quantile at L must lie between them. The scaled
-  chi-square fit: nu solves chi2.isf(0.01, nu) / chi2.isf(0.1, nu) = lower / upper (brentq in
-  log nu), scale = lower / chi2.isf(0.01, nu); p-values chi2.sf(T / scale, nu) and critical
-  values scale * chi2.isf(alpha, nu).
+  T = n_eff PSI and 8 ln2 n_eff JS^2 against the reference counts, 1,000,000 plain draws. It
+  stores numpy's upper-tail quantiles on a grid of 161 levels from 0.2 to 2e-5; the test reads
+  numpy's tail share at each quantile driftwatch stores (levels 0.1 to 1e-4) and requires it
+  within four standard errors of the level (driftwatch's importance-sampling error, estimated
+  from its own weighted draws, and numpy's together). The scaled chi-square fit through the
+  quantiles at two levels a > b: nu solves chi2.isf(b, nu) / chi2.isf(a, nu) = lower / upper
+  (brentq in log nu), scale = lower / chi2.isf(b, nu); p-values chi2.sf(T / scale, nu) and
+  critical values scale * chi2.isf(alpha, nu).
 
 Missing values are written to JSON as null.
 """
@@ -350,9 +351,12 @@ def special_functions() -> dict:
     return {"kolmogorov": kolmogorov, "chi2_sf": chi2}
 
 
-CALIBRATION_LEVELS = [0.1, 0.05, 0.01]
+CALIBRATION_LEVELS = [0.1, 0.05, 0.01, 1e-3, 1e-4]
 CALIBRATION_REPLICATES_TS = 4000
-CALIBRATION_REPLICATES_NP = 200_000
+CALIBRATION_REPLICATES_NP = 1_000_000
+# numpy's upper-tail quantiles are stored on this grid of levels; the test reads numpy's tail
+# share at driftwatch's quantile from it (log-linear in the level between grid points).
+CALIBRATION_TAIL_GRID = np.geomspace(0.2, 2e-5, 161)
 
 
 def calibration_null(counts: np.ndarray, n: int, seed: int) -> dict:
@@ -360,41 +364,44 @@ def calibration_null(counts: np.ndarray, n: int, seed: int) -> dict:
     m = float(counts.sum())
     n_eff = n * m / (n + m)
     occupied = counts > 0
-    shares = rng.dirichlet(counts[occupied], size=CALIBRATION_REPLICATES_NP)
-    drawn = rng.multinomial(n, shares)
-    window = np.zeros((CALIBRATION_REPLICATES_NP, counts.size))
-    window[:, occupied] = drawn
     r = floored(counts / m)
-    c = floored(window / n)
-    psi_t = n_eff * np.sum((c - r) * np.log(c / r), axis=1)
-    p, q = counts / m, window / n
-    mid = (p + q) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl = np.where(p > 0, p * np.log2(p / mid), 0.0) + np.where(q > 0, q * np.log2(q / mid), 0.0)
-    js = np.sqrt(np.maximum(0.0, kl.sum(axis=1) / 2))
-    js_t = 8 * math.log(2) * n_eff * js * js
+    p = counts / m
+    psi_parts, js_parts = [], []
+    # In chunks of 100,000 draws (the same stream as one call per chunk, so the result is fixed by the seed).
+    for _ in range(CALIBRATION_REPLICATES_NP // 100_000):
+        shares = rng.dirichlet(counts[occupied], size=100_000)
+        drawn = rng.multinomial(n, shares)
+        window = np.zeros((100_000, counts.size))
+        window[:, occupied] = drawn
+        c = floored(window / n)
+        psi_parts.append(n_eff * np.sum((c - r) * np.log(c / r), axis=1))
+        q = window / n
+        mid = (p + q) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl = np.where(p > 0, p * np.log2(p / mid), 0.0) + np.where(q > 0, q * np.log2(q / mid), 0.0)
+        js = np.sqrt(np.maximum(0.0, kl.sum(axis=1) / 2))
+        js_parts.append(8 * math.log(2) * n_eff * js * js)
     out = {"n": n, "n_eff": n_eff, "seed": seed}
-    for name, t in (("psi", psi_t), ("js", js_t)):
-        rows = []
-        for level in CALIBRATION_LEVELS:
-            eps = 4 * math.sqrt(level * (1 - level) * (1 / CALIBRATION_REPLICATES_TS + 1 / CALIBRATION_REPLICATES_NP))
-            rows.append({"level": level, "eps": eps, "low": float(np.quantile(t, 1 - (level + eps))), "high": float(np.quantile(t, 1 - (level - eps)))})
-        out[name] = rows
+    for name, parts in (("psi", psi_parts), ("js", js_parts)):
+        t = np.concatenate(parts)
+        out[name] = [{"level": float(g), "t": float(np.quantile(t, 1 - g))} for g in CALIBRATION_TAIL_GRID]
     return out
 
 
-def scaled_chi2_fit(upper: float, lower: float) -> dict:
+def scaled_chi2_fit(upper: float, lower: float, level_upper: float = 0.1, level_lower: float = 0.01) -> dict:
     from scipy.optimize import brentq
 
     ratio = lower / upper
-    log_nu = brentq(lambda x: stats.chi2.isf(0.01, math.exp(x)) / stats.chi2.isf(0.1, math.exp(x)) - ratio, math.log(0.1), math.log(1000), xtol=1e-14, rtol=1e-15)
+    log_nu = brentq(lambda x: stats.chi2.isf(level_lower, math.exp(x)) / stats.chi2.isf(level_upper, math.exp(x)) - ratio, math.log(0.1), math.log(1000), xtol=1e-14, rtol=1e-15)
     nu = math.exp(log_nu)
-    scale = lower / stats.chi2.isf(0.01, nu)
+    scale = lower / stats.chi2.isf(level_lower, nu)
     ts = [0.5 * upper, upper, lower, 1.5 * lower, 3 * lower]
     alphas = [0.2, 0.05, 1e-3, 1e-5]
     return {
         "upper": upper,
         "lower": lower,
+        "level_upper": level_upper,
+        "level_lower": level_lower,
         "dof": nu,
         "scale": scale,
         "pvalues": [{"t": t, "p": float(stats.chi2.sf(t / scale, nu))} for t in ts],
@@ -412,6 +419,8 @@ def calibration_cases() -> dict:
     for i, (name, description, counts) in enumerate(references):
         cases.append({"name": name, "description": description, "counts": counts.tolist(), "nulls": [calibration_null(counts, n, 1000 + 10 * i + j) for j, n in enumerate([100, 1000])]})
     fits = [scaled_chi2_fit(u, l) for u, l in [(14.68, 21.67), (15.8, 25.2), (2.7, 6.6), (3.1, 11.5), (40.0, 52.0)]]
+    # The pieces between deeper stored levels (0.01 to 1e-3, 1e-3 to 1e-4).
+    fits += [scaled_chi2_fit(u, l, a, b) for u, l, a, b in [(24.1, 33.0, 0.01, 1e-3), (23.2, 30.8, 0.01, 1e-3), (30.8, 39.0, 1e-3, 1e-4), (33.0, 41.0, 1e-3, 1e-4)]]
     return {"replicates_ts": CALIBRATION_REPLICATES_TS, "replicates_np": CALIBRATION_REPLICATES_NP, "cases": cases, "fits": fits}
 
 

@@ -16,7 +16,7 @@ import {
   type ScoreMetric,
 } from '../stats/index.js';
 import type { FeatureModel } from '../stats/index.js';
-import { normalisedStatistic, scaledChiSquareCritical, scaledChiSquarePValue, scoreOfStatistic, type ReferenceDistribution, type ScaledChiSquare } from '../reference/index.js';
+import { calibratedCritical, calibratedPValue, normalisedStatistic, scoreOfStatistic, type CalibratedNull, type ReferenceDistribution } from '../reference/index.js';
 import { InputError } from '../errors.js';
 import type { CheckResult, DriftReason, DriftSeverity, FeatureResult, PValueMethod } from './result.js';
 
@@ -91,12 +91,12 @@ interface Pending {
   pValue: number | null;
   method: PValueMethod | null;
   /** The reference's calibrated null of this metric at this window's size, when it has one. */
-  fit: ScaledChiSquare | null;
+  fit: CalibratedNull | null;
   featureEnough: boolean;
 }
 
 /** The calibrated null of a PSI or JS score at the comparison's size, or null (asymptotic). */
-function calibratedFit(reference: ReferenceDistribution, metric: ScoreMetric, c: Comparison): ScaledChiSquare | null {
+function calibratedFit(reference: ReferenceDistribution, metric: ScoreMetric, c: Comparison): CalibratedNull | null {
   return metric === 'psi' || metric === 'js' ? reference.calibratedNull(c.model.name, metric, c.currentCount) : null;
 }
 
@@ -104,20 +104,20 @@ function calibratedFit(reference: ReferenceDistribution, metric: ScoreMetric, c:
  * A score's p-value: from the reference's calibrated null when it has one at this window size
  * (PSI, JS), else asymptotic (docs/statistics.md, "p-values of the scores").
  */
-export function testPValue(metric: ScoreMetric, score: number | null, c: Comparison, fit: ScaledChiSquare | null): { pValue: number | null; method: PValueMethod | null } {
+export function testPValue(metric: ScoreMetric, score: number | null, c: Comparison, fit: CalibratedNull | null): { pValue: number | null; method: PValueMethod | null } {
   if (score === null) return { pValue: null, method: null };
   if (fit && (metric === 'psi' || metric === 'js')) {
     const t = normalisedStatistic(metric, score, effectiveSampleSize(c.currentCount, c.referenceCount)!);
-    return { pValue: scaledChiSquarePValue(fit, t), method: 'calibrated' };
+    return { pValue: calibratedPValue(fit, t), method: 'calibrated' };
   }
   const pValue = scorePValue(metric, score, c);
   return { pValue, method: pValue === null ? null : 'asymptotic' };
 }
 
 /** The score at which testPValue equals `level`: the `auto` threshold before the effect floor. */
-export function testCriticalScore(metric: ScoreMetric, level: number, c: Comparison, fit: ScaledChiSquare | null): number | null {
+export function testCriticalScore(metric: ScoreMetric, level: number, c: Comparison, fit: CalibratedNull | null): number | null {
   if (fit && (metric === 'psi' || metric === 'js')) {
-    return scoreOfStatistic(metric, scaledChiSquareCritical(fit, level), effectiveSampleSize(c.currentCount, c.referenceCount)!);
+    return scoreOfStatistic(metric, calibratedCritical(fit, level), effectiveSampleSize(c.currentCount, c.referenceCount)!);
   }
   return criticalScore(metric, level, c);
 }

@@ -1,4 +1,4 @@
-import { logGamma } from '../stats/index.js';
+import { logGamma } from '../stats/special.js';
 
 /**
  * Seeded random variates for the resampled calibration (calibration.ts): a small generator and
@@ -60,11 +60,12 @@ export class Random {
   }
 
   /**
-   * Gamma(shape, 1) for shape ≥ 1: Marsaglia & Tsang (2000), "A simple method for generating
-   * gamma variables", ACM TOMS 26(3).
+   * Gamma(shape, 1) for shape > 0: Marsaglia & Tsang (2000), "A simple method for generating
+   * gamma variables", ACM TOMS 26(3); below shape 1 by their boost, Gamma(a) = Gamma(a + 1)·U^(1/a).
    */
   gamma(shape: number): number {
-    if (!(shape >= 1)) throw new RangeError(`gamma shape (${shape}) must be ≥ 1`);
+    if (!(shape > 0)) throw new RangeError(`gamma shape (${shape}) must be > 0`);
+    if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.uniform(), 1 / shape);
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
     for (;;) {
@@ -99,7 +100,8 @@ export class Random {
     const alpha = (2.83 + 5.1 / b) * spq;
     const lpq = Math.log(p / q);
     const m = Math.floor((n + 1) * p);
-    const h = logGamma(m + 1) + logGamma(n - m + 1);
+    // Needed only when the squeeze fails (about 1 draw in 7): computed then, once.
+    let h = Number.NaN;
     for (;;) {
       const u = this.uniform() - 0.5;
       let v = this.uniform();
@@ -108,7 +110,8 @@ export class Random {
       if (k < 0 || k > n) continue;
       if (us >= 0.07 && v <= vr) return k;
       v = Math.log((v * alpha) / (a / (us * us) + b));
-      if (v <= h - logGamma(k + 1) - logGamma(n - k + 1) + (k - m) * lpq) return k;
+      if (h !== h) h = logFactorial(m) + logFactorial(n - m);
+      if (v <= h - logFactorial(k) - logFactorial(n - k) + (k - m) * lpq) return k;
     }
   }
 
@@ -139,15 +142,32 @@ export class Random {
     out[last] = left;
   }
 
-  /** Dirichlet(shapes) into `out` (every shape ≥ 1). */
+  /** Dirichlet(shapes) into `out` (every shape > 0). */
   dirichlet(shapes: ArrayLike<number>, out: Float64Array): void {
     let total = 0;
-    for (let i = 0; i < shapes.length; i++) {
-      out[i] = this.gamma(shapes[i]);
-      total += out[i];
+    // Gammas of tiny shapes can underflow to 0; all of them at once is redrawn.
+    while (!(total > 0)) {
+      total = 0;
+      for (let i = 0; i < shapes.length; i++) {
+        out[i] = this.gamma(shapes[i]);
+        total += out[i];
+      }
     }
     for (let i = 0; i < shapes.length; i++) out[i] /= total;
   }
+}
+
+/** ln k! for k below this is read from a table (filled once, on first use, from logGamma itself). */
+const LOG_FACTORIAL_TABLE = 1 << 14;
+let logFactorials: Float64Array | null = null;
+
+function logFactorial(k: number): number {
+  if (k >= LOG_FACTORIAL_TABLE) return logGamma(k + 1);
+  if (!logFactorials) {
+    logFactorials = new Float64Array(LOG_FACTORIAL_TABLE);
+    for (let i = 0; i < LOG_FACTORIAL_TABLE; i++) logFactorials[i] = logGamma(i + 1);
+  }
+  return logFactorials[k];
 }
 
 /** Below this smaller mean n·min(p, 1 − p) a binomial is drawn by inversion (BTRS needs at least 10). */

@@ -11,7 +11,7 @@ import {
   type CalibrationOptions,
   type CalibrationSettings,
   type FeatureCalibration,
-  type ScaledChiSquare,
+  type CalibratedNull,
 } from './calibration.js';
 
 export interface FromRowsOptions extends BuildOptions {
@@ -44,14 +44,14 @@ export class ReferenceDistribution {
     private readonly nullQuantiles: ReadonlyMap<string, FeatureCalibration> = new Map(),
   ) {}
 
-  private readonly nullCache = new Map<string, Map<number, ScaledChiSquare | null>>();
+  private readonly nullCache = new Map<string, Map<number, CalibratedNull | null>>();
 
   /**
    * The calibrated null of a feature's PSI or JS at a window of n non-missing values, or null
    * when the reference has no calibration for it or n lies outside the calibrated grid (then
    * the asymptotic p-value applies).
    */
-  calibratedNull(feature: string, metric: CalibratedMetric, n: number): ScaledChiSquare | null {
+  calibratedNull(feature: string, metric: CalibratedMetric, n: number): CalibratedNull | null {
     const quantiles = this.nullQuantiles.get(feature);
     if (!this.calibration || !quantiles) return null;
     const key = `${feature}\u0000${metric}`;
@@ -82,9 +82,9 @@ export class ReferenceDistribution {
     const settings = options.calibration ? calibrationSettings(options.calibration === true ? {} : options.calibration) : null;
     const nullQuantiles = new Map<string, FeatureCalibration>();
     if (settings) {
-      features.forEach(({ model }, index) => {
+      features.forEach(({ model }) => {
         const counts = model.type === 'numeric' ? model.psiCounts : Float64Array.from(model.categories.values());
-        const calibration = calibrateFeature(counts, settings, index);
+        const calibration = calibrateFeature(counts, settings);
         if (calibration) nullQuantiles.set(model.name, calibration);
       });
     }

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { CALIBRATION_LEVELS } from './calibration.js';
+import { CALIBRATION_METHODS, calibrationLevels } from './calibration.js';
 
 /**
  * Version of the reference_distribution.json layout this build writes. Version 2 adds the
  * resampled calibration (`calibration`, and `null_quantiles` per feature); version 1 files,
- * which have none, are still read (their PSI and JS p-values are asymptotic).
+ * which have none, are still read (their PSI and JS p-values are asymptotic). The calibration's
+ * `method` says how its null was drawn and which levels it stores (calibration.ts): every
+ * method this build knows is read with its own rule.
  */
 export const REFERENCE_SCHEMA_VERSION = 2;
 /** Every version this build reads. */
@@ -96,7 +98,7 @@ export const referenceFileSchema = z
     features: z.record(z.string(), featureSchema),
     calibration: z
       .object({
-        method: z.literal('bayesian-bootstrap'),
+        method: z.enum(CALIBRATION_METHODS),
         seed: z.number().int().min(0).max(0xffffffff),
         replicates: z.number().int().min(100),
         sizes: z.array(z.number().int().min(2)).min(1),
@@ -110,8 +112,9 @@ export const referenceFileSchema = z
     if (cal) {
       const bad = cal.sizes.findIndex((n, i) => i > 0 && !(n > cal.sizes[i - 1]));
       if (bad > 0) ctx.addIssue({ code: 'custom', path: ['calibration', 'sizes', bad], message: 'sizes must be strictly increasing' });
-      if (cal.levels.join() !== CALIBRATION_LEVELS.join()) {
-        ctx.addIssue({ code: 'custom', path: ['calibration', 'levels'], message: `levels must be ${CALIBRATION_LEVELS.join(', ')} (are ${cal.levels.join(', ')})` });
+      const levels = calibrationLevels(cal.method);
+      if (cal.levels.join() !== levels.join()) {
+        ctx.addIssue({ code: 'custom', path: ['calibration', 'levels'], message: `levels of method ${cal.method} must be ${levels.join(', ')} (are ${cal.levels.join(', ')})` });
       }
     }
     for (const [name, f] of Object.entries(ref.features)) {

@@ -10,7 +10,7 @@
  * p-value is conservative (ties), so it may fall below α − 3 se.
  */
 import { describe, expect, it } from 'vitest';
-import { detectionRate, type Kind } from '../../../calibration/false-alarms.js';
+import { detectionRate, detectionRates, type Kind } from '../../../calibration/false-alarms.js';
 
 const WINDOWS = 400;
 const ALPHA = 0.1;
@@ -39,6 +39,20 @@ describe('false alarms per window on stationary data, auto thresholds at α = 0.
     const { rate } = detectionRate({ kind, features, n: 300, windows: WINDOWS, detector: { metric: 'ks', threshold: 'auto', alpha: ALPHA, minEffect: 0 } });
     expect(rate).toBeLessThanOrEqual(ALPHA + 3 * se);
   });
+
+  // The cell that needs the deep tail: 100 features at the default α = 0.01 put each feature at
+  // 1e-4, where about 2.7e-4 of the windows of 100 values leave one of 10 PSI bins empty (T ≈ 78).
+  // The first calibration (a scaled χ² through the 0.1 and 0.01 quantiles) flagged 3.9 % of
+  // windows here (docs/statistics.md). 1,000 windows: se = √(0.01·0.99/1000) = 0.31 points.
+  it('psi and js, calibrated, 100 numeric features, n = 100, α = 0.01 (each feature at 1e-4): within α ± 3 se', () => {
+    const windows = 1000;
+    const se01 = Math.sqrt((0.01 * 0.99) / windows);
+    const rules = (['psi', 'js'] as const).map((metric) => ({ name: metric, calibration, detector: { metric, threshold: 'auto' as const, alpha: 0.01, minEffect: 0 } }));
+    for (const { rate } of detectionRates({ kind: 'numeric', features: 100, n: 100, windows, rules })) {
+      expect(rate).toBeGreaterThanOrEqual(0.01 - 3 * se01);
+      expect(rate).toBeLessThanOrEqual(0.01 + 3 * se01);
+    }
+  }, 120_000);
 
   it('a 0.25 σ mean shift at n = 1,000 is detected in most windows (ks auto)', () => {
     const { rate } = detectionRate({ kind: 'numeric', features: 1, n: 1000, windows: 100, change: 'shift', detector: { metric: 'ks', threshold: 'auto', alpha: 0.01 } });

@@ -6,10 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  calibratedCritical,
   calibratedNull,
+  calibratedPValue,
   calibrateFeature,
   calibrationSettings,
+  CALIBRATION_LEVELS,
   fitScaledChiSquare,
+  nullFromQuantiles,
   ReferenceDistribution,
   scaledChiSquareCritical,
   scaledChiSquarePValue,
@@ -128,15 +132,69 @@ describe('the scaled χ² through two null quantiles', () => {
   it('interpolates the stored quantiles linearly in 1/n, and is null outside the grid', () => {
     const settings = calibrationSettings({ sizes: [100, 400], replicates: 100 });
     const quantiles = [
-      [20, 22, 30],
-      [14, 16, 22],
+      [20, 22, 30, 40, 52],
+      [14, 16, 22, 30, 38],
     ];
     expect(calibratedNull(settings, quantiles, 99)).toBeNull();
     expect(calibratedNull(settings, quantiles, 401)).toBeNull();
-    expect(calibratedNull(settings, quantiles, 100)).toEqual(fitScaledChiSquare(20, 30));
-    expect(calibratedNull(settings, quantiles, 400)).toEqual(fitScaledChiSquare(14, 22));
+    expect(calibratedNull(settings, quantiles, 100)).toEqual(nullFromQuantiles(CALIBRATION_LEVELS, quantiles[0]));
+    expect(calibratedNull(settings, quantiles, 400)).toEqual(nullFromQuantiles(CALIBRATION_LEVELS, quantiles[1]));
     // 1/160 is halfway from 1/100 to 1/400: (1/100 − 1/160)/(1/100 − 1/400) = 0.5
-    expect(calibratedNull(settings, quantiles, 160)).toEqual(fitScaledChiSquare(17, 26));
+    expect(calibratedNull(settings, quantiles, 160)).toEqual(nullFromQuantiles(CALIBRATION_LEVELS, [17, 19, 26, 35, 45]));
+  });
+});
+
+describe('the piecewise tail through the stored quantiles', () => {
+  const levels = CALIBRATION_LEVELS;
+  const check = (ts: number[]) => {
+    const nul = nullFromQuantiles(levels, ts);
+    // through every stored quantile at its level
+    ts.forEach((t, k) => expect(calibratedPValue(nul, t), `p at the quantile of level ${levels[k]}`).toBeCloseTo(levels[k], 12));
+    // decreasing, and the critical value inverts it
+    let last = 1;
+    for (let t = 0.5 * ts[0]; t < 2 * ts[ts.length - 1]; t += ts[ts.length - 1] / 500) {
+      const p = calibratedPValue(nul, t);
+      expect(p).toBeLessThanOrEqual(last * (1 + 1e-12));
+      last = p;
+    }
+    for (const alpha of [0.2, 0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4, 1e-5]) {
+      const c = calibratedCritical(nul, alpha);
+      expect(calibratedPValue(nul, c) / alpha, `p at the critical value of ${alpha}`).toBeCloseTo(1, 9);
+    }
+    return nul;
+  };
+
+  it('passes through every stored quantile, falls, and its critical values invert it', () => {
+    check([15.8, 18.5, 24.3, 33.2, 39.0]); // JS at n = 100: scaled χ² pieces
+    check([2.7, 3.9, 6.6, 10.8, 15.1]); // about χ²(1)
+  });
+
+  it('a jump no scaled χ² makes (the windows with an empty PSI bin, T ≈ 78 at n = 100) is bridged log-linearly', () => {
+    const nul = check([15.8, 18.5, 24.3, 33.2, 78.0]);
+    expect(nul.pieces[3].fit).toBeNull();
+    expect(nul.pieces[0].fit).not.toBeNull();
+    // log-linear: halfway in T is halfway in log p
+    expect(calibratedPValue(nul, (33.2 + 78) / 2)).toBeCloseTo(Math.sqrt(1e-3 * 1e-4), 12);
+  });
+
+  it('coinciding quantiles (an atom of the null) are one knot, read conservatively', () => {
+    const nul = nullFromQuantiles(levels, [5, 5, 5, 9, 12]);
+    expect(nul.knots).toHaveLength(3);
+    // P(T ≥ 5) holds at least the shallowest level; just above the atom, about the deepest
+    expect(calibratedPValue(nul, 5)).toBe(0.1);
+    expect(calibratedPValue(nul, 5 * (1 + 1e-6))).toBeCloseTo(0.01, 6);
+    // at a level between them, a window at the atom is not significant
+    for (const alpha of [0.05, 0.02]) {
+      const c = calibratedCritical(nul, alpha);
+      expect(c).toBeGreaterThan(5);
+      expect(c).toBeLessThan(5 * (1 + 1e-6));
+    }
+    // every quantile at one value: a single knot; above it less than the deepest level
+    const flat = nullFromQuantiles(levels, [3, 3, 3, 3, 3]);
+    expect(calibratedPValue(flat, 3)).toBe(0.1);
+    expect(calibratedPValue(flat, 2)).toBeGreaterThanOrEqual(0.1);
+    expect(calibratedPValue(flat, 3.001)).toBeLessThan(1e-4);
+    expect(calibratedCritical(flat, 0.01)).toBeGreaterThan(3);
   });
 });
 
@@ -162,11 +220,11 @@ describe('a reference built with calibration', () => {
   it('saves the settings and per feature and metric one row of quantiles per size, and reads them back', () => {
     const file = reference.toJSON();
     expect(file.schema_version).toBe(2);
-    expect(file.calibration).toEqual({ method: 'bayesian-bootstrap', seed: 9, replicates: 500, sizes: [100, 300], levels: [0.1, 0.05, 0.01] });
+    expect(file.calibration).toEqual({ method: 'bayesian-bootstrap-is', seed: 9, replicates: 500, sizes: [100, 300], levels: [0.1, 0.05, 0.01, 1e-3, 1e-4] });
     for (const name of ['x', 'c']) {
       const q = file.features[name].null_quantiles!;
       expect(q.psi).toHaveLength(2);
-      expect(q.js[1]).toHaveLength(3);
+      expect(q.js[1]).toHaveLength(5);
     }
     const back = ReferenceDistribution.fromJSON(JSON.parse(JSON.stringify(file)));
     expect(back.toJSON()).toEqual(file);
@@ -176,7 +234,7 @@ describe('a reference built with calibration', () => {
   it('the stored quantiles are the draws calibrateFeature makes from the PSI-bin counts', () => {
     const model = reference.feature('x')!;
     if (model.type !== 'numeric') throw new Error('x is numeric');
-    expect(reference.nullQuantilesOf('x')).toEqual(calibrateFeature(model.psiCounts, calibrationSettings(options.calibration), 0));
+    expect(reference.nullQuantilesOf('x')).toEqual(calibrateFeature(model.psiCounts, calibrationSettings(options.calibration)));
   });
 
   it('a file with a malformed calibration is refused, naming the field', () => {
@@ -200,7 +258,7 @@ describe('a reference built with calibration', () => {
     expect(inside.features.c.p_value_method).toBe('calibrated');
     const fit = reference.calibratedNull('x', 'psi', 200)!;
     const nEff = (200 * 3000) / 3200;
-    expect(inside.features.x.p_value).toBe(scaledChiSquarePValue(fit, nEff * inside.features.x.psi!));
+    expect(inside.features.x.p_value).toBe(calibratedPValue(fit, nEff * inside.features.x.psi!));
     expect(detector.detect(window(1000), reference).features.x.p_value_method).toBe('asymptotic');
 
     const v1 = { ...ReferenceDistribution.fromRows(rows, { ...options, calibration: false }).toJSON(), schema_version: 1 };
@@ -211,5 +269,37 @@ describe('a reference built with calibration', () => {
     expect(result.features.x.p_value).toBe(result.features.x.psi_pvalue);
     // KS keeps its asymptotic p-value
     expect(new DriftDetector({ metric: 'ks', threshold: 'auto' }).detect(window(200), reference).features.x.p_value_method).toBe('asymptotic');
+  });
+  it('a reference of the first calibration (plain draws, levels 0.1, 0.05, 0.01) still loads and keeps its rule', () => {
+    const file = JSON.parse(JSON.stringify(reference.toJSON()));
+    file.calibration = { ...file.calibration, method: 'bayesian-bootstrap', levels: [0.1, 0.05, 0.01] };
+    for (const name of ['x', 'c'])
+      for (const metric of ['psi', 'js']) file.features[name].null_quantiles[metric] = file.features[name].null_quantiles[metric].map((row: number[]) => row.slice(0, 3));
+    const old = ReferenceDistribution.fromJSON(file, 'old.json');
+    expect(old.calibration?.method).toBe('bayesian-bootstrap');
+    // its rule: one scaled χ² through the 0.1 and 0.01 quantiles, as before
+    const [q10, , q01] = file.features.x.null_quantiles.psi[0];
+    const fit = fitScaledChiSquare(q10, q01);
+    const result = new DriftDetector({ metric: 'psi', threshold: 'auto' }).detect(rows.slice(0, 100), old);
+    expect(result.features.x.p_value_method).toBe('calibrated');
+    expect(result.features.x.p_value).toBe(scaledChiSquarePValue(fit, ((100 * 3000) / 3100) * result.features.x.psi!));
+    expect(old.toJSON()).toEqual(file);
+    // a method with the other method's levels is refused, naming both
+    const mixed = { ...file, calibration: { ...file.calibration, method: 'bayesian-bootstrap-is' } };
+    expect(() => ReferenceDistribution.fromJSON(mixed, 'mixed.json')).toThrow(
+      'mixed.json: invalid reference distribution at calibration.levels: levels of method bayesian-bootstrap-is must be 0.1, 0.05, 0.01, 0.001, 0.0001 (are 0.1, 0.05, 0.01)',
+    );
+  });
+
+  it('the null depends on the counts alone: the same counts in any order, in any feature, give the same quantiles', () => {
+    const settings = calibrationSettings({ sizes: [100], replicates: 200 });
+    const a = calibrateFeature([300, 200, 500, 0], settings);
+    expect(calibrateFeature([0, 500, 300, 200], calibrationSettings({ sizes: [100], replicates: 200 }))).toEqual(a);
+    expect(calibrateFeature([300, 200, 501, 0], settings)).not.toEqual(a);
+    const twins = ReferenceDistribution.fromRows(
+      rows.map((r) => ({ x: r.x, y: r.x })),
+      { calibration: { sizes: [100], replicates: 200 } },
+    );
+    expect(twins.nullQuantilesOf('y')).toEqual(twins.nullQuantilesOf('x'));
   });
 });
