@@ -42,8 +42,8 @@ describe('false alarms per window on stationary data, auto thresholds at α = 0.
 
   // The cell that needs the deep tail: 100 features at the default α = 0.01 put each feature at
   // 1e-4, where about 2.7e-4 of the windows of 100 values leave one of 10 PSI bins empty (T ≈ 78).
-  // The first calibration (a scaled χ² through the 0.1 and 0.01 quantiles) flagged 3.9 % of
-  // windows here (docs/statistics.md). 1,000 windows: se = √(0.01·0.99/1000) = 0.31 points.
+  // The first calibration (a scaled χ² through the 0.1 and 0.01 quantiles) flagged 3.6 % of these
+  // windows with PSI (docs/statistics.md). 1,000 windows: se = √(0.01·0.99/1000) = 0.31 points.
   it('psi and js, calibrated, 100 numeric features, n = 100, α = 0.01 (each feature at 1e-4): within α ± 3 se', () => {
     const windows = 1000;
     const se01 = Math.sqrt((0.01 * 0.99) / windows);
