@@ -1,11 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseCsv, type CsvError } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type * as CsvSync from 'csv-parse/sync';
+import type { CsvError } from 'csv-parse/sync';
 import { InputError } from '../../core/errors.js';
 import { CsvFallback, scanCsv, TextColumn, type CsvArrayOptions } from './csv.js';
 
 export type InputFormat = 'csv' | 'jsonl';
+
+let csvSync: typeof CsvSync | undefined;
+
+/**
+ * csv-parse, loaded the first time the fast reader leaves a file to it (csv.ts): most inputs
+ * never need it, and a command that reads a small file starts faster without it (issue 17,
+ * start-up; docs/benchmarks.md). Loaded synchronously, so parseCsvRows stays synchronous.
+ */
+function csvParse(): typeof CsvSync {
+  return (csvSync ??= createRequire(import.meta.url)('csv-parse/sync') as typeof CsvSync);
+}
 
 export interface InputRows {
   /** Rows keyed by column name (CSV, JSON Lines objects, or events' `features`). */
@@ -132,7 +145,7 @@ export function parseCsvRows(text: string, name = 'input', onRows?: (rows: numbe
   let records: Record<string, string>[];
   let parsed = 0;
   try {
-    records = parseCsv(text, {
+    records = csvParse().parse(text, {
       columns: true,
       skip_empty_lines: true,
       trim: true,

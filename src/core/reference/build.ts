@@ -10,6 +10,7 @@ import {
   type FeatureType,
   type NumericFeatureModel,
 } from '../stats/index.js';
+import { sortFloat64 } from '../stats/sort.js';
 import { InputError } from '../errors.js';
 
 export interface BuildOptions {
@@ -57,11 +58,28 @@ export function buildFeatures(rows: readonly Row[], options: BuildOptions = {}):
   if (!Number.isInteger(psiBins) || psiBins < 2) throw new InputError(`psiBins (${psiBins}) must be an integer ≥ 2`);
   if (!Number.isInteger(fineBins) || fineBins < psiBins) throw new InputError(`fineBins (${fineBins}) must be an integer ≥ psiBins (${psiBins})`);
 
-  const features = names.map((name, index) => {
-    const column = rows.map((row) => (Array.isArray(row) ? row[index] : (row as Record<string, unknown>)[name]));
-    const type: FeatureType = forcedCategorical.has(name) ? 'categorical' : forcedNumeric.has(name) ? 'numeric' : inferType(column);
-    return type === 'numeric' ? buildNumeric(name, column, psiBins, fineBins) : buildCategorical(name, column);
-  });
+  const features: BuiltFeature[] = new Array(names.length);
+  // Columns are read COLUMN_GROUP at a time in one row-major pass: reading one column of
+  // array rows at a time misses the cache on every row, and reading all of them at once would
+  // hold every column beside the rows.
+  const candidates = names.map((name, index) => ({ name, index })).filter(({ name }) => !forcedCategorical.has(name));
+  for (const name of forcedCategorical) {
+    const index = names.indexOf(name);
+    features[index] = buildCategorical(name, rawColumn(rows, index, name));
+  }
+  for (let start = 0; start < candidates.length; start += COLUMN_GROUP) {
+    const group = candidates.slice(start, start + COLUMN_GROUP);
+    const columns = readNumericColumns(
+      rows,
+      group.map((c) => c.index),
+      group.map((c) => c.name),
+    );
+    group.forEach(({ name, index }, k) => {
+      const column = columns[k];
+      // An invalid value makes the column categorical (inferType) unless it is forced numeric.
+      features[index] = column.invalid > 0 && !forcedNumeric.has(name) ? buildCategorical(name, rawColumn(rows, index, name)) : buildNumeric(name, column, psiBins, fineBins);
+    });
+  }
   return { names, features };
 }
 
@@ -89,37 +107,104 @@ export function inferType(column: readonly unknown[]): FeatureType {
   return 'numeric';
 }
 
-function buildNumeric(name: string, column: readonly unknown[], psiBins: number, fineBins: number): BuiltFeature {
-  const values: number[] = [];
+/** A column's values read as numbers: the finite ones packed in order, the others counted. */
+export interface NumericColumn {
+  /** The finite values, in row order (buildNumeric sorts them in place). */
+  values: Float64Array;
+  /** Missing values, invalid ones included. */
+  missing: number;
+  invalid: number;
+}
+
+/** The raw values of one column: `row[index]` of array rows, `row[name]` of object rows. */
+function rawColumn(rows: readonly Row[], index: number, name: string): unknown[] {
+  return rows.map((row) => (Array.isArray(row) ? row[index] : (row as Record<string, unknown>)[name]));
+}
+
+/** Columns read together by readNumericColumns in one pass over the rows. */
+const COLUMN_GROUP = 16;
+
+/**
+ * Reads columns of the rows (`row[indices[k]]` of array rows, `row[names[k]]` of object rows)
+ * straight into Float64Arrays in one row-major pass, parsing as parseNumeric does: no
+ * intermediate array of boxed values.
+ */
+export function readNumericColumns(rows: readonly Row[], indices: readonly number[], names: readonly string[]): NumericColumn[] {
+  const n = rows.length;
+  const width = indices.length;
+  const values = indices.map(() => new Float64Array(n));
+  const counts = new Int32Array(width);
+  const missing = new Int32Array(width);
+  const invalid = new Int32Array(width);
+  for (let r = 0; r < n; r++) {
+    const row = rows[r];
+    const array = Array.isArray(row);
+    for (let k = 0; k < width; k++) {
+      const raw = array ? (row as readonly unknown[])[indices[k]] : (row as Readonly<Record<string, unknown>>)[names[k]];
+      // Fast path: a finite number (x − x is 0 only for finite x).
+      if (typeof raw === 'number' && raw - raw === 0) {
+        values[k][counts[k]++] = raw;
+        continue;
+      }
+      const value = parseNumeric(raw);
+      if (typeof value === 'number') values[k][counts[k]++] = value;
+      else {
+        missing[k]++;
+        if (value === 'invalid') invalid[k]++;
+      }
+    }
+  }
+  return values.map((v, k) => ({ values: counts[k] === n ? v : v.subarray(0, counts[k]), missing: missing[k], invalid: invalid[k] }));
+}
+
+/** One column of the rows, as readNumericColumns reads it. */
+export function readNumericColumn(rows: readonly Row[], index: number, name: string): NumericColumn {
+  return readNumericColumns(rows, [index], [name])[0];
+}
+
+/** The same read over a column of raw values. */
+function numericValues(column: readonly unknown[]): NumericColumn {
+  const values = new Float64Array(column.length);
+  let count = 0;
   let missing = 0;
   let invalid = 0;
   for (const raw of column) {
     const value = parseNumeric(raw);
-    if (typeof value === 'number') values.push(value);
+    if (typeof value === 'number') values[count++] = value;
     else {
       missing++;
       if (value === 'invalid') invalid++;
     }
   }
+  return { values: values.subarray(0, count), missing, invalid };
+}
+
+/**
+ * The per-column builder of a numeric feature: from its raw values, or from a column already
+ * read by readNumericColumn (whose values it then sorts in place).
+ */
+export function buildNumeric(name: string, input: readonly unknown[] | NumericColumn, psiBins: number, fineBins: number): BuiltFeature {
+  const { values, missing, invalid } = Array.isArray(input) ? numericValues(input as readonly unknown[]) : (input as NumericColumn);
   if (values.length === 0) {
     throw new InputError(`numeric feature "${name}" has no non-missing value in the reference rows`, { context: { feature: name } });
   }
-  const sorted = Float64Array.from(values).sort();
+  const sorted = sortFloat64(values);
   const n = sorted.length;
 
   const psiEdges = uniqueSorted(Array.from({ length: psiBins - 1 }, (_, k) => quantileSorted(sorted, (k + 1) / psiBins)));
-  const distinctCount = countDistinct(sorted);
-  const discrete = distinctCount <= fineBins;
+  const discrete = countDistinct(sorted, fineBins + 1) <= fineBins;
   const fineBase = discrete ? uniqueSorted(sorted) : Array.from({ length: fineBins + 1 }, (_, k) => quantileSorted(sorted, k / fineBins));
   const fineEdges = splitAtoms(uniqueSorted([...fineBase, ...psiEdges]), sorted);
 
-  // Exact reference counts per right-closed fine bin, by one walk over the sorted values.
+  // Exact reference counts per right-closed fine bin: the values ≤ each edge, by binary search.
   const fineCounts = new Float64Array(fineEdges.length + 1);
-  let bin = 0;
-  for (let i = 0; i < n; i++) {
-    while (bin < fineEdges.length && sorted[i] > fineEdges[bin]) bin++;
-    fineCounts[bin]++;
+  let below = 0;
+  for (let bin = 0; bin < fineEdges.length; bin++) {
+    const upTo = countAtMost(sorted, fineEdges[bin], below);
+    fineCounts[bin] = upTo - below;
+    below = upTo;
   }
+  fineCounts[fineEdges.length] = n - below;
 
   let mean = 0;
   for (let i = 0; i < n; i++) mean += (sorted[i] - mean) / (i + 1);
@@ -141,11 +226,35 @@ function buildNumeric(name: string, column: readonly unknown[], psiBins: number,
   return { model, invalidCount: invalid };
 }
 
-/** Distinct values of a sorted array, in one pass. */
-function countDistinct(sorted: Float64Array): number {
+/** Distinct values of a sorted array, counted up to `limit` (a feature with more is continuous). */
+function countDistinct(sorted: Float64Array, limit: number): number {
   let count = sorted.length > 0 ? 1 : 0;
-  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) count++;
+  for (let i = 1; i < sorted.length && count < limit; i++) if (sorted[i] !== sorted[i - 1]) count++;
   return count;
+}
+
+/** The number of sorted values ≤ x, searched from index `from` on (every value before it is ≤ x). */
+function countAtMost(sorted: Float64Array, x: number, from: number): number {
+  let lo = from;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The number of sorted values < x, searched from index `from` on (every value before it is < x). */
+function countBelow(sorted: Float64Array, x: number, from: number): number {
+  let lo = from;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -159,9 +268,8 @@ function splitAtoms(edges: Float64Array, sorted: Float64Array): Float64Array {
   let j = 0;
   for (let i = 0; i < edges.length; i++) {
     const e = edges[i];
-    while (j < sorted.length && sorted[j] < e) j++;
-    let k = j;
-    while (k < sorted.length && sorted[k] === e) k++;
+    j = countBelow(sorted, e, j);
+    const k = countAtMost(sorted, e, j);
     const below = nextDown(e);
     if (k - j >= 2 && (out.length === 0 || out[out.length - 1] < below)) out.push(below);
     out.push(e);
@@ -169,7 +277,7 @@ function splitAtoms(edges: Float64Array, sorted: Float64Array): Float64Array {
   return Float64Array.from(out);
 }
 
-function buildCategorical(name: string, column: readonly unknown[]): BuiltFeature {
+export function buildCategorical(name: string, column: readonly unknown[]): BuiltFeature {
   const counts = new Map<string, number>();
   let missing = 0;
   let invalid = 0;

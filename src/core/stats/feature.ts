@@ -167,13 +167,13 @@ export class NumericAccumulator {
     if (invalid) this.invalid++;
   }
 
-  /** Records column `column` of many rows: the batch check's hot loop, with the common case inline. */
-  recordColumn(rows: readonly (readonly unknown[])[], column: number): void {
+  /** Records column `column` of rows [from, to): the batch check's hot loop, with the common case inline. */
+  recordColumn(rows: readonly (readonly unknown[])[], column: number, from = 0, to = rows.length): void {
     const { counts, locator } = this.histogram;
     const { min, max } = this.model.summary;
     let recorded = 0;
     const { below, above } = this;
-    for (let r = 0; r < rows.length; r++) {
+    for (let r = from; r < to; r++) {
       const row = rows[r];
       const raw = column < row.length ? row[column] : undefined;
       if (typeof raw === 'number' && raw - raw === 0) {
