@@ -4,7 +4,7 @@ import type { Config } from './config/load.js';
 import type { DriftDetector } from '../core/detect/detector.js';
 import { DriftwatchError } from '../core/errors.js';
 import type { Admin, KafkaClient, Producer } from '../adapters/kafka/index.js';
-import { KafkaPartialsPublisher, MergeSource, PartialSource, PARTIALS_TOPIC_CONFIG, mergeGroupId, partialsTopic } from '../adapters/kafka/partials.js';
+import { KafkaPartialsPublisher, MergeSource, PartialSource, PARTIALS_TOPIC_CONFIG, mergeGroupId, partialsTopic, singleModeEnd } from '../adapters/kafka/partials.js';
 import { KafkaChangelogStore, stateChangelogTopic } from '../adapters/kafka/state-changelog.js';
 import { MergeStage } from '../runtime/partitioned/merge-stage.js';
 import { PartialStage } from '../runtime/partitioned/partial-stage.js';
@@ -106,7 +106,18 @@ export async function startPartitioned(deps: PartitionedDeps): Promise<Partition
     scheduler: deps.scheduler,
     signal: aborter.signal,
   });
+  // Before either stage commits: a move from single starts the merge after single's last window.
+  const sourceConsumer = kafka.consumer({
+    groupId: config.kafka.groupId,
+    topics: [config.kafka.topic],
+    fromBeginning: config.kafka.fromBeginning,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+  });
+  const migratedEndMs = await singleModeEnd(sourceConsumer, config.kafka.topic);
+  if (migratedEndMs !== null)
+    logger.info({ lastEvaluatedWindowEnd: new Date(migratedEndMs).toISOString() }, 'SCALE_MODE=partitioned after single: the merge starts after the last window single evaluated');
   const mergeSource = new MergeSource({
+    migratedEndMs,
     consumer: kafka.consumer({ groupId: mergeGroupId(config.kafka.groupId), topics: [topology.topic], fromBeginning: true, sessionTimeoutMs: config.kafka.sessionTimeoutMs }),
     topic: topology.topic,
     stage: merge,
@@ -117,12 +128,7 @@ export async function startPartitioned(deps: PartitionedDeps): Promise<Partition
     changelogStore: new KafkaChangelogStore(kafka, producer, stateChangelogTopic(config.kafka.groupId)),
   });
   const partialSource = new PartialSource({
-    consumer: kafka.consumer({
-      groupId: config.kafka.groupId,
-      topics: [config.kafka.topic],
-      fromBeginning: config.kafka.fromBeginning,
-      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-    }),
+    consumer: sourceConsumer,
     topic: config.kafka.topic,
     stage: partial,
     logger: logger.child({ component: 'partial-aggregation' }),

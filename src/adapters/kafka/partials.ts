@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { StateChangelog, type ChangelogStore } from '../../runtime/delivery/changelog.js';
+import { parseMetadata } from '../../runtime/delivery/commit-metadata.js';
 import type { MergeStage } from '../../runtime/partitioned/merge-stage.js';
 import type { PartialsPublisher, PartialStage, PartitionRestore, SourceCommit } from '../../runtime/partitioned/partial-stage.js';
 import { KIND_HEADER, parseMergeMetadata, parsePartialMetadata } from '../../runtime/partitioned/wire.js';
@@ -155,6 +156,11 @@ export class PartialSource {
       if (!partitions.includes(c.partition)) continue;
       const meta = parsePartialMetadata(c.metadata);
       if (meta) restored.set(c.partition, meta);
+      else {
+        // A commit of SCALE_MODE=single (a move to partitioned): its read offset, no watermark.
+        const single = parseMetadata(c.metadata);
+        if (single) restored.set(c.partition, { watermarkMs: Number.NEGATIVE_INFINITY, readOffset: single.r });
+      }
     }
     stage.assign(partitions, restored);
     for (const c of committed) {
@@ -244,6 +250,18 @@ export interface MergeSourceOptions extends RunnerBase {
   stage: MergeStage;
   /** The state changelog's store: the hysteresis of the (model, version) keys merged here. */
   changelogStore: ChangelogStore;
+  /** The last window a SCALE_MODE=single run of the group evaluated, read at start (a move to partitioned), or null. */
+  migratedEndMs?: number | null;
+}
+
+/** The last window end in the source group's commits when they are SCALE_MODE=single's, else null. */
+export async function singleModeEnd(consumer: Pick<GroupConsumer, 'committed'>, topic: string): Promise<number | null> {
+  let end: number | null = null;
+  for (const c of await consumer.committed(topic)) {
+    const meta = parseMetadata(c.metadata);
+    if (meta && (end === null || meta.e > end)) end = meta.e;
+  }
+  return end;
 }
 
 /**
@@ -305,7 +323,7 @@ export class MergeSource {
       if (ends) restored.set(c.partition, { ends });
     }
     this.changelog = changelog;
-    stage.assign(partitions, restored, hysteresis);
+    stage.assign(partitions, restored, hysteresis, this.options.migratedEndMs ?? null);
     for (const c of committed) {
       if (!partitions.includes(c.partition) || this.stopping) continue;
       if (Number(c.offset) >= 0) consumer.seek(topic, c.partition, c.offset);

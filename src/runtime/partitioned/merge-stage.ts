@@ -101,14 +101,23 @@ export class MergeStage {
   }
 
   /** The internal partitions owned after a (re)join: state rebuilt from their committed offsets. */
-  assign(partitions: readonly number[], restored: ReadonlyMap<number, InternalRestore>, hysteresis: Record<string, HysteresisSnapshot>): void {
+  /**
+   * `migratedEndMs`: the last window end a `single` run of the same group evaluated (a move from
+   * single to partitioned); every (model, version) without an end of its own starts after it. It
+   * is kept in the commit metadata under the key "" (no model is named "").
+   */
+  assign(partitions: readonly number[], restored: ReadonlyMap<number, InternalRestore>, hysteresis: Record<string, HysteresisSnapshot>, migratedEndMs: number | null = null): void {
     this.generation++;
     this.owned = [...partitions];
     this.models.clear();
     this.watermarks.clear();
     this.nextRead.clear();
     this.restoredEnds.clear();
-    for (const p of partitions) this.restoredEnds.set(p, { ...(restored.get(p)?.ends ?? {}) });
+    for (const p of partitions) {
+      const ends = { ...(restored.get(p)?.ends ?? {}) };
+      if (migratedEndMs !== null && ends[''] === undefined) ends[''] = migratedEndMs;
+      this.restoredEnds.set(p, ends);
+    }
     this.hysteresisState = { ...hysteresis };
   }
 
@@ -203,7 +212,8 @@ export class MergeStage {
     const reference = references.get(model, modelVersion);
     if (!reference) return undefined;
     const merger = new PaneMerger(reference.features, this.panesPerWindow, this.options.slideMs, this.options.sourcePartitions);
-    const lastEndMs = this.restoredEnds.get(partition)?.[key] ?? null;
+    const ends = this.restoredEnds.get(partition);
+    const lastEndMs = ends?.[key] ?? ends?.[''] ?? null;
     if (lastEndMs !== null) merger.startAt(lastEndMs + this.options.slideMs);
     for (const [source, ms] of this.watermarks.get(partition) ?? []) merger.report(source, ms);
     const hysteresis = new Hysteresis(this.options.hysteresis);

@@ -214,7 +214,8 @@ export class PartialStage {
       const r = restored.get(p);
       if (!r) continue;
       handledBelow.set(p, r.readOffset);
-      this.aggregation.closedAt.set(p, r.watermarkMs);
+      // A commit of SCALE_MODE=single carries no watermark: every pane is rebuilt open.
+      if (Number.isFinite(r.watermarkMs)) this.aggregation.closedAt.set(p, r.watermarkMs);
     }
     this.ledger.restore(handledBelow);
     this.lastReportMs = Number.NEGATIVE_INFINITY;
