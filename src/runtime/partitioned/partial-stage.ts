@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { DecodeFailure, EventDefaults, FeatureRecord } from '../../core/event/event.js';
 import { modelVersionKey } from '../../core/keys.js';
+import type { ReferenceDistribution } from '../../core/reference/index.js';
 import type { FeatureModel } from '../../core/stats/index.js';
 import { encodePartialPane } from '../../core/window/partial-pane.js';
 import { PartitionPanes } from '../../core/window/partition-panes.js';
@@ -90,8 +91,19 @@ class PartialAggregation implements IngestTarget {
     });
   }
 
+  /** The (model, version) of the previous event: consecutive events are mostly of the same one. */
+  private last: { model: string; modelVersion: string; reference: ReferenceDistribution; panes: PartitionPanes | undefined } | undefined;
+
+  private lookup(model: string, modelVersion: string) {
+    const last = this.last;
+    if (last && last.model === model && last.modelVersion === modelVersion) return last;
+    const reference = this.options.references.get(model, modelVersion);
+    if (!reference) return undefined;
+    return (this.last = { model, modelVersion, reference, panes: this.panes.get(modelVersionKey(model, modelVersion)) });
+  }
+
   featuresFor(model: string, modelVersion: string): readonly FeatureModel[] | undefined {
-    return this.options.references.get(model, modelVersion)?.features;
+    return this.lookup(model, modelVersion)?.reference.features;
   }
 
   /** Invalid events are counted in the metrics by ingest; the checks of the merge stage carry none. */
@@ -102,12 +114,13 @@ class PartialAggregation implements IngestTarget {
   }
 
   ingest(record: FeatureRecord, nowWallMs: number, handled = false, observed = false): IngestOutcome {
-    const reference = this.options.references.get(record.model, record.modelVersion);
-    if (!reference) {
+    const known = this.lookup(record.model, record.modelVersion);
+    if (!known) {
       return handled
         ? { status: 'skipped' }
         : fail({ reason: 'no_reference', detail: `model_version: no reference distribution for "${record.modelVersion}"`, path: 'model_version', model: record.model });
     }
+    const { reference } = known;
     const values = record.values;
     if (Array.isArray(values) && values.length !== reference.features.length) {
       if (handled) return { status: 'skipped' };
@@ -129,13 +142,13 @@ class PartialAggregation implements IngestTarget {
       });
     }
     if (!observed) this.watermark.observe(record.partition, record.eventTimeMs, nowWallMs);
-    const k = modelVersionKey(record.model, record.modelVersion);
-    let panes = this.panes.get(k);
+    let panes = known.panes;
     if (!panes) {
       panes = new PartitionPanes(record.model, record.modelVersion, reference.features, this.options.slideMs);
       // Panes this partition already published for other models stay closed for this one too.
       for (const [partition, ms] of this.closedAt) panes.restore(partition, ms);
-      this.panes.set(k, panes);
+      this.panes.set(modelVersionKey(record.model, record.modelVersion), panes);
+      known.panes = panes;
     }
     if (panes.record(record.partition, record.offset, record.eventTimeMs, values) === 'late') {
       if (handled) return { status: 'skipped' };
@@ -151,6 +164,7 @@ class PartialAggregation implements IngestTarget {
   }
 
   reset(partitions: readonly number[], nowWallMs: number): void {
+    this.last = undefined;
     this.panes.clear();
     this.watermark.reset();
     this.watermark.assign(partitions, nowWallMs);

@@ -12,7 +12,14 @@ import { Engine } from '../../../../src/runtime/engine.js';
 import { InMemoryExporter } from '../../../../src/runtime/memory-exporter.js';
 import { MergeStage, type PartialsMessage } from '../../../../src/runtime/partitioned/merge-stage.js';
 import { PartialStage, type PartialsPublisher, type PartitionRestore, type SourceCommit } from '../../../../src/runtime/partitioned/partial-stage.js';
-import { KIND_HEADER, parsePartialMetadata } from '../../../../src/runtime/partitioned/wire.js';
+import {
+  KIND_HEADER,
+  decodeWatermarkReport,
+  encodePartialMetadata,
+  encodeWatermarkReport,
+  parseMergeMetadata,
+  parsePartialMetadata,
+} from '../../../../src/runtime/partitioned/wire.js';
 import { Pipeline } from '../../../../src/runtime/pipeline.js';
 import { NO_METRICS, type Logger, type ReferenceLookup, type SourceMessage } from '../../../../src/runtime/ports.js';
 import { Status } from '../../../../src/runtime/status.js';
@@ -300,5 +307,51 @@ describe('partitioned runtime: partial aggregation → internal log → merge', 
     expect([...got.keys()].sort((x, y) => x - y)).toEqual(ENDS);
     for (const [end, { check }] of got) expect(check, new Date(end).toISOString()).toEqual(oracle(end));
     expect([...got.values()].filter((x) => x.change === 'drift_detected')).toHaveLength(1);
+  });
+});
+
+describe('moving from SCALE_MODE=single', () => {
+  it('the merge starts after the last window single evaluated, and keeps that start in its commit metadata', async () => {
+    const log = new Log();
+    const exporter = new InMemoryExporter();
+    const merge = mergeStage(exporter);
+    const singleLast = ENDS[5];
+    merge.assign([0], new Map(), {}, singleLast);
+    const a = partialStage(log);
+    // single's commit: a read offset, no watermark (every pane rebuilt open).
+    a.assign(PARTITIONS, new Map(PARTITIONS.map((p) => [p, { watermarkMs: Number.NEGATIVE_INFINITY, readOffset: 0 }])));
+    for (let i = 0; i < EVENTS.length / 2; i += 40) {
+      await a.ingest(EVENTS.slice(i, i + 40).map(message));
+      await a.flush();
+    }
+    await merge.handle(log.take());
+    const ends = [...byEnd(exporter.evaluations).keys()];
+    expect(ends.length).toBeGreaterThan(0);
+    expect(Math.min(...ends)).toBe(ENDS[6]);
+    for (const end of ends) expect(byEnd(exporter.evaluations).get(end)!.check).toEqual(oracle(end));
+    // Before its own end for the key, a restarted merger still knows where single stopped.
+    expect(JSON.parse(merge.commits(0)[0].metadata!).e['']).toBe(singleLast);
+  });
+});
+
+describe('scale-out records', () => {
+  it('refuse what does not decode instead of guessing', () => {
+    expect(
+      decodeWatermarkReport(
+        encodeWatermarkReport(
+          new Map([
+            [0, 5],
+            [1, Number.NEGATIVE_INFINITY],
+          ]),
+        ),
+      ),
+    ).toEqual([[0, 5]]);
+    expect(decodeWatermarkReport('{"v":2,"w":[]}')).toBeNull();
+    expect(decodeWatermarkReport('{"v":1,"w":[[-1,5]]}')).toBeNull();
+    expect(decodeWatermarkReport('not json')).toBeNull();
+    expect(parsePartialMetadata(encodePartialMetadata(300_000, 42))).toEqual({ watermarkMs: 300_000, readOffset: 42 });
+    // single's metadata is not the partial stage's (the move reads it separately).
+    expect(parsePartialMetadata('{"v":2,"e":300000,"r":42,"c":1}')).toBeNull();
+    expect(parseMergeMetadata('{"v":2,"e":300000,"r":42,"c":1}')).toBeNull();
   });
 });
