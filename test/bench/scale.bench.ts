@@ -55,7 +55,14 @@ const cases = [
 class Log implements PartialsPublisher {
   records: PartialsMessage[] = [];
   async publish(panes: { key: string; value: Uint8Array }[], report: string | null): Promise<void> {
-    for (const p of panes) this.records.push({ partition: 0, offset: this.records.length, key: p.key, value: Buffer.from(p.value.buffer, p.value.byteOffset, p.value.byteLength), headers: { [KIND_HEADER]: 'pane' } });
+    for (const p of panes)
+      this.records.push({
+        partition: 0,
+        offset: this.records.length,
+        key: p.key,
+        value: Buffer.from(p.value.buffer, p.value.byteOffset, p.value.byteLength),
+        headers: { [KIND_HEADER]: 'pane' },
+      });
     if (report !== null) this.records.push({ partition: 0, offset: this.records.length, key: null, value: Buffer.from(report), headers: { [KIND_HEADER]: 'watermark' } });
   }
 }
