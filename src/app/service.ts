@@ -29,6 +29,7 @@ import { ReferenceStore } from '../adapters/files/reference-store.js';
 import { HistoryExporter } from '../adapters/report/index.js';
 import { WindowHistory } from '../runtime/history.js';
 import { reportRoutes } from './report-routes.js';
+import { preparePartitioned, startPartitioned, type PartitionedRuntime, type PartitionedTopology } from './partitioned.js';
 
 /**
  * The composition of the service: the one place where configuration becomes a source, the
@@ -100,20 +101,25 @@ function buildEngine(config: Config, references: ReferenceStore, live: boolean, 
     // Live streams: the watermark never runs ahead of the clock (replays: no bound).
     maxAheadOfClockMs: live ? 0 : undefined,
     hysteresis: { raiseAfter: config.drift.raiseAfter, clearAfter: config.drift.clearAfter },
-    detector: new DriftDetector({
-      metric: config.drift.metric,
-      threshold: config.drift.threshold,
-      minSamples: config.drift.minSamples,
-      missingRateThreshold: config.drift.missingRateThreshold,
-      driftShare: config.drift.share,
-      alpha: config.drift.alpha,
-      correction: config.drift.correction,
-      minEffect: config.drift.minEffect,
-      // Severity critical at the retraining threshold (docs/statistics.md, "Severity"), as the alerts rate it.
-      criticalThreshold: config.alerts.retrainThreshold,
-      featureThresholds: Object.fromEntries(Object.entries(config.drift.features).map(([name, f]) => [name, f.threshold])),
-    }),
+    detector: buildDetector(config),
     referenceFor: (model, version) => references.get(model, version),
+  });
+}
+
+/** The detector of the configuration: the engine's, and the merge stage's with SCALE_MODE=partitioned. */
+function buildDetector(config: Config): DriftDetector {
+  return new DriftDetector({
+    metric: config.drift.metric,
+    threshold: config.drift.threshold,
+    minSamples: config.drift.minSamples,
+    missingRateThreshold: config.drift.missingRateThreshold,
+    driftShare: config.drift.share,
+    alpha: config.drift.alpha,
+    correction: config.drift.correction,
+    minEffect: config.drift.minEffect,
+    // Severity critical at the retraining threshold (docs/statistics.md, "Severity"), as the alerts rate it.
+    criticalThreshold: config.alerts.retrainThreshold,
+    featureThresholds: Object.fromEntries(Object.entries(config.drift.features).map(([name, f]) => [name, f.threshold])),
   });
 }
 
@@ -156,6 +162,9 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   const dispatcher = createAlertDispatcher(config.alerts, { logger: logger.child({ component: 'alerts' }), registry: metrics.registry });
   exporters.push(new AlertExporter(dispatcher));
 
+  const partitioned = useKafka && config.scale.mode === 'partitioned';
+  let topology: PartitionedTopology | undefined;
+  let scale: PartitionedRuntime | undefined;
   let kafka: KafkaClient | undefined;
   let producer: ReturnType<KafkaClient['producer']> | undefined;
   let deadLetters: DeadLetterSink;
@@ -178,6 +187,8 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
           { context: { topic: stateChangelogTopic(config.kafka.groupId) } },
         );
       }
+      // SCALE_MODE=partitioned: the internal topic of partial panes, and both topics' partitions.
+      if (partitioned) topology = await preparePartitioned(config, admin);
       // Dead letters are cut to fit the topic's limit, so that one can always be written.
       dlqMaxMessageBytes = await dlqLimit(admin, config.kafka.deadLetterTopic, logger);
       if (!(await admin.listTopics()).includes(config.kafka.topic)) {
@@ -239,8 +250,8 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
           drift: () => pipeline.driftSummary(),
           readiness: async () => ({
             references_loaded: references.size > 0,
-            group_joined: useKafka ? (source?.joined ?? false) : true,
-            broker_reachable: useKafka ? (source?.brokerReachable ?? false) : true,
+            group_joined: useKafka ? (scale?.joined ?? source?.joined ?? false) : true,
+            broker_reachable: useKafka ? (scale?.brokerReachable ?? source?.brokerReachable ?? false) : true,
             sinks_reachable: await pipeline.sinksReachable(),
             evaluating: pipeline.status.evaluationFailure === null,
             dead_letters_writable: pipeline.status.deadLetterFailure === null,
@@ -257,7 +268,32 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
 
   let done: Promise<void>;
   const abort = new AbortController();
-  if (useKafka) {
+  if (partitioned) {
+    done = failed;
+    try {
+      scale = await startPartitioned({
+        config,
+        topology: topology!,
+        kafka: kafka!,
+        producer: producer!,
+        references,
+        exporters,
+        deadLetters,
+        detector: buildDetector(config),
+        metrics: runtimeMetrics(metrics),
+        status: pipeline.status,
+        logger,
+        keepCurrent: history !== undefined,
+        onFatal: (error) => fatal(error),
+        now: deps.now,
+        scheduler: deps.scheduler,
+      });
+    } catch (error) {
+      await producer?.disconnect().catch(() => undefined);
+      await http?.close();
+      throw error;
+    }
+  } else if (useKafka) {
     done = failed;
     source = new KafkaSource({
       consumer: kafka!.consumer({
@@ -302,7 +338,10 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
     stop() {
       stopping ??= (async () => {
         abort.abort();
-        if (source) await source.stop();
+        if (scale) {
+          await scale.stop();
+          await pipeline.flushExporters();
+        } else if (source) await source.stop();
         else await pipeline.stop();
         await pipeline.shutdownExporters();
         await producer?.disconnect().catch(() => undefined);

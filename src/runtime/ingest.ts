@@ -19,8 +19,11 @@ export const MAX_NAME_LENGTH = 200;
 /** Default bound on a failing dead-letter write: past it the service stops (docs/windows-and-delivery.md). */
 export const DEFAULT_DEAD_LETTER_TIMEOUT_MS = 300_000;
 
+/** What ingest records into: the engine, or the partial-aggregation stage of scale-out (partitioned/partial-stage.ts). */
+export type IngestTarget = Pick<Engine, 'featuresFor' | 'countInvalid' | 'observe' | 'ingest'>;
+
 export interface IngestOptions {
-  engine: Engine;
+  engine: IngestTarget;
   ledger: OffsetLedger;
   references: ReferenceLookup;
   deadLetters: DeadLetterSink;

@@ -177,6 +177,19 @@ export const configSchema = z.object({
     .prefault({}),
   log: z.object({ level: fromEnv.text(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')) }).prefault({}),
   alerts: alertsConfigSchema.prefault({}),
+  /** Scale-out (docs/architecture.md, "Scale-out"): one model's stream read by many instances. */
+  scale: z
+    .object({
+      /** single: each (model, version) is read by one instance (today's behaviour); partitioned: partial panes merged where the key lives. */
+      mode: fromEnv.text(z.enum(['single', 'partitioned'], { error: (i) => `Unknown scale mode ${JSON.stringify(i.input)}. Available: single, partitioned` }).default('single')),
+      /** The internal topic of partial panes (default <KAFKA_GROUP_ID>-partials). */
+      partialsTopic: str(),
+      /** Its partitions when driftwatch creates it: the merge stage's parallelism (default 6). */
+      partialsPartitions: num(z.number().int().min(1).max(10_000)).default(6),
+      /** Watermark reports are sent at least this often, so an idle partition does not hold windows back (default 5s). */
+      reportIntervalMs: boundedDuration(600_000, '10m').default(5_000),
+    })
+    .prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -293,6 +306,10 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   { name: 'DRIFT_CHECK_CRON', path: ['job', 'cron'], description: 'driftwatch job: a cron expression instead of DRIFT_CHECK_INTERVAL, e.g. "0 */2 * * *"' },
   { name: 'DRIFT_MISFIRE_GRACE', path: ['job', 'misfireGraceMs'], description: 'driftwatch job: a run later than this is skipped and counted (default 300s)' },
+  { name: 'SCALE_MODE', path: ['scale', 'mode'], description: 'single (default: each model read by one instance) or partitioned (partial panes merged by the owner of the model)' },
+  { name: 'SCALE_PARTIALS_TOPIC', path: ['scale', 'partialsTopic'], description: 'partitioned: the internal topic of partial panes (default <KAFKA_GROUP_ID>-partials)' },
+  { name: 'SCALE_PARTIALS_PARTITIONS', path: ['scale', 'partialsPartitions'], description: 'partitioned: partitions of the internal topic when created (default 6)' },
+  { name: 'SCALE_REPORT_INTERVAL', path: ['scale', 'reportIntervalMs'], description: 'partitioned: watermark reports at least this often (default 5s)' },
   { name: 'LOG_LEVEL', path: ['log', 'level'], description: 'trace, debug, info, warn, error, fatal or silent (default info)' },
   ...Object.entries(ALERTS_ENV).map(([name, key]) => ({ name, path: ['alerts', key], description: `alerts: ${key}` })),
 ];

@@ -1,0 +1,223 @@
+// SCALE_MODE=partitioned against the real broker (issue 15): one model's events spread over 6
+// partitions by request id, read by 1, 2 and 3 instances of the built CLI (separate processes,
+// `node dist/app/cli.js run`), one joining mid-stream, one SIGKILLed mid-stream. Oracles: the
+// batch recomputation of every window over the same events, and a single-instance run with
+// SCALE_MODE=single over the same stream; the drift episode is reported once.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
+import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
+import type { ReferenceDistribution } from '../../../src/core/reference/index.js';
+import { killAllLives, root, startLife, type Life } from '../../faults/lib.js';
+import { rng } from '../../fixtures/random.js';
+import { brokers, creditStream, eventJson, kafkaClient, readTopic, referenceDir, runId, tempDir, type StreamEvent } from '../helpers.js';
+
+const MIN = 60_000;
+const WINDOW_MS = 20 * MIN;
+const SLIDE_MS = 5 * MIN;
+const LATENESS_MS = 5_000;
+const PARTITIONS = 6;
+const MODEL = 'credit-scale';
+const id = runId();
+const start = Math.floor((Date.now() - 3 * 3_600_000) / SLIDE_MS) * SLIDE_MS;
+
+interface Keyed extends StreamEvent {
+  partition: number;
+  key: string;
+}
+/** 90 minutes, 30 events a minute, drifting from minute 50; each event keyed by its request id. */
+const events: Keyed[] = (() => {
+  const r = rng(1515);
+  return creditStream(start, 90, 30, 50, 1516).map((e, i) => ({ ...e, key: `req-${i}`, partition: Math.floor(r.uniform() * PARTITIONS) }));
+})();
+
+/** The last window an uninterrupted run closes: the smallest partition progress (its second-largest event time) less the lateness. */
+function expectedEnds(): string[] {
+  let wm = Infinity;
+  for (let p = 0; p < PARTITIONS; p++) {
+    const times = events
+      .filter((e) => e.partition === p)
+      .map((e) => e.timestampMs)
+      .sort((a, b) => b - a);
+    wm = Math.min(wm, times[1] - LATENESS_MS);
+  }
+  const first = Math.floor(Math.min(...events.map((e) => e.timestampMs)) / SLIDE_MS) * SLIDE_MS + SLIDE_MS;
+  const ends: string[] = [];
+  for (let end = first; end <= wm; end += SLIDE_MS) ends.push(new Date(end).toISOString());
+  return ends;
+}
+const ENDS = expectedEnds();
+
+const kafka = kafkaClient();
+let reference: ReferenceDistribution;
+let refs: string;
+let configFile: string;
+const lives: Life[] = [];
+
+function build(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build exited ${code}: ${err.slice(-2000)}`))));
+  });
+}
+
+beforeAll(async () => {
+  const [r] = await Promise.all([referenceDir('v1'), build()]);
+  reference = r.reference;
+  refs = r.dir;
+  // A short session, so that the group notices a SIGKILLed member in seconds.
+  configFile = join(await tempDir('driftwatch-scale-'), 'driftwatch.yaml');
+  await writeFile(configFile, 'kafka:\n  sessionTimeoutMs: 10s\n');
+});
+
+afterAll(() => killAllLives());
+
+/** A run's own topics and group. */
+async function setup(name: string, mode: 'single' | 'partitioned') {
+  const topic = `scale-${name}-${id}`;
+  const eventsTopic = `scale-${name}-events-${id}`;
+  const admin = await kafka.admin();
+  await admin.ensureTopics([{ topic, partitions: PARTITIONS }, { topic: eventsTopic }]);
+  await admin.disconnect();
+  const env = {
+    KAFKA_BROKERS: brokers(),
+    KAFKA_TOPIC: topic,
+    KAFKA_GROUP_ID: `scale-${name}-${id}`,
+    DRIFT_EVENTS_TOPIC: eventsTopic,
+    DEAD_LETTER_TOPIC: `scale-${name}-dlq-${id}`,
+    REFERENCE_DIR: refs,
+    DRIFT_WINDOW: '20m',
+    DRIFT_CHECK_INTERVAL: '5m',
+    ALLOWED_LATENESS: '5s',
+    // No quiet-stream advance: windows close on event time only, as in an uninterrupted run.
+    PARTITION_IDLE_TIMEOUT: '1h',
+    EMIT_ALL_CHECKS: 'true',
+    SCALE_MODE: mode,
+    SCALE_PARTIALS_PARTITIONS: '3',
+    SCALE_REPORT_INTERVAL: '1s',
+    LOG_LEVEL: 'warn',
+  };
+  const produce = async (fromMs: number, toMs: number) => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const part = events.filter((e) => e.timestampMs >= fromMs && e.timestampMs < toMs);
+    for (let i = 0; i < part.length; i += 500) {
+      await producer.send(
+        topic,
+        part.slice(i, i + 500).map((e) => ({ key: e.key, value: eventJson(MODEL, 'v1', e), partition: e.partition })),
+      );
+    }
+    await producer.disconnect();
+  };
+  const life = async () => {
+    const l = await startLife(env, configFile);
+    lives.push(l);
+    return l;
+  };
+  /** The drift events, once a drift_check of every expected window is there. */
+  const output = () =>
+    readTopic(
+      kafka,
+      eventsTopic,
+      (m) =>
+        new Set(
+          parse(m)
+            .filter((e) => e.type === 'drift_check')
+            .map((e) => e.window.end),
+        ).size >= ENDS.length,
+      180_000,
+    ).then(parse);
+  return { produce, life, output };
+}
+
+const parse = (messages: { value: Buffer | null }[]) => messages.map((m) => JSON.parse(m.value!.toString()) as DriftEvent);
+const content = (e: DriftEvent) => JSON.stringify({ ...e, timestamp: undefined });
+
+async function stop(life: Life): Promise<void> {
+  if (life.child.exitCode === null && life.child.signalCode === null) life.child.kill('SIGTERM');
+  await life.exit;
+}
+
+const detector = new DriftDetector({ now: () => new Date(0) });
+/** Every window equals the batch recomputation; every copy of a check is the same; one drift episode. */
+function check(out: DriftEvent[], what: string): Map<string, string> {
+  const checks = out.filter((e) => e.type === 'drift_check');
+  expect([...new Set(checks.map((c) => c.window.end))].sort(), what).toEqual(ENDS);
+  const byEnd = new Map<string, string>();
+  for (const c of checks) {
+    const known = byEnd.get(c.window.end);
+    if (known !== undefined) expect(content(c), `${what}: a copy of ${c.window.end}`).toBe(known);
+    byEnd.set(c.window.end, content(c));
+    const end = Date.parse(c.window.end);
+    const rows = events.filter((e) => e.timestampMs >= end - WINDOW_MS && e.timestampMs < end).map((e) => e.features);
+    const batch = detector.evaluate(accumulate(rows, reference), reference);
+    expect(c.sample_count, `${what} ${c.window.end}`).toBe(batch.sample_count);
+    for (const f of reference.featureNames) expect(c.features[f].psi, `${what} ${c.window.end} ${f}`).toBe(batch.features[f].psi);
+    expect(c.drifted_features, `${what} ${c.window.end}`).toEqual(batch.drifted_features);
+  }
+  const detected = new Set(out.filter((e) => e.type === 'drift_detected').map((e) => e.event_id));
+  expect(detected.size, `${what}: drift episodes`).toBe(1);
+  expect(
+    out.filter((e) => e.type === 'drift_resolved'),
+    `${what}: resolved`,
+  ).toHaveLength(0);
+  return byEnd;
+}
+
+describe('SCALE_MODE=partitioned on the real broker, 6 source partitions keyed by request id', () => {
+  let baseline: Map<string, string>;
+
+  it('baseline: one instance with SCALE_MODE=single', async () => {
+    const run = await setup('single', 'single');
+    await run.produce(start, start + 91 * MIN);
+    const life = await run.life();
+    const out = await run.output();
+    await stop(life);
+    baseline = check(out, 'single');
+    expect(baseline.size).toBe(ENDS.length);
+  });
+
+  it('one instance, partitioned: the same windows as the single run', async () => {
+    const run = await setup('p1', 'partitioned');
+    await run.produce(start, start + 91 * MIN);
+    const life = await run.life();
+    const out = await run.output();
+    await stop(life);
+    const got = check(out, 'partitioned ×1');
+    for (const [end, c] of baseline) expect(got.get(end), `partitioned ×1 ${end}`).toBe(c);
+    expect(life.stderr()).not.toMatch(/"level":50/);
+  });
+
+  it('two instances, the second joining mid-stream: the same windows', async () => {
+    const run = await setup('p2', 'partitioned');
+    await run.produce(start, start + 45 * MIN);
+    const first = await run.life();
+    const events = kafkaClient();
+    await readTopic(events, `scale-p2-events-${id}`, (m) => parse(m).filter((e) => e.type === 'drift_check').length >= 3, 120_000);
+    const second = await run.life(); // the group rebalances: 3 source partitions each
+    await new Promise((r) => setTimeout(r, 3_000));
+    await run.produce(start + 45 * MIN, start + 91 * MIN);
+    const out = await run.output();
+    await Promise.all([stop(first), stop(second)]);
+    const got = check(out, 'partitioned ×2');
+    for (const [end, c] of baseline) expect(got.get(end), `partitioned ×2 ${end}`).toBe(c);
+  });
+
+  it('three instances, one SIGKILLed mid-stream: the same windows, the episode once', async () => {
+    const run = await setup('p3', 'partitioned');
+    await run.produce(start, start + 35 * MIN);
+    const lives3 = [await run.life(), await run.life(), await run.life()];
+    await readTopic(kafkaClient(), `scale-p3-events-${id}`, (m) => parse(m).filter((e) => e.type === 'drift_check').length >= 2, 120_000);
+    lives3[1].child.kill('SIGKILL');
+    await lives3[1].exit;
+    await run.produce(start + 35 * MIN, start + 91 * MIN);
+    const out = await run.output();
+    await Promise.all([stop(lives3[0]), stop(lives3[2])]);
+    const got = check(out, 'partitioned ×3, one killed');
+    for (const [end, c] of baseline) expect(got.get(end), `partitioned ×3 ${end}`).toBe(c);
+  });
+});
