@@ -103,6 +103,7 @@ function buildEngine(config: Config, references: ReferenceStore, live: boolean, 
     detector: new DriftDetector({
       metric: config.drift.metric,
       threshold: config.drift.threshold,
+      outputThreshold: config.drift.outputThreshold,
       minSamples: config.drift.minSamples,
       missingRateThreshold: config.drift.missingRateThreshold,
       driftShare: config.drift.share,

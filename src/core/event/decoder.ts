@@ -35,7 +35,14 @@ export class EventDecoder {
   private readonly layouts = new WeakMap<readonly FeatureModel[], Layout | null>();
   private text = Buffer.alloc(4096);
 
-  constructor(private readonly featuresFor: FeatureModelsFor) {}
+  /**
+   * `outputsFor`: whether a (model, version)'s reference monitors the model's outputs; such
+   * events are read by `decodeEvent` (featuresFor gives no features for them), outputs included.
+   */
+  constructor(
+    private readonly featuresFor: FeatureModelsFor,
+    private readonly outputsFor?: (model: string, modelVersion: string) => boolean,
+  ) {}
 
   /** Decodes one event: the fast path when it applies, else `decodeEvent`. */
   decode(value: Buffer | string | null, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults, arena: RowArena): DecodeResult {
@@ -48,7 +55,7 @@ export class EventDecoder {
       }
     }
     this.counts.slow++;
-    return decodeEvent(value, meta, defaults);
+    return decodeEvent(value, meta, defaults, this.outputsFor);
   }
 
   /** The record, or null when the event is not the common case (nothing is half-done then). */
