@@ -16,6 +16,7 @@ import { pointsOf } from '../../../../src/adapters/influx/exporter.js';
 import { formatLine } from '../../../../src/adapters/console/exporter.js';
 import type { Evaluation } from '../../../../src/core/detect/evaluation.js';
 import type { CheckResult } from '../../../../src/core/detect/result.js';
+import { outputRates } from '../../../calibration/false-alarms.js';
 
 const roundTrip = (r: ReferenceDistribution) => ReferenceDistribution.fromJSON(JSON.parse(JSON.stringify(r.toJSON())), 'ref.json');
 
@@ -256,5 +257,23 @@ describe('bad outputs are named', () => {
     expect(() => ReferenceDistribution.fromJSON(overlap, 'r.json')).toThrow('"prediction" is both an input feature and an output');
     const { output_names: _names, ...noNames } = json;
     expect(() => ReferenceDistribution.fromJSON(noNames, 'r.json')).toThrow('at output_names: outputs need output_names');
+  });
+});
+
+describe('power of a confidence drop with unchanged inputs (test/calibration/false-alarms.ts, fewer windows)', () => {
+  // Seeded windows: the counts are fixed, the test cannot flake. 20 inputs and the confidence,
+  // KS auto (α 0.01, Bonferroni over 21 signals), n = 1,000, 100 windows; docs/statistics.md
+  // gives 400 windows: 1.0 % false alarms, 100 % of windows with the drop.
+  const rules = [{ name: 'ks auto', detector: { metric: 'ks' as const, threshold: 'auto' as const, minEffect: 0 } }];
+
+  it('flags the confidence (and only it) in every window with the drop', () => {
+    const [drop] = outputRates({ features: 20, n: 1000, windows: 100, change: 'confidence', rules });
+    expect(drop.rate).toBe(1);
+    expect(drop.outputRate).toBe(1);
+  });
+
+  it('stays within α + 3 standard errors on stationary windows, outputs monitored', () => {
+    const [stationary] = outputRates({ features: 20, n: 1000, windows: 100, change: 'none', rules });
+    expect(stationary.rate).toBeLessThanOrEqual(0.01 + 3 * Math.sqrt((0.01 * 0.99) / 100));
   });
 });
