@@ -137,7 +137,9 @@ export class Engine {
       });
     }
     if (!observed) this.watermark.observe(record.partition, record.eventTimeMs, nowWallMs);
-    const signals = mw.reference.outputs.length === 0 ? values : withOutputs(values, record.outputs, mw.reference.outputs);
+    // A fast-decoded row of this reference already holds the outputs (core/event/decoder.ts).
+    const complete = mw.reference.outputs.length === 0 || (values instanceof NumericRow && values.models === mw.reference.signals);
+    const signals = complete ? values : withOutputs(values, record.outputs, mw.reference.outputs);
     const outcome = mw.window.record(record.eventTimeMs, signals, record.partition, record.offset);
     if (outcome === 'late') {
       if (handled) return { status: 'skipped' };
@@ -169,15 +171,13 @@ export class Engine {
 
   /** The features an event of (model, version) is recorded against: its window's, or the reference it would get. */
   featuresFor(model: string, modelVersion: string): readonly FeatureModel[] | undefined {
-    const reference = this.referenceOf(model, modelVersion);
-    // The fast decoder reads `features` only: events of a reference with outputs take the
-    // JSON.parse path, which also reads `prediction` and `confidence`.
-    return reference && reference.outputs.length === 0 ? reference.features : undefined;
+    // The window's signals: the features, then the model's outputs when the reference has them.
+    return this.referenceOf(model, modelVersion)?.signals;
   }
 
-  /** Whether the reference of (model, version) monitors the model's outputs. */
-  hasOutputs(model: string, modelVersion: string): boolean {
-    return (this.referenceOf(model, modelVersion)?.outputs.length ?? 0) > 0;
+  /** How many of featuresFor's models are model outputs (the last ones); 0 when none. */
+  outputCount(model: string, modelVersion: string): number {
+    return this.referenceOf(model, modelVersion)?.outputs.length ?? 0;
   }
 
   private referenceOf(model: string, modelVersion: string): ReferenceDistribution | undefined {

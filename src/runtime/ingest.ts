@@ -58,7 +58,7 @@ export class Ingest {
   constructor(private readonly options: IngestOptions) {
     this.decoder = new EventDecoder(
       (model, version) => options.engine.featuresFor(model, version),
-      (model, version) => options.engine.hasOutputs(model, version),
+      (model, version) => options.engine.outputCount(model, version),
     );
   }
 
