@@ -13,6 +13,7 @@ import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js'
 import { ReferenceDistribution } from '../../../src/core/reference/index.js';
 import { WindowAccumulation } from '../../../src/app/job/accumulate.js';
 import { rowFromJson } from '../../../src/adapters/stores/source.js';
+import { FileSource } from '../../../src/adapters/stores/file.js';
 import { rng } from '../../../src/app/demo/credit.js';
 import { memoryIo } from './io.js';
 
@@ -219,5 +220,27 @@ describe('replay and the job with outputs', () => {
     for (const e of stream)
       vectors.add(rowFromJson({ model_version: 'v1', feature_vector: [e.row.age, e.row.segment], prediction: e.row.prediction, confidence: e.row.confidence }));
     expect(detector.evaluate([...vectors.groups.values()][0].accumulator, reference)).toEqual(detector.evaluate(group.accumulator, reference));
+  });
+
+  it('the job reads the outputs from its file source: JSON Lines events and CSV columns', async () => {
+    const reference = ReferenceDistribution.fromJSON(JSON.parse(await readFile(referencePath, 'utf8')), referencePath);
+    const stream = events().slice(0, 1500);
+    const detector = new DriftDetector({ now: () => new Date(0) });
+    const expected = detector.evaluate(
+      accumulate(
+        stream.map((e) => e.row),
+        reference,
+      ),
+      reference,
+    );
+    await writeFile(join(dir, 'job-events.jsonl'), stream.map(line).join('\n') + '\n');
+    await writeFile(join(dir, 'job-window.csv'), csv(stream.map((e) => e.row)));
+    for (const file of ['job-events.jsonl', 'job-window.csv']) {
+      const accumulation = new WindowAccumulation({ referenceFor: () => reference, defaults: { model: 'credit', modelVersion: 'v1' } });
+      await new FileSource({ paths: [join(dir, file)] }).read({ startMs: 0, endMs: Number.MAX_SAFE_INTEGER }, (row) => accumulation.add(row));
+      const result = detector.evaluate([...accumulation.groups.values()][0].accumulator, reference);
+      expect(result.outputs, file).toEqual(expected.outputs);
+      expect(result, file).toEqual(expected);
+    }
   });
 });
