@@ -38,7 +38,7 @@ export async function driftCheckJob(
   const rows = await getFeatures(options.windowHours ?? 1);
   const detector = new DriftDetector(options);
   // No rows at all is a check with insufficient samples, not an error: the job runs on a schedule.
-  const result = rows.length === 0 ? detector.evaluate(new FeatureSetAccumulator(reference.features), reference) : detector.detect(rows, reference);
+  const result = rows.length === 0 ? detector.evaluate(new FeatureSetAccumulator(reference.signals), reference) : detector.detect(rows, reference);
   if (result.drift_detected) await options.onDrift?.(result);
   return result;
 }

@@ -23,6 +23,7 @@ const positiveNumber = (name: string) => (value: string) => {
   return n;
 };
 const thresholdSetting = (value: string): number | 'auto' => (value === 'auto' ? 'auto' : positiveNumber('--threshold')(value));
+const outputThresholdSetting = (value: string): number | 'auto' => (value === 'auto' ? 'auto' : positiveNumber('--output-threshold')(value));
 const positiveInteger = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
@@ -70,6 +71,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--categorical <names>', 'features to treat as categorical (comma list)', list)
     .option('--numeric <names>', 'features to treat as numeric (comma list)', list)
     .option('--features <names>', 'features to keep, in this order (comma list; default: every input column)', list)
+    .option('--outputs <names>', "columns holding the model's outputs, monitored apart from the features: prediction, confidence (comma list)", list)
     .option('--psi-bins <n>', 'PSI bins per numeric feature', positiveInteger('--psi-bins'), 10)
     .option('--fine-bins <n>', 'fine bins per numeric feature for KS and Wasserstein', positiveInteger('--fine-bins'), 400)
     .option('--no-calibration', 'skip the resampled calibration of the PSI and JS p-values (they are then asymptotic)')
@@ -101,6 +103,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
       "drifted when score ≥ threshold, or auto: the score's critical value at the input's size (default: the metric's own, psi 0.3, ks/js/wasserstein 0.1)",
       thresholdSetting,
     )
+    .option('--output-threshold <x>', "the model outputs' threshold (references built with --outputs), or auto (default: --threshold)", outputThresholdSetting)
     .addOption(new Option('--correction <c>', 'with --threshold auto: across features').choices([...CORRECTIONS]).default('bonferroni'))
     .option('--alpha <p>', 'with --threshold auto: false-alarm rate of the check', positiveNumber('--alpha'), 0.01)
     .option('--min-effect <x>', "with --threshold auto: smallest score that can drift (default: the metric's)", positiveNumber('--min-effect'))

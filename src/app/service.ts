@@ -111,6 +111,7 @@ function buildDetector(config: Config): DriftDetector {
   return new DriftDetector({
     metric: config.drift.metric,
     threshold: config.drift.threshold,
+    outputThreshold: config.drift.outputThreshold,
     minSamples: config.drift.minSamples,
     missingRateThreshold: config.drift.missingRateThreshold,
     driftShare: config.drift.share,

@@ -137,7 +137,10 @@ export class Engine {
       });
     }
     if (!observed) this.watermark.observe(record.partition, record.eventTimeMs, nowWallMs);
-    const outcome = mw.window.record(record.eventTimeMs, values, record.partition, record.offset);
+    // A fast-decoded row of this reference already holds the outputs (core/event/decoder.ts).
+    const complete = mw.reference.outputs.length === 0 || (values instanceof NumericRow && values.models === mw.reference.signals);
+    const signals = complete ? values : withOutputs(values, record.outputs, mw.reference.outputs);
+    const outcome = mw.window.record(record.eventTimeMs, signals, record.partition, record.offset);
     if (outcome === 'late') {
       if (handled) return { status: 'skipped' };
       mw.late++;
@@ -168,10 +171,19 @@ export class Engine {
 
   /** The features an event of (model, version) is recorded against: its window's, or the reference it would get. */
   featuresFor(model: string, modelVersion: string): readonly FeatureModel[] | undefined {
+    // The window's signals: the features, then the model's outputs when the reference has them.
+    return this.referenceOf(model, modelVersion)?.signals;
+  }
+
+  /** How many of featuresFor's models are model outputs (the last ones); 0 when none. */
+  outputCount(model: string, modelVersion: string): number {
+    return this.referenceOf(model, modelVersion)?.outputs.length ?? 0;
+  }
+
+  private referenceOf(model: string, modelVersion: string): ReferenceDistribution | undefined {
     const last = this.last;
-    if (last && last.model === model && last.modelVersion === modelVersion) return last.reference.features;
-    const mw = this.windows.get(key(model, modelVersion));
-    return mw ? mw.reference.features : this.options.referenceFor(model, modelVersion)?.features;
+    if (last && last.model === model && last.modelVersion === modelVersion) return last.reference;
+    return this.windows.get(key(model, modelVersion))?.reference ?? this.options.referenceFor(model, modelVersion);
   }
 
   private windowFor(model: string, modelVersion: string): ModelWindow | undefined {
@@ -182,7 +194,7 @@ export class Engine {
     if (mw) return (this.last = mw);
     const reference = this.options.referenceFor(model, modelVersion);
     if (!reference) return undefined;
-    const window = new SlidingWindow(reference.features, this.panesPerWindow, this.options.slideMs);
+    const window = new SlidingWindow(reference.signals, this.panesPerWindow, this.options.slideMs);
     if (this.nextEndMs !== null) window.startAt(this.nextEndMs);
     const hysteresis = new Hysteresis(this.options.hysteresis);
     const restored = this.restoredHysteresis[k];
@@ -374,6 +386,18 @@ export class Engine {
   models(): { model: string; modelVersion: string; state: 'ok' | 'drifting' }[] {
     return [...this.windows.values()].map((mw) => ({ model: mw.model, modelVersion: mw.modelVersion, state: mw.hysteresis.state }));
   }
+}
+
+/**
+ * An event's values with its outputs beside the features, in the window's signal order (the
+ * features, then the outputs): an output the event lacks counts as missing.
+ */
+function withOutputs(values: FeatureRecord['values'], outputs: FeatureRecord['outputs'], models: readonly FeatureModel[]): FeatureRecord['values'] {
+  if (Array.isArray(values)) return [...(values as readonly unknown[]), ...models.map((m) => outputs?.[m.name])];
+  // An own key even when absent (undefined): a stray `features.prediction` is not the output.
+  const merged: Record<string, unknown> = values instanceof NumericRow ? values.toObject() : { ...(values as Readonly<Record<string, unknown>>) };
+  for (const m of models) merged[m.name] = outputs?.[m.name];
+  return merged;
 }
 
 /** Does the event carry any of the reference's features (as an own key: "constructor" is not one)? */

@@ -59,7 +59,10 @@ export class Ingest {
   readonly decoder: EventDecoder;
 
   constructor(private readonly options: IngestOptions) {
-    this.decoder = new EventDecoder((model, version) => options.engine.featuresFor(model, version));
+    this.decoder = new EventDecoder(
+      (model, version) => options.engine.featuresFor(model, version),
+      (model, version) => options.engine.outputCount(model, version),
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * False-alarm and detection rates per window (issue 10, item 7), from seeded draws.
  *
- *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--sizes 100,1000,10000] [--features 1,20,100] [--tables false-alarms|power|both]
+ *   npx tsx test/calibration/false-alarms.ts [--windows 400] [--sizes 100,1000,10000] [--features 1,20,100] [--tables false-alarms|power|both|outputs]
  *
  * Every feature's reference is 20,000 values from its distribution: numeric N(0, 1), or
  * categorical with shares 0.30, 0.25, 0.20, 0.15, 0.10. A window of n rows is drawn afresh from
@@ -9,7 +9,9 @@
  * shift, a 10 % scale change, category A's share moved from 0.30 to 0.35 with the others scaled
  * down) in one feature. A window is a false alarm when the check says drift_detected. Rates are
  * printed with their binomial standard error √(p(1 − p)/windows). The same functions run, with
- * fewer windows, in test/unit/core/detect/false-alarms.test.ts.
+ * fewer windows, in test/unit/core/detect/false-alarms.test.ts. `--tables outputs` measures the
+ * model outputs' false alarms and the power of a confidence drop with unchanged inputs
+ * (outputRates below; default sizes 200, 1000, 5000 and F = 20).
  */
 import { DriftDetector, type DetectorOptions } from '../../src/core/detect/detector.js';
 import { ReferenceDistribution, type CalibrationOptions } from '../../src/core/reference/index.js';
@@ -122,6 +124,103 @@ export const RULES: Rule[] = [
   { name: 'ks auto (α 0.01, bonferroni)', detector: { metric: 'ks', threshold: 'auto', minEffect: 0 } },
 ];
 
+/**
+ * Model outputs (docs/references-and-check.md, "Model outputs"): F numeric inputs N(0, 1) and
+ * the model's confidence c = max(s, 1 − s), s = logistic(w·x / T) with w_i = 2/√F (a fixed
+ * model: w·x ~ N(0, 4)) and temperature T = 1 in the reference. The `confidence` change is a
+ * model grown less sure on the same inputs: T = 1.25 (the mean confidence falls from 0.778 by 0.034,
+ * 0.23 of its standard deviation 0.146), every input's distribution unchanged.
+ */
+export type OutputChange = 'none' | 'confidence';
+export const CONFIDENCE_TEMPERATURE = 1.25;
+
+function confidenceOf(x: readonly number[], temperature: number): number {
+  const w = 2 / Math.sqrt(x.length);
+  let z = 0;
+  for (const v of x) z += w * v;
+  const s = 1 / (1 + Math.exp(-z / temperature));
+  return Math.max(s, 1 - s);
+}
+
+const outputReferenceCache = new Map<string, ReferenceDistribution>();
+/** The seeded reference of F numeric inputs and the model's confidence as an output. */
+export function outputReference(features: number, seed = 1, calibration: CalibrationOptions | boolean = false): ReferenceDistribution {
+  const key = `${features}/${seed}/${JSON.stringify(calibration)}`;
+  const cached = outputReferenceCache.get(key);
+  if (cached) return cached;
+  const z = normal(rng(seed));
+  const names = [...Array.from({ length: features }, (_, i) => `f${i}`), 'confidence'];
+  const rows = Array.from({ length: 20_000 }, () => {
+    const x = Array.from({ length: features }, z);
+    return [...x, confidenceOf(x, 1)];
+  });
+  const ref = ReferenceDistribution.fromRows(rows, { featureNames: names, outputs: ['confidence'], calibration });
+  outputReferenceCache.set(key, ref);
+  return ref;
+}
+
+/**
+ * Share of windows with drift_detected, per rule, for F inputs and the confidence output: on
+ * stationary windows (`none`: false alarms with outputs monitored) or with the confidence drop
+ * (`confidence`); also the share of windows where the confidence output itself drifted.
+ */
+export function outputRates(o: {
+  features: number;
+  n: number;
+  windows: number;
+  change: OutputChange;
+  rules: readonly Rule[];
+  seed?: number;
+}): { rate: number; se: number; outputRate: number }[] {
+  const scorers = o.rules.map((rule) => ({ ref: outputReference(o.features, 1, rule.calibration ?? false), detector: new DriftDetector(rule.detector) }));
+  const z = normal(rng(o.seed ?? 12345));
+  const temperature = o.change === 'confidence' ? CONFIDENCE_TEMPERATURE : 1;
+  const hits = o.rules.map(() => 0);
+  const outputHits = o.rules.map(() => 0);
+  for (let w = 0; w < o.windows; w++) {
+    const acc = new FeatureSetAccumulator(scorers[0].ref.signals);
+    acc.recordArrays(
+      Array.from({ length: o.n }, () => {
+        const x = Array.from({ length: o.features }, z);
+        return [...x, confidenceOf(x, temperature)];
+      }),
+    );
+    scorers.forEach(({ ref, detector }, r) => {
+      const check = detector.evaluate(acc, ref);
+      if (check.drift_detected) hits[r]++;
+      if (check.outputs?.confidence.drifted) outputHits[r]++;
+    });
+  }
+  return hits.map((h, r) => {
+    const rate = h / o.windows;
+    return { rate, se: Math.sqrt((rate * (1 - rate)) / o.windows), outputRate: outputHits[r] / o.windows };
+  });
+}
+
+const OUTPUT_RULES: Rule[] = [
+  { name: 'psi ≥ 0.3 (default)', detector: { metric: 'psi' } },
+  { name: 'ks ≥ 0.1', detector: { metric: 'ks' } },
+  { name: 'psi auto, calibrated (α 0.01, bonferroni)', detector: { metric: 'psi', threshold: 'auto', minEffect: 0 }, calibration: true },
+  { name: 'ks auto (α 0.01, bonferroni)', detector: { metric: 'ks', threshold: 'auto', minEffect: 0 } },
+];
+
+function outputTables(windows: number, sizes: number[], features: number): void {
+  const head = `| windows of | rule | ${sizes.map((n) => `n=${n}`).join(' | ')} |`;
+  const rule = `|---|---|${sizes.map(() => '---').join('|')}|`;
+  console.log(
+    `\nModel outputs: ${features} numeric inputs and the confidence (${windows} windows per cell; % of windows with drift_detected ± standard error, [share with the confidence itself drifted])\n`,
+  );
+  console.log(head);
+  console.log(rule);
+  for (const [change, label] of [
+    ['none', 'stationary inputs and confidence (false alarms)'],
+    ['confidence', `confidence drop, inputs unchanged (T = ${CONFIDENCE_TEMPERATURE})`],
+  ] as const) {
+    const cells = sizes.map((n) => outputRates({ features, n, windows, change, rules: OUTPUT_RULES }));
+    OUTPUT_RULES.forEach((r, i) => console.log(`| ${label} | ${r.name} | ${cells.map((c) => `${fmt(c[i])} [${(100 * c[i].outputRate).toFixed(1)} %]`).join(' | ')} |`));
+  }
+}
+
 const fmt = ({ rate, se }: { rate: number; se: number }) => `${(100 * rate).toFixed(1)} ± ${(100 * se).toFixed(1)} %`;
 
 function main(): void {
@@ -138,6 +237,7 @@ function main(): void {
   const rulesFor = (kind: Kind) => RULES.filter((rule) => kind === 'numeric' || rule.detector.metric !== 'ks');
   const tablesAt = args.indexOf('--tables');
   const tables = tablesAt >= 0 ? args[tablesAt + 1] : 'both';
+  if (tables === 'outputs') return outputTables(windows, listArg('--sizes', [200, 1000, 5000]), listArg('--features', [20])[0]);
   for (const kind of tables === 'power' ? [] : (['numeric', 'categorical'] as const)) {
     const rules = rulesFor(kind);
     const cells = sizes.flatMap((n) => counts.map((features) => detectionRates({ kind, features, n, windows: windowsOf(n, features), rules })));

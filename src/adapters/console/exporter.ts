@@ -34,6 +34,13 @@ export function formatLine(evaluation: Evaluation, mc: Evaluation['checks'][numb
       const reasons = check.features[name].reasons;
       return reasons.includes('missing_rate') && !reasons.includes('score') ? `${name} (missing ${fmt(check.features[name].missing_rate)})` : `${name} ${fmt(score)}`;
     });
+  // The model's outputs that drifted, after the features (docs/references-and-check.md, "Model outputs").
+  for (const [name, score] of Object.entries(check.drifted_outputs ?? {}).sort((a, b) => b[1] - a[1])) {
+    const reasons = check.outputs![name].reasons;
+    drifted.push(
+      reasons.includes('missing_rate') && reasons.length === 1 ? `${name} (output, missing ${fmt(check.outputs![name].missing_rate)})` : `${name} (output) ${fmt(score)}`,
+    );
+  }
   const marker = mc.change === 'drift_detected' ? '  ▲ DRIFT DETECTED' : mc.change === 'drift_resolved' ? '  ▼ drift resolved' : '';
   const status = check.drift_detected ? `drifted: ${drifted.join(', ')}` : 'ok';
   return `${head}  ${status}${marker}`;

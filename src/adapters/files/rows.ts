@@ -200,7 +200,11 @@ function rowOf(value: unknown): Record<string, unknown> | unknown[] | null {
   if (value === null || typeof value !== 'object') return null;
   const object = value as Record<string, unknown>;
   if (object.features !== null && typeof object.features === 'object' && !Array.isArray(object.features)) {
-    return object.features as Record<string, unknown>;
+    // The model's outputs ride beside the features (docs/references-and-check.md, "Model outputs").
+    if (!Object.hasOwn(object, 'prediction') && !Object.hasOwn(object, 'confidence')) return object.features as Record<string, unknown>;
+    const row: Record<string, unknown> = { ...(object.features as Record<string, unknown>) };
+    for (const output of ['prediction', 'confidence']) if (Object.hasOwn(object, output)) row[output] = object[output];
+    return row;
   }
   if (Array.isArray(object.feature_vector)) return object.feature_vector;
   return object;

@@ -21,9 +21,11 @@ export type InfluxCheck = { ok: true } | { ok: false; reason: string };
  * re-evaluating a window after a restart overwrites its points instead of adding some.
  *
  * - `feature_drift` (tags model, model_version, feature): score, psi, ks, ks_pvalue, js,
- *   wasserstein, chi2_pvalue, missing_rate, drifted, sample_count
+ *   wasserstein, chi2_pvalue, missing_rate, drifted, sample_count; for a reference with
+ *   outputs, its outputs too (`feature` = prediction or confidence) and every point of that
+ *   model carries a `kind` tag, `feature` or `output` (docs/wire-formats.md)
  * - `drift_check` (tags model, model_version): max_drift_score, drifted_count, drift_detected,
- *   sample_count, duration_ms, late_events, invalid_events
+ *   sample_count, duration_ms, late_events, invalid_events; drifted_outputs with outputs
  *
  * The client's own retry buffer is off: each export is written and flushed, and a failure is
  * returned (retriable for network errors, 5xx, 429 and 408) so that the service retries with
@@ -122,9 +124,18 @@ export function pointsOf(evaluation: Evaluation): Point[] {
   for (const mc of evaluation.checks) {
     const { check } = mc;
     let drifted = 0;
-    for (const [feature, f] of Object.entries(check.features)) {
-      if (f.drifted) drifted++;
+    let driftedOutputs = 0;
+    // A model without outputs writes the series it always wrote: no `kind` tag.
+    const signals = check.outputs
+      ? [...Object.entries(check.features).map(([name, f]) => [name, f, 'feature'] as const), ...Object.entries(check.outputs).map(([name, f]) => [name, f, 'output'] as const)]
+      : Object.entries(check.features).map(([name, f]) => [name, f, null] as const);
+    for (const [feature, f, kind] of signals) {
+      if (f.drifted) {
+        if (kind === 'output') driftedOutputs++;
+        else drifted++;
+      }
       const p = new Point('feature_drift').tag('model', mc.model).tag('model_version', mc.modelVersion).tag('feature', feature).timestamp(time);
+      if (kind) p.tag('kind', kind);
       for (const field of ['score', 'psi', 'ks', 'ks_pvalue', 'js', 'wasserstein', 'chi2_pvalue', 'missing_rate'] as const) {
         const value = f[field];
         if (value !== null && Number.isFinite(value)) p.floatField(field, value);
@@ -144,6 +155,7 @@ export function pointsOf(evaluation: Evaluation): Point[] {
       .intField('invalid_events', mc.invalidEvents)
       .timestamp(time);
     if (check.max_drift_score !== null) p.floatField('max_drift_score', check.max_drift_score);
+    if (check.outputs) p.intField('drifted_outputs', driftedOutputs);
     points.push(p);
   }
   return points;

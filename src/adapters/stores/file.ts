@@ -78,7 +78,9 @@ function rowOfRecord(record: Record<string, unknown>): StoreRow {
       const parsed = parseVectorText(vector);
       vector = parsed.ok ? parsed.value : vector;
     }
-    return rowFromJson({ feature_vector: vector }, { model, modelVersion });
+    // A stored prediction event's outputs ride along (docs/references-and-check.md, "Model outputs").
+    const outputs = Object.fromEntries(['prediction', 'confidence'].filter((k) => Object.hasOwn(record, k)).map((k) => [k, record[k]]));
+    return rowFromJson({ feature_vector: vector, ...outputs }, { model, modelVersion });
   }
   const features = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(record)) if (!META.has(k)) features[k] = typeof v === 'bigint' ? Number(v) : v;

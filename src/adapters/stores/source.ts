@@ -24,6 +24,8 @@ export interface StoreRow {
    * job with a counted reason, never dropped silently.
    */
   features: unknown;
+  /** The model's outputs stored beside the features (`prediction`, `confidence`), when the row has them. */
+  outputs?: Record<string, unknown>;
 }
 
 /** What a read saw besides the rows. */
@@ -115,7 +117,10 @@ export function rowFromJson(value: unknown, fields: { model?: string | null; mod
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const o = value as Record<string, unknown>;
     if ('feature_vector' in o || 'features' in o) {
-      return { features: o.feature_vector ?? o.features ?? null, model: text(o.model) ?? fields.model, modelVersion: text(o.model_version) ?? fields.modelVersion };
+      const row: StoreRow = { features: o.feature_vector ?? o.features ?? null, model: text(o.model) ?? fields.model, modelVersion: text(o.model_version) ?? fields.modelVersion };
+      // A stored prediction event's outputs (docs/references-and-check.md, "Model outputs").
+      for (const output of ['prediction', 'confidence']) if (Object.hasOwn(o, output)) (row.outputs ??= {})[output] = o[output];
+      return row;
     }
   }
   return { features: value, ...fields };

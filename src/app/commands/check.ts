@@ -13,6 +13,8 @@ export interface CheckCommandOptions {
   input: string;
   metric?: string;
   threshold?: number | 'auto';
+  /** The model outputs' threshold (default: `threshold`). */
+  outputThreshold?: number | 'auto';
   correction?: string;
   alpha?: number;
   minEffect?: number;
@@ -29,8 +31,10 @@ export type { CommandOutput } from './io.js';
 export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
   const reference = await loadReference(options.reference);
   // CSV rows as arrays in the reference's order, numbers read from the bytes (docs/benchmarks.md).
-  const text = reference.features.filter((f) => f.type === 'categorical').map((f) => f.name);
-  const input = await readRows(options.input, undefined, stdin, { csvArrays: { order: reference.featureNames, text }, onRows: progress && ((rows) => progress.rows(rows)) });
+  // The model's outputs, when the reference has them, are columns after the features.
+  const signalNames = reference.signals.map((f) => f.name);
+  const text = reference.signals.filter((f) => f.type === 'categorical').map((f) => f.name);
+  const input = await readRows(options.input, undefined, stdin, { csvArrays: { order: signalNames, text }, onRows: progress && ((rows) => progress.rows(rows)) });
   progress?.done(input.rows.length);
   const notes: string[] = [];
   if (input.columns) {
@@ -41,8 +45,20 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
         { context: { path: options.input, feature: absent[0] } },
       );
     }
-    const extra = input.columns.filter((c) => !reference.featureNames.includes(c));
+    const absentOutputs = reference.outputNames.filter((name) => !input.columns!.includes(name));
+    if (absentOutputs.length > 0) {
+      throw new InputError(
+        `${options.input}: reference output${absentOutputs.length > 1 ? 's' : ''} ${absentOutputs.map((n) => `"${n}"`).join(', ')} absent from the input (columns: ${input.columns.join(', ')}); the reference monitors the model's outputs, so each row needs them`,
+        { context: { path: options.input, feature: absentOutputs[0] } },
+      );
+    }
+    const extra = input.columns.filter((c) => !signalNames.includes(c));
     if (extra.length > 0) notes.push(`note: ignoring ${extra.length} input column(s) not in the reference: ${extra.join(', ')}`);
+  } else if (reference.outputs.length > 0) {
+    throw new InputError(
+      `${options.input}: rows given as feature_vector arrays carry no outputs, and the reference monitors ${reference.outputNames.join(', ')}: give rows as objects (or events with "features") with the outputs`,
+      { context: { path: options.input } },
+    );
   } else if (input.rows.some((r) => Array.isArray(r) && r.length !== reference.features.length)) {
     const bad = input.rows.findIndex((r) => Array.isArray(r) && r.length !== reference.features.length);
     throw new InputError(
@@ -55,6 +71,7 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   const detector = new DriftDetector({
     metric: options.metric,
     threshold: options.threshold,
+    outputThreshold: options.outputThreshold,
     minSamples: options.minSamples,
     correction: options.correction,
     alpha: options.alpha,
@@ -63,9 +80,14 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   const current = accumulate(input.rows as Row[], reference);
   const result = detector.evaluate(current, reference);
   if (options.report) await writeReport(options.report, { model: null, modelVersion: reference.modelVersion, check: result, reference, current });
-  for (const [name, f] of Object.entries(result.features)) {
-    if (f.invalid_values > 0)
-      notes.push(`note: feature "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
+  for (const [kind, results] of [
+    ['feature', result.features],
+    ['output', result.outputs ?? {}],
+  ] as const) {
+    for (const [name, f] of Object.entries(results)) {
+      if (f.invalid_values > 0)
+        notes.push(`note: ${kind} "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
+    }
   }
   const stdout = options.json ? JSON.stringify(result, null, 2) + '\n' : formatCheck(result);
   const exitCode = options.failOnDrift && result.drift_detected ? 3 : 0;
@@ -74,13 +96,41 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
 
 const fmt = (x: number | null, digits = 4) => (x === null ? '—' : x.toFixed(digits));
 
-/** The readable table: one line per feature, then the verdict. */
+/** The readable table: one line per feature, then one per output (when the reference has outputs), then the verdict. */
 export function formatCheck(result: CheckResult): string {
-  const header = ['feature', 'type', `score (${result.metric})`, 'psi', 'ks', 'missing', 'drifted', 'reasons'];
-  const rows = Object.entries(result.features).map(([name, f]) => [
+  const table = formatTable('feature', result.features, result.metric);
+  const outputs = result.outputs ? `\n\n${formatTable('output', result.outputs, result.metric)}` : '';
+  const drifted = Object.keys(result.drifted_features);
+  const driftedOutputs = Object.keys(result.drifted_outputs ?? {});
+  // Outputs that drifted are named in the verdict after the features.
+  const alsoOutputs = driftedOutputs.length > 0 ? `; outputs drifted: ${driftedOutputs.map((n) => `${n} ${fmt(result.drifted_outputs![n])}`).join(', ')}` : '';
+  if (result.threshold === 'auto') {
+    const rule = `auto thresholds, α ${result.alpha ?? '—'} per check (${result.correction ?? 'none'}: ${result.feature_alpha?.toPrecision(3) ?? '—'} per feature)`;
+    const verdict =
+      result.status === 'insufficient_samples'
+        ? `INSUFFICIENT SAMPLES: ${result.sample_count} rows, fewer than the minimum; no drift decision`
+        : result.drift_detected
+          ? `DRIFT DETECTED in ${drifted.length} of ${Object.keys(result.features).length} features (${drifted.join(', ')})${alsoOutputs}; ${rule}; ${result.sample_count} rows`
+          : `no drift: ${rule}; ${result.sample_count} rows`;
+    return `${table}${outputs}\n\n${verdict}\n`;
+  }
+  const verdict =
+    result.status === 'insufficient_samples'
+      ? `INSUFFICIENT SAMPLES: ${result.sample_count} rows, fewer than the minimum; no drift decision`
+      : result.drift_detected
+        ? drifted.length === 0
+          ? `DRIFT DETECTED in the model's outputs only${alsoOutputs}; inputs: max ${result.metric} ${fmt(result.max_drift_score)} < threshold ${result.threshold}; ${result.sample_count} rows`
+          : `DRIFT DETECTED in ${drifted.length} of ${Object.keys(result.features).length} features (${drifted.join(', ')}); max ${result.metric} ${fmt(result.max_drift_score)} ≥ threshold ${result.threshold}${alsoOutputs}; ${result.sample_count} rows`
+        : `no drift: max ${result.metric} ${fmt(result.max_drift_score)} < threshold ${result.threshold}; ${result.sample_count} rows`;
+  return `${table}${outputs}\n\n${verdict}\n`;
+}
+
+function formatTable(kind: 'feature' | 'output', results: CheckResult['features'], metric: CheckResult['metric']): string {
+  const header = [kind, 'type', `score (${metric})`, 'psi', 'ks', 'missing', 'drifted', 'reasons'];
+  const rows = Object.entries(results).map(([name, f]) => [
     name,
     f.type,
-    f.metric === result.metric ? fmt(f.score) : `${fmt(f.score)} (${f.metric})`,
+    f.metric === metric ? fmt(f.score) : `${fmt(f.score)} (${f.metric})`,
     fmt(f.psi),
     fmt(f.ks),
     fmt(f.missing_rate, 3),
@@ -93,23 +143,5 @@ export function formatCheck(result: CheckResult): string {
       .map((c, i) => c.padEnd(widths[i]))
       .join('  ')
       .trimEnd();
-  const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-  const drifted = Object.keys(result.drifted_features);
-  if (result.threshold === 'auto') {
-    const rule = `auto thresholds, α ${result.alpha ?? '—'} per check (${result.correction ?? 'none'}: ${result.feature_alpha?.toPrecision(3) ?? '—'} per feature)`;
-    const verdict =
-      result.status === 'insufficient_samples'
-        ? `INSUFFICIENT SAMPLES: ${result.sample_count} rows, fewer than the minimum; no drift decision`
-        : result.drift_detected
-          ? `DRIFT DETECTED in ${drifted.length} of ${Object.keys(result.features).length} features (${drifted.join(', ')}); ${rule}; ${result.sample_count} rows`
-          : `no drift: ${rule}; ${result.sample_count} rows`;
-    return `${table}\n\n${verdict}\n`;
-  }
-  const verdict =
-    result.status === 'insufficient_samples'
-      ? `INSUFFICIENT SAMPLES: ${result.sample_count} rows, fewer than the minimum; no drift decision`
-      : result.drift_detected
-        ? `DRIFT DETECTED in ${drifted.length} of ${Object.keys(result.features).length} features (${drifted.join(', ')}); max ${result.metric} ${fmt(result.max_drift_score)} ≥ threshold ${result.threshold}; ${result.sample_count} rows`
-        : `no drift: max ${result.metric} ${fmt(result.max_drift_score)} < threshold ${result.threshold}; ${result.sample_count} rows`;
-  return `${table}\n\n${verdict}\n`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -108,6 +108,7 @@ class JobRunner {
       detector: {
         metric: drift.metric,
         threshold: drift.threshold,
+        outputThreshold: drift.outputThreshold,
         minSamples: drift.minSamples,
         missingRateThreshold: drift.missingRateThreshold,
         driftShare: drift.share,

@@ -13,6 +13,8 @@ export interface ReferenceBuildOptions {
   categorical?: string[];
   numeric?: string[];
   features?: string[];
+  /** Columns holding the model's outputs (`prediction`, `confidence`), monitored apart from the features. */
+  outputs?: string[];
   psiBins?: number;
   fineBins?: number;
   /** False skips the resampled calibration of the PSI and JS p-values (default: built). */
@@ -37,12 +39,23 @@ function calibrationOptions(options: ReferenceBuildOptions): CalibrationOptions 
 /** `driftwatch reference build`: reads training rows and saves reference_distribution.json. */
 export async function referenceBuildCommand(options: ReferenceBuildOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
   // CSV rows as arrays of the chosen features, numbers read from the bytes (docs/benchmarks.md).
+  const outputs = options.outputs ?? [];
+  // The outputs are columns like the features; --features then names the inputs only.
+  const order = options.features && outputs.length > 0 ? [...options.features.filter((f) => !outputs.includes(f)), ...outputs] : options.features;
   const input = await readRows(options.input, undefined, stdin, {
-    csvArrays: { order: options.features, text: options.categorical },
+    csvArrays: { order, text: options.categorical },
     onRows: progress && ((rows) => progress.rows(rows)),
   });
   progress?.done(input.rows.length);
-  let featureNames = options.features;
+  if (input.columns) {
+    const absent = outputs.filter((f) => !input.columns!.includes(f));
+    if (absent.length > 0) {
+      throw new InputError(`${options.input}: --outputs names ${absent.map((f) => `"${f}"`).join(', ')}, absent from the input (columns: ${input.columns.join(', ')})`, {
+        context: { path: options.input, feature: absent[0] },
+      });
+    }
+  }
+  let featureNames = order;
   if (featureNames && input.columns) {
     const absent = featureNames.filter((f) => !input.columns!.includes(f));
     if (absent.length > 0) {
@@ -61,11 +74,13 @@ export async function referenceBuildCommand(options: ReferenceBuildOptions, stdi
     psiBins: options.psiBins,
     fineBins: options.fineBins,
     calibration: calibrationOptions(options),
+    ...(outputs.length > 0 ? { outputs } : {}),
   });
   await saveReference(reference, options.out);
   const types = reference.features.map((f) => `${f.name} (${f.type})`).join(', ');
+  const outputTypes = reference.outputs.length > 0 ? `; outputs: ${reference.outputs.map((f) => `${f.name} (${f.type})`).join(', ')}` : '';
   return {
-    stdout: `Reference distribution saved to ${options.out}: ${reference.rowCount} rows, ${reference.features.length} features: ${types}\n`,
+    stdout: `Reference distribution saved to ${options.out}: ${reference.rowCount} rows, ${reference.features.length} features: ${types}${outputTypes}\n`,
     stderr: '',
     exitCode: 0,
   };

@@ -88,6 +88,8 @@ export const configSchema = z.object({
       ),
       /** A number or `auto`; unset: the metric's own default (psi 0.3, ks/js/wasserstein 0.1; auto for metric auto). */
       threshold: thresholdSetting().optional(),
+      /** The model outputs' threshold (prediction, confidence; references built with outputs). Unset: `threshold`. */
+      outputThreshold: thresholdSetting().optional(),
       /** `auto` thresholds: the false-alarm rate (per check with a correction), the correction, the effect floor. */
       alpha: num(z.number().positive().lt(1)).default(0.01),
       correction: fromEnv.text(z.enum(CORRECTIONS, { error: (i) => `Unknown correction ${JSON.stringify(i.input)}. Available: ${CORRECTIONS.join(', ')}` }).default('bonferroni')),
@@ -235,6 +237,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'DRIFT_THRESHOLD',
     path: ['drift', 'threshold'],
     description: "a feature drifts when score ≥ threshold, or auto: the score's critical value at the window's size (default: the metric's, psi 0.3, ks/js/wasserstein 0.1)",
+  },
+  {
+    name: 'DRIFT_OUTPUT_THRESHOLD',
+    path: ['drift', 'outputThreshold'],
+    description: 'a model output (prediction, confidence) drifts when its score ≥ this, or auto (default: DRIFT_THRESHOLD); for references built with --outputs',
   },
   { name: 'DRIFT_ALPHA', path: ['drift', 'alpha'], description: 'auto thresholds: false-alarm rate per window (per feature with DRIFT_CORRECTION=none) (default 0.01)' },
   { name: 'DRIFT_CORRECTION', path: ['drift', 'correction'], description: 'auto thresholds: none, bonferroni or bh across the features of one check (default bonferroni)' },

@@ -71,6 +71,7 @@ export class WindowAccumulation {
     } else {
       return this.count(group, 'not_a_vector', features);
     }
+    if (group.reference.outputs.length > 0) usable = withOutputs(usable, row.outputs, group.reference.outputNames);
     if (this.reservoir) this.reservoir.offer({ group, features: usable });
     else record(group, usable);
   }
@@ -106,10 +107,22 @@ export class WindowAccumulation {
     if (group) return group;
     const reference = this.options.referenceFor(model, modelVersion);
     if (!reference) return undefined;
-    group = { model, modelVersion, reference, accumulator: new FeatureSetAccumulator(reference.features), rejected: {} };
+    group = { model, modelVersion, reference, accumulator: new FeatureSetAccumulator(reference.signals), rejected: {} };
     this.groups.set(key, group);
     return group;
   }
+}
+
+/**
+ * A row's values with the model's outputs after the features (the accumulator's signal order):
+ * from the row's `outputs`, else (object rows) from keys of the same name; missing otherwise.
+ */
+function withOutputs(features: unknown[] | Record<string, unknown>, outputs: Record<string, unknown> | undefined, names: readonly string[]): unknown[] | Record<string, unknown> {
+  if (Array.isArray(features)) return [...features, ...names.map((name) => outputs?.[name])];
+  if (!outputs) return features;
+  const merged: Record<string, unknown> = { ...features };
+  for (const name of names) if (Object.hasOwn(outputs, name)) merged[name] = outputs[name];
+  return merged;
 }
 
 function record(group: WindowGroup, features: unknown[] | Record<string, unknown>): void {

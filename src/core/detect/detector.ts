@@ -28,8 +28,10 @@ export interface DetectorOptions {
   metric?: ScoreMetric | 'auto' | string;
   /** Drifted when score ≥ threshold, or `auto`. Default: the metric's own default (psi 0.3, ks/js/wasserstein 0.1). */
   threshold?: ThresholdSetting;
-  /** Per-feature thresholds overriding `threshold`. */
+  /** Per-feature thresholds overriding `threshold` (an output by its name too: `prediction`, `confidence`). */
   featureThresholds?: Readonly<Record<string, ThresholdSetting>>;
+  /** The model outputs' threshold (docs/references-and-check.md, "Model outputs"). Default: `threshold`. */
+  outputThreshold?: ThresholdSetting;
   /** With `auto` thresholds: the false-alarm rate, per feature (`none`) or per check (`bonferroni`, `bh`). Default 0.01. */
   alpha?: number;
   /** With `auto` thresholds: the correction across the features of one check. Default `bonferroni`. */
@@ -146,6 +148,9 @@ export class DriftDetector {
     if (!(CORRECTIONS as readonly string[]).includes(correction)) throw new RangeError(`Unknown correction "${correction}". Available: ${CORRECTIONS.join(', ')}`);
     this.correction = correction as Correction;
     if (this.threshold !== 'auto' && !(this.threshold > 0)) throw new RangeError(`threshold (${this.threshold}) must be a positive number`);
+    const outputThreshold = options.outputThreshold;
+    if (outputThreshold !== undefined && outputThreshold !== 'auto' && !(outputThreshold > 0))
+      throw new RangeError(`outputThreshold (${outputThreshold}) must be a positive number or auto`);
     for (const [name, t] of Object.entries(options.featureThresholds ?? {})) {
       if (t !== 'auto' && !(t > 0)) throw new RangeError(`threshold of feature "${name}" (${t}) must be a positive number or auto`);
     }
@@ -171,14 +176,25 @@ export class DriftDetector {
   evaluate(current: FeatureSetAccumulator, reference: ReferenceDistribution): CheckResult {
     const features: Record<string, FeatureResult> = {};
     const driftedFeatures: Record<string, number> = {};
+    const outputs: Record<string, FeatureResult> = {};
+    const driftedOutputs: Record<string, number> = {};
     let maxScore: number | null = null;
     let drifted = 0;
+    let outputDrifted = false;
     let anyCritical = false;
     const enough = current.rows >= this.minSamples;
+    // Outputs follow the features in the window's signals (docs/references-and-check.md, "Model outputs").
+    const signals = reference.signals;
+    const featureCount = reference.features.length;
+    if (current.features.length !== signals.length) {
+      throw new InputError(
+        `the current values hold ${current.features.length} signals, the reference has ${signals.length} (${featureCount} features${signals.length > featureCount ? ` and the outputs ${reference.outputNames.join(', ')}` : ''}): accumulate them on reference.signals`,
+      );
+    }
 
-    const pending: Pending[] = reference.features.map((model, i) => {
+    const pending: Pending[] = signals.map((model, i) => {
       const comparison = compare(model, current.features[i]);
-      const own = this.options.featureThresholds?.[model.name];
+      const own = this.options.featureThresholds?.[model.name] ?? (i >= featureCount ? this.options.outputThreshold : undefined);
       const setting0 = own ?? this.threshold;
       const metric = this.metricFor(model.type, comparison.currentCount, setting0 === 'auto');
       const applicable = this.metric === 'auto' || (METRICS[this.metric].featureTypes as readonly string[]).includes(model.type);
@@ -224,8 +240,9 @@ export class DriftDetector {
       }
       const reasons: DriftReason[] = [];
       let severity: DriftSeverity = 'none';
+      const isOutput = i >= featureCount;
       if (featureEnough && score !== null && score >= threshold) {
-        reasons.push('score');
+        reasons.push(isOutput ? (`${model.name}_drift` as DriftReason) : 'score');
         severity = score >= critical ? 'critical' : 'warning';
       }
       const refMissing = referenceMissingRate(comparison);
@@ -238,7 +255,7 @@ export class DriftDetector {
         else if (severity === 'none') severity = 'warning';
       }
       const isDrifted = reasons.length > 0;
-      features[model.name] = {
+      (isOutput ? outputs : features)[model.name] = {
         type: model.type,
         status: featureEnough ? 'ok' : 'insufficient_samples',
         metric,
@@ -258,6 +275,14 @@ export class DriftDetector {
         sample_count: comparison.currentCount,
         unseen_categories: comparison.type === 'categorical' ? comparison.unseenCategories.length : null,
       };
+      if (isOutput) {
+        if (isDrifted) {
+          outputDrifted = true;
+          driftedOutputs[model.name] = score ?? 0;
+          if (severity === 'critical') anyCritical = true;
+        }
+        return;
+      }
       if (score !== null && (maxScore === null || score > maxScore)) maxScore = score;
       if (isDrifted) {
         drifted++;
@@ -267,7 +292,7 @@ export class DriftDetector {
     });
 
     const share = this.options.driftShare;
-    const detected = enough && drifted > 0 && (share === undefined || drifted / reference.features.length >= share);
+    const detected = enough && ((drifted > 0 && (share === undefined || drifted / reference.features.length >= share)) || outputDrifted);
     return {
       drift_detected: detected,
       status: enough ? 'ok' : 'insufficient_samples',
@@ -281,6 +306,7 @@ export class DriftDetector {
       ...(tested.length > 0 ? { alpha: this.alpha, correction: this.correction, feature_alpha: level } : {}),
       model_version: reference.modelVersion,
       features,
+      ...(reference.outputs.length > 0 ? { outputs, drifted_outputs: enough ? driftedOutputs : {} } : {}),
     };
   }
 
@@ -295,11 +321,11 @@ export class DriftDetector {
  * least one row (else the input lacks that column: an error naming it).
  */
 export function accumulate(rows: CurrentRows, reference: ReferenceDistribution): FeatureSetAccumulator {
-  const accumulator = new FeatureSetAccumulator(reference.features);
+  const accumulator = new FeatureSetAccumulator(reference.signals);
   if (rows.length === 0) throw new InputError('no current rows to check');
   const objectRows = !Array.isArray(rows[0]);
   if (objectRows) {
-    const absentSet = new Set(reference.featureNames);
+    const absentSet = new Set(reference.signals.map((s) => s.name));
     for (const row of rows) {
       if (Array.isArray(row)) throw new InputError('rows mix arrays and objects');
       accumulator.recordObject(row as Record<string, unknown>);
@@ -311,6 +337,11 @@ export function accumulate(rows: CurrentRows, reference: ReferenceDistribution):
         context: { feature: absent[0] },
       });
     }
+    const absentOutput = reference.outputNames.find((name) => absentSet.has(name));
+    if (absentOutput)
+      throw new InputError(`reference output "${absentOutput}" absent from the input (the reference monitors the model's outputs: give its ${absentOutput} on every row)`, {
+        context: { feature: absentOutput },
+      });
   } else {
     for (const row of rows) if (!Array.isArray(row)) throw new InputError('rows mix arrays and objects');
     accumulator.recordArrays(rows as readonly (readonly unknown[])[]);

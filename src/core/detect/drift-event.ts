@@ -46,6 +46,9 @@ export const driftEventSchema = z.object({
   max_drift_score: nullableNumber,
   sample_count: z.number().int().nonnegative(),
   features: z.record(z.string(), driftEventFeatureSchema),
+  /** The model's outputs (`prediction`, `confidence`), when the reference monitors them (docs/wire-formats.md). */
+  outputs: z.record(z.string(), driftEventFeatureSchema).optional(),
+  drifted_outputs: z.record(z.string(), z.number()).optional(),
   timestamp: z.string(),
 });
 
@@ -85,6 +88,9 @@ export function driftEventFromCheck(type: DriftEventType, model: string, modelVe
     max_drift_score: check.max_drift_score,
     sample_count: check.sample_count,
     features,
+    ...(check.outputs
+      ? { outputs: Object.fromEntries(Object.entries(check.outputs).map(([name, f]) => [name, eventFeature(f)])), drifted_outputs: check.drifted_outputs ?? {} }
+      : {}),
     timestamp: check.timestamp,
   };
 }

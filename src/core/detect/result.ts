@@ -1,7 +1,11 @@
 import type { Correction, FeatureType, ScoreMetric } from '../stats/index.js';
 
-/** Why a feature was flagged. */
-export type DriftReason = 'score' | 'missing_rate';
+/**
+ * Why a feature or an output was flagged: an input feature's score reached its threshold
+ * (`score`), an output's did (`prediction_drift`, `confidence_drift`), or too many values went
+ * missing (`missing_rate`).
+ */
+export type DriftReason = 'score' | 'missing_rate' | 'prediction_drift' | 'confidence_drift';
 export type CheckStatus = 'ok' | 'insufficient_samples';
 /**
  * How bad a drift is (docs/statistics.md, "Severity"): `none` when not drifted, `warning` when
@@ -80,4 +84,13 @@ export interface CheckResult {
   feature_alpha?: number;
   model_version: string | null;
   features: Record<string, FeatureResult>;
+  /**
+   * The model's outputs (`prediction`, `confidence`), scored like features against the
+   * reference's outputs and reported apart; present only when the reference has outputs. A
+   * drifted output makes the check `drift_detected` on its own (whatever `driftShare`), but
+   * counts neither in `drifted_features` nor in `max_drift_score`, which are the inputs'.
+   */
+  outputs?: Record<string, FeatureResult>;
+  /** The drifted outputs and their scores; present only when the reference has outputs. */
+  drifted_outputs?: Record<string, number>;
 }

@@ -12,8 +12,9 @@ import { EventScanner, type Layout } from './scanner.js';
  * It takes the common case only — a JSON object whose `features` hold, for each reference
  * feature, a number or null (numeric features) or one of the reference's categories, "" or
  * null (categorical features, stored as the category's index), with plain ASCII `model`,
- * `model_version` and `timestamp` — and validates the whole text against the JSON grammar as it
- * goes. Anything else (invalid JSON, escapes in keys, names or categories, a new category,
+ * `model_version` and `timestamp`, and for a reference with model outputs a top-level
+ * `prediction` and `confidence` that are absent, null, a number (numeric output) or a known class
+ * (categorical) — and validates the whole text against the JSON grammar as it goes. Anything else (invalid JSON, escapes in keys, names or categories, a new category,
  * strings or booleans as numeric values, numbers as categories, duplicate keys,
  * `feature_vector`, no reference feature at all, a feature name with a lone surrogate) is
  * handed to `decodeEvent` (JSON.parse + zod), which stays the definition: for every input the
@@ -35,7 +36,19 @@ export class EventDecoder {
   private readonly layouts = new WeakMap<readonly FeatureModel[], Layout | null>();
   private text = Buffer.alloc(4096);
 
-  constructor(private readonly featuresFor: FeatureModelsFor) {}
+  /**
+   * `outputsFor`: how many of featuresFor's models are the reference's model outputs (the last
+   * ones: docs/references-and-check.md, "Model outputs"), 0 when none. Their values are read
+   * from the event's top-level `prediction` and `confidence`, on either path.
+   */
+  constructor(
+    private readonly featuresFor: FeatureModelsFor,
+    private readonly outputsFor?: (model: string, modelVersion: string) => number,
+  ) {
+    this.wantsOutputs = outputsFor && ((model, modelVersion) => outputsFor(model, modelVersion) > 0);
+  }
+
+  private readonly wantsOutputs?: (model: string, modelVersion: string) => boolean;
 
   /** Decodes one event: the fast path when it applies, else `decodeEvent`. */
   decode(value: Buffer | string | null, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults, arena: RowArena): DecodeResult {
@@ -48,7 +61,7 @@ export class EventDecoder {
       }
     }
     this.counts.slow++;
-    return decodeEvent(value, meta, defaults);
+    return decodeEvent(value, meta, defaults, this.wantsOutputs);
   }
 
   /** The record, or null when the event is not the common case (nothing is half-done then). */
@@ -57,10 +70,10 @@ export class EventDecoder {
     if (!scanner.scan(b, meta.timestampMs, defaults)) return null;
     const models = this.featuresFor(scanner.model, scanner.modelVersion);
     if (models === undefined) return null;
-    const layout = models === this.lastModels ? this.lastLayout : this.layoutOf(models);
+    const layout = models === this.lastModels ? this.lastLayout : this.layoutOf(models, this.outputsFor?.(scanner.model, scanner.modelVersion) ?? 0);
     if (layout === null) return null;
     const row = arena.take(models);
-    if (!scanner.fill(b, layout, row.data, row.offset)) {
+    if (!scanner.fill(b, layout, row.data, row.offset) || (layout.outputs.length > 0 && !scanner.fillOutputs(b, layout, row.data, row.offset))) {
       arena.giveBack(row);
       return null;
     }
@@ -79,11 +92,14 @@ export class EventDecoder {
     return this.text.subarray(0, this.text.write(text, 0, 'utf8'));
   }
 
-  /** The layout of a reference's features, or null when the fast path cannot serve it (no features, or a name with a lone surrogate). */
-  layoutOf(models: readonly FeatureModel[]): Layout | null {
+  /**
+   * The layout of a reference's models (the last `outputs` of them its model outputs), or null
+   * when the fast path cannot serve it (no features, or a name with a lone surrogate).
+   */
+  layoutOf(models: readonly FeatureModel[], outputs = 0): Layout | null {
     let layout = this.layouts.get(models);
     if (layout === undefined) {
-      layout = compileLayout(models);
+      layout = compileLayout(models, outputs);
       this.layouts.set(models, layout);
     }
     this.lastModels = models;
@@ -100,14 +116,18 @@ export class EventDecoder {
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** How a reference's features are found in event bytes; null when a name needs the slow path. */
-function compileLayout(models: readonly FeatureModel[]): Layout | null {
+function compileLayout(all: readonly FeatureModel[], outputCount: number): Layout | null {
+  const models = all.slice(0, all.length - outputCount);
+  const outputs = all.slice(all.length - outputCount);
   // A lone surrogate would not survive the trip through UTF-8 bytes: such names take the slow path.
-  const texts = models.flatMap((m) => [m.name, ...(m.type === 'categorical' ? categoryNames(m) : [])]);
+  const texts = all.flatMap((m) => [m.name, ...(m.type === 'categorical' ? categoryNames(m) : [])]);
   if (models.length === 0 || texts.some((t) => LONE_SURROGATE.test(t))) return null;
+  const categoriesOf = (m: FeatureModel) => (m.type === 'categorical' ? categoryNames(m).map((c) => Buffer.from(c, 'utf8')) : null);
   return {
     names: models.map((m) => Buffer.from(m.name, 'utf8')),
-    categories: models.map((m) => (m.type === 'categorical' ? categoryNames(m).map((c) => Buffer.from(c, 'utf8')) : null)),
+    categories: models.map(categoriesOf),
     index: new Map(models.map((m, i) => [m.name, i])),
     seen: new Float64Array(models.length),
+    outputs: outputs.map((m, j) => ({ slot: models.length + j, which: m.name === 'prediction' ? 0 : 1, categories: categoriesOf(m) })),
   };
 }

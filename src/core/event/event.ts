@@ -14,6 +14,11 @@ export interface FeatureRecord {
   eventTimeMs: number;
   /** By name (`features`), in the reference's order (`feature_vector`), or decoded by the fast path. */
   values: Readonly<Record<string, unknown>> | readonly unknown[] | NumericRow;
+  /**
+   * The model's outputs the event carries (`prediction`, `confidence`: top-level fields), as
+   * given; absent when it carries neither. Recorded only for references with outputs.
+   */
+  outputs?: Readonly<Record<string, unknown>>;
   partition: number;
   offset: number;
 }
@@ -57,6 +62,8 @@ export const predictionEventSchema = z
     timestamp: z.union([z.string(), z.number()]).optional(),
     features: z.custom<Record<string, unknown>>(isPlainObject, 'expected an object of feature values').optional(),
     feature_vector: z.array(z.unknown()).optional(),
+    prediction: z.unknown().optional(),
+    confidence: z.unknown().optional(),
   })
   .refine((e) => e.features !== undefined || e.feature_vector !== undefined, {
     message: 'an event needs "features" (an object) or "feature_vector" (an array)',
@@ -91,7 +98,16 @@ export function parseEventTime(value: string | number): number | null {
 
 export type DecodeResult = { ok: true; record: FeatureRecord } | { ok: false; failure: DecodeFailure };
 
-export function decodeEvent(bytes: Buffer | string | null, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults): DecodeResult {
+/**
+ * `wantsOutputs`: whether the reference of a (model, version) monitors outputs; only then does
+ * the record carry the event's `prediction` and `confidence` (`outputs`).
+ */
+export function decodeEvent(
+  bytes: Buffer | string | null,
+  meta: { partition: number; offset: number; timestampMs: number },
+  defaults: EventDefaults,
+  wantsOutputs?: (model: string, modelVersion: string) => boolean,
+): DecodeResult {
   if (bytes === null || bytes.length === 0) return fail('invalid_json', 'empty message value');
   let json: unknown;
   try {
@@ -127,7 +143,19 @@ export function decodeEvent(bytes: Buffer | string | null, meta: { partition: nu
   if (!Number.isFinite(eventTimeMs))
     return fail('invalid_timestamp', 'timestamp: required (this source has no record timestamp to fall back on)', 'timestamp', model, modelVersion);
   const values = event.features ?? (event.feature_vector as unknown[]);
-  return { ok: true, record: { model, modelVersion, eventTimeMs, values, partition: meta.partition, offset: meta.offset } };
+  const outputs = wantsOutputs?.(model, modelVersion) ? outputsOf(event) : undefined;
+  return { ok: true, record: { model, modelVersion, eventTimeMs, values, ...(outputs ? { outputs } : {}), partition: meta.partition, offset: meta.offset } };
+}
+
+/** The outputs an event carries as top-level fields, or undefined when it carries none. */
+function outputsOf(event: PredictionEvent): Record<string, unknown> | undefined {
+  const hasPrediction = Object.hasOwn(event, 'prediction');
+  const hasConfidence = Object.hasOwn(event, 'confidence');
+  if (!hasPrediction && !hasConfidence) return undefined;
+  const outputs: Record<string, unknown> = {};
+  if (hasPrediction) outputs.prediction = event.prediction;
+  if (hasConfidence) outputs.confidence = event.confidence;
+  return outputs;
 }
 
 function fail(reason: FailureReason, detail: string, path?: string, model?: string, modelVersion?: string): DecodeResult {

@@ -33,6 +33,8 @@ const enum TopKey {
   Timestamp,
   Features,
   FeatureVector,
+  Prediction,
+  Confidence,
 }
 
 const bytesOf = (text: string) => Buffer.from(text, 'latin1');
@@ -43,6 +45,11 @@ const KEYS: readonly [Buffer, TopKey][] = [
   [bytesOf('features'), TopKey.Features],
   [bytesOf('feature_vector'), TopKey.FeatureVector],
 ];
+/** The model's outputs (docs/wire-formats.md): both ten bytes long, so looked up apart from KEYS. */
+const PREDICTION = bytesOf('prediction');
+const CONFIDENCE = bytesOf('confidence');
+/** An output the event does not carry. */
+const KIND_ABSENT = 255;
 
 const KEYS_BY_LENGTH: ([Buffer, TopKey] | undefined)[] = [];
 for (const entry of KEYS) KEYS_BY_LENGTH[entry[0].length] = entry;
@@ -56,6 +63,12 @@ export interface Layout {
   readonly index: ReadonlyMap<string, number>;
   /** Per feature, the decode that last set it (duplicate keys go to the slow path). */
   readonly seen: Float64Array;
+  /**
+   * The reference's model outputs, read from the event's top-level `prediction` and
+   * `confidence` into the row's slots after the features: `which` 0 is prediction, 1 confidence;
+   * `categories` as for a feature. Empty when the reference has no outputs.
+   */
+  readonly outputs: readonly { readonly slot: number; readonly which: 0 | 1; readonly categories: readonly Buffer[] | null }[];
 }
 
 /** Reads one event at a time; `scan`, then `fill` with the layout of the event's reference. */
@@ -74,6 +87,11 @@ export class EventScanner {
   private valueEnd = new Int32Array(128);
   private count = 0;
   private readonly timestamp = new Float64Array(1);
+  // The event's top-level prediction (0) and confidence (1): kind (KIND_*, KIND_ABSENT), number, string span.
+  private readonly outputKinds = new Uint8Array(2);
+  private readonly outputValues = new Float64Array(2);
+  private readonly outputStart = new Int32Array(2);
+  private readonly outputEnd = new Int32Array(2);
   private readonly modelText = new TextCache();
   private readonly versionText = new TextCache();
   private readonly isoTime = new IsoTimeReader();
@@ -93,6 +111,7 @@ export class EventScanner {
     let timeIsNumber = false;
     let features = false;
     this.count = 0;
+    this.outputKinds.fill(KIND_ABSENT);
     for (;;) {
       if (i >= end || b[i] !== QUOTE) return false;
       const keyStart = i + 1;
@@ -102,7 +121,8 @@ export class EventScanner {
       if (i >= end || b[i] !== COLON) return false;
       i = skipSpace(b, i + 1, end);
       if (i >= end) return false;
-      switch (topKey(b, keyStart, keyEnd)) {
+      const key = topKey(b, keyStart, keyEnd);
+      switch (key) {
         case TopKey.Model:
           if (modelStart >= 0) return false;
           modelStart = i + 1;
@@ -138,6 +158,11 @@ export class EventScanner {
           break;
         case TopKey.FeatureVector:
           return false;
+        case TopKey.Prediction:
+        case TopKey.Confidence:
+          i = this.scanOutput(b, i, end, key === TopKey.Prediction ? 0 : 1);
+          if (i < 0) return false;
+          break;
         default:
           i = skipValue(b, i, end, 1);
           if (i < 0) return false;
@@ -165,6 +190,55 @@ export class EventScanner {
     this.model = model;
     this.modelVersion = modelVersion;
     this.eventTimeMs = eventTimeMs;
+    return true;
+  }
+
+  /** Reads an output's value at `i` (a second one of the same name is the slow path's); the index after it, or −1. */
+  private scanOutput(b: Uint8Array, i: number, end: number, which: 0 | 1): number {
+    if (this.outputKinds[which] !== KIND_ABSENT) return -1;
+    const c = b[i];
+    let close: number;
+    if (c === MINUS || (c >= 48 && c <= 57)) {
+      this.outputKinds[which] = KIND_NUMBER;
+      return readNumber(b, i, end, this.outputValues, which);
+    }
+    if (c === 110 /* n */ && isLiteral(b, i, end, NULL)) {
+      this.outputKinds[which] = KIND_NULL;
+      return i + 4;
+    }
+    if (c === QUOTE && (close = plainStringEnd(b, i + 1, end)) >= 0) {
+      this.outputKinds[which] = KIND_STRING;
+      this.outputStart[which] = i + 1;
+      this.outputEnd[which] = close;
+      return close + 1;
+    }
+    this.outputKinds[which] = KIND_OTHER;
+    return skipValue(b, i, end, 1);
+  }
+
+  /**
+   * Writes the scanned outputs of the layout into their slots of data[offset …] (absent or null
+   * ones stay NaN: missing). False sends the event to the slow path: a string as a numeric
+   * output, a number or a new class as a categorical one, or anything else (an object, an
+   * escaped string…).
+   */
+  fillOutputs(b: Uint8Array, layout: Layout, data: Float64Array, offset: number): boolean {
+    for (const { slot, which, categories } of layout.outputs) {
+      const kind = this.outputKinds[which];
+      if (kind === KIND_ABSENT || kind === KIND_NULL) continue;
+      if (categories === null) {
+        if (kind !== KIND_NUMBER) return false;
+        data[offset + slot] = this.outputValues[which];
+        continue;
+      }
+      if (kind !== KIND_STRING) return false;
+      const start = this.outputStart[which];
+      const stop = this.outputEnd[which];
+      if (stop === start) continue; // '' is missing, as for a feature
+      const category = categoryIndex(b, start, stop, categories);
+      if (category < 0) return false;
+      data[offset + slot] = category;
+    }
     return true;
   }
 
@@ -293,6 +367,7 @@ class TextCache {
 }
 
 function topKey(b: Uint8Array, start: number, end: number): TopKey {
+  if (end - start === PREDICTION.length) return sameBytes(b, start, end, PREDICTION) ? TopKey.Prediction : sameBytes(b, start, end, CONFIDENCE) ? TopKey.Confidence : TopKey.Other;
   // The five names differ in length: one comparison at most.
   const candidate = KEYS_BY_LENGTH[end - start];
   return candidate !== undefined && sameBytes(b, start, end, candidate[0]) ? candidate[1] : TopKey.Other;

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { numericModel, type FeatureModel } from '../stats/index.js';
 import { ReferenceFileError } from '../errors.js';
 import { buildFeatures, DEFAULT_PSI_BINS, type BuildOptions, type Row } from './build.js';
-import { REFERENCE_SCHEMA_VERSION, referenceFileSchema, type FeatureEntry, type ReferenceFile } from './schema.js';
+import { OUTPUT_NAMES, REFERENCE_SCHEMA_VERSION, referenceFileSchema, type FeatureEntry, type OutputName, type ReferenceFile } from './schema.js';
+import { InputError } from '../errors.js';
 import {
   calibratedNull,
   calibrateFeature,
@@ -21,7 +22,16 @@ export interface FromRowsOptions extends BuildOptions {
    * build it. Default none (asymptotic p-values); `driftwatch reference build` builds it by default.
    */
   calibration?: CalibrationOptions | boolean;
+  /**
+   * Columns of the rows that hold the model's outputs (`prediction`, `confidence`) rather than
+   * input features: they are built like features (same bins, types and calibration) and kept
+   * apart, as the reference's `outputs` (docs/references-and-check.md, "Model outputs").
+   */
+  outputs?: readonly string[];
 }
+
+/** Whether a signal is an input feature or a model output (docs/references-and-check.md, "Model outputs"). */
+export type SignalKind = 'feature' | 'output';
 
 /** Calibrated nulls kept per feature and metric, for this many window sizes (a window's size changes little between checks). */
 const NULL_CACHE_SIZES = 64;
@@ -42,7 +52,21 @@ export class ReferenceDistribution {
     /** The resampled calibration's settings, or null (built without, or a version 1 file). */
     readonly calibration: CalibrationSettings | null = null,
     private readonly nullQuantiles: ReadonlyMap<string, FeatureCalibration> = new Map(),
-  ) {}
+    /** The model outputs monitored beside the features (`prediction`, `confidence`); empty when none. */
+    readonly outputs: readonly FeatureModel[] = [],
+  ) {
+    this.signals = outputs.length === 0 ? features : [...features, ...outputs];
+  }
+
+  /**
+   * Every monitored signal: the input features, then the outputs. A window records these (the
+   * features array itself when there are no outputs), so outputs are pane state like features.
+   */
+  readonly signals: readonly FeatureModel[];
+
+  get outputNames(): OutputName[] {
+    return this.outputs.map((f) => f.name as OutputName);
+  }
 
   private readonly nullCache = new Map<string, Map<number, CalibratedNull | null>>();
 
@@ -78,7 +102,11 @@ export class ReferenceDistribution {
   }
 
   static fromRows(rows: readonly Row[], options: FromRowsOptions = {}): ReferenceDistribution {
-    const { features } = buildFeatures(rows, options);
+    const outputNames = resolveOutputs(rows, options);
+    // Outputs are columns like the features: one build, then set apart by name.
+    const { features } = buildFeatures(rows, outputNames.length === 0 ? options : { ...options, featureNames: columnsWithOutputs(rows, options.featureNames, outputNames) });
+    const isOutput = (f: { model: FeatureModel }) => (outputNames as string[]).includes(f.model.name);
+    if (outputNames.length > 0 && features.every(isOutput)) throw new InputError(`a reference needs at least one input feature besides the outputs (${outputNames.join(', ')})`);
     const settings = options.calibration ? calibrationSettings(options.calibration === true ? {} : options.calibration) : null;
     const nullQuantiles = new Map<string, FeatureCalibration>();
     if (settings) {
@@ -93,10 +121,11 @@ export class ReferenceDistribution {
       (options.now ?? new Date()).toISOString(),
       rows.length,
       options.psiBins ?? DEFAULT_PSI_BINS,
-      features.map((f) => f.model),
+      features.filter((f) => !isOutput(f)).map((f) => f.model),
       new Map(features.map((f) => [f.model.name, f.invalidCount])),
       settings,
       nullQuantiles,
+      outputNames.map((name) => features.find((f) => f.model.name === name)!.model),
     );
   }
 
@@ -113,45 +142,29 @@ export class ReferenceDistribution {
     }
     const file = parsed.data;
     const features = file.feature_names.map((name) => modelFromEntry(name, file.features[name]));
+    const outputNames = file.output_names ?? [];
+    const entries: [string, FeatureEntry][] = [
+      ...file.feature_names.map((name) => [name, file.features[name]] as [string, FeatureEntry]),
+      ...outputNames.map((name) => [name, file.outputs![name]] as [string, FeatureEntry]),
+    ];
     return new ReferenceDistribution(
       file.model_version,
       file.created_at,
       file.row_count,
       file.psi_bins,
       features,
-      new Map(file.feature_names.map((name) => [name, file.features[name].invalid_count])),
+      new Map(entries.map(([name, entry]) => [name, entry.invalid_count])),
       file.calibration ?? null,
-      new Map(file.feature_names.flatMap((name) => (file.features[name].null_quantiles ? [[name, file.features[name].null_quantiles!] as const] : []))),
+      new Map(entries.flatMap(([name, entry]) => (entry.null_quantiles ? [[name, entry.null_quantiles] as const] : []))),
+      outputNames.map((name) => modelFromEntry(name, file.outputs![name])),
     );
   }
 
   toJSON(): ReferenceFile {
     const features: Record<string, FeatureEntry> = {};
-    for (const f of this.features) {
-      const invalid_count = this.invalidCounts.get(f.name) ?? 0;
-      features[f.name] =
-        f.type === 'numeric'
-          ? {
-              type: 'numeric',
-              count: f.count,
-              missing_count: f.missingCount,
-              invalid_count,
-              psi_edges: Array.from(f.psiEdges),
-              fine_edges: Array.from(f.fineEdges),
-              fine_counts: Array.from(f.fineCounts),
-              discrete: f.discrete,
-              summary: f.summary,
-              ...this.nullQuantilesEntry(f.name),
-            }
-          : {
-              type: 'categorical',
-              count: f.count,
-              missing_count: f.missingCount,
-              invalid_count,
-              categories: Object.fromEntries(f.categories),
-              ...this.nullQuantilesEntry(f.name),
-            };
-    }
+    for (const f of this.features) features[f.name] = this.entryOf(f);
+    const outputs: Record<string, FeatureEntry> = {};
+    for (const f of this.outputs) outputs[f.name] = this.entryOf(f);
     return {
       schema_version: REFERENCE_SCHEMA_VERSION,
       model_version: this.modelVersion,
@@ -160,14 +173,66 @@ export class ReferenceDistribution {
       psi_bins: this.psiBins,
       feature_names: this.featureNames,
       features,
+      ...(this.outputs.length > 0 ? { output_names: this.outputNames, outputs } : {}),
       ...(this.calibration ? { calibration: this.calibration } : {}),
     };
+  }
+
+  private entryOf(f: FeatureModel): FeatureEntry {
+    const invalid_count = this.invalidCounts.get(f.name) ?? 0;
+    return f.type === 'numeric'
+      ? {
+          type: 'numeric',
+          count: f.count,
+          missing_count: f.missingCount,
+          invalid_count,
+          psi_edges: Array.from(f.psiEdges),
+          fine_edges: Array.from(f.fineEdges),
+          fine_counts: Array.from(f.fineCounts),
+          discrete: f.discrete,
+          summary: f.summary,
+          ...this.nullQuantilesEntry(f.name),
+        }
+      : {
+          type: 'categorical',
+          count: f.count,
+          missing_count: f.missingCount,
+          invalid_count,
+          categories: Object.fromEntries(f.categories),
+          ...this.nullQuantilesEntry(f.name),
+        };
   }
 
   private nullQuantilesEntry(name: string): { null_quantiles?: FeatureCalibration } {
     const q = this.nullQuantiles.get(name);
     return q && this.calibration ? { null_quantiles: q } : {};
   }
+}
+
+/** The outputs named in the options, checked: known names, each once, present in the rows. */
+function resolveOutputs(rows: readonly Row[], options: FromRowsOptions): OutputName[] {
+  const names = options.outputs ?? [];
+  names.forEach((name, i) => {
+    if (!(OUTPUT_NAMES as readonly string[]).includes(name))
+      throw new InputError(`unknown output "${name}"; outputs are ${OUTPUT_NAMES.join(', ')}`, { context: { feature: name } });
+    if (names.indexOf(name) !== i) throw new InputError(`output "${name}" is named twice`, { context: { feature: name } });
+  });
+  if (names.length === 0 || rows.length === 0) return names as OutputName[];
+  if (Array.isArray(rows[0])) {
+    const absent = names.find((name) => !options.featureNames?.includes(name));
+    if (absent) throw new InputError(`output "${absent}" is not among the columns of the rows (${(options.featureNames ?? []).join(', ')})`, { context: { feature: absent } });
+  } else {
+    const absent = names.find((name) => !rows.some((row) => Object.hasOwn(row as object, name)));
+    if (absent) throw new InputError(`output "${absent}" is absent from every reference row (give the model's ${absent} on the training rows)`, { context: { feature: absent } });
+  }
+  return names as OutputName[];
+}
+
+/** The columns to build: the given names (or the first row's keys), with every output among them. */
+function columnsWithOutputs(rows: readonly Row[], given: readonly string[] | undefined, outputs: readonly string[]): string[] {
+  const names = given && given.length > 0 ? [...given] : Array.isArray(rows[0]) ? [] : Object.keys(rows[0] as object);
+  for (const name of outputs) if (!names.includes(name)) names.push(name);
+  return names;
 }
 
 function modelFromEntry(name: string, entry: FeatureEntry): FeatureModel {

@@ -85,6 +85,13 @@ const categoricalFeature = z
 
 export const featureSchema = z.discriminatedUnion('type', [numericFeature, categoricalFeature]);
 
+/**
+ * The model outputs a reference can hold besides its input features (docs/references-and-check.md,
+ * "Model outputs"): the fields of a prediction event that carry them.
+ */
+export const OUTPUT_NAMES = ['prediction', 'confidence'] as const;
+export type OutputName = (typeof OUTPUT_NAMES)[number];
+
 export const referenceFileSchema = z
   .object({
     schema_version: z.literal(READABLE_SCHEMA_VERSIONS, {
@@ -96,6 +103,12 @@ export const referenceFileSchema = z
     psi_bins: z.number().int().min(2),
     feature_names: z.array(z.string().min(1)).min(1),
     features: z.record(z.string(), featureSchema),
+    /** The model outputs monitored beside the features, in order; absent when there are none. */
+    output_names: z
+      .array(z.enum(OUTPUT_NAMES, { error: (issue) => `unknown output ${JSON.stringify(issue.input)}; outputs are ${OUTPUT_NAMES.join(', ')}` }))
+      .min(1)
+      .optional(),
+    outputs: z.record(z.string(), featureSchema).optional(),
     calibration: z
       .object({
         method: z.enum(CALIBRATION_METHODS),
@@ -117,10 +130,14 @@ export const referenceFileSchema = z
         ctx.addIssue({ code: 'custom', path: ['calibration', 'levels'], message: `levels of method ${cal.method} must be ${levels.join(', ')} (are ${cal.levels.join(', ')})` });
       }
     }
-    for (const [name, f] of Object.entries(ref.features)) {
+    const signals = [
+      ...Object.entries(ref.features).map(([name, f]) => ['features', name, f] as const),
+      ...Object.entries(ref.outputs ?? {}).map(([name, f]) => ['outputs', name, f] as const),
+    ];
+    for (const [group, name, f] of signals) {
       if (!f.null_quantiles) continue;
       if (!cal) {
-        ctx.addIssue({ code: 'custom', path: ['features', name, 'null_quantiles'], message: 'null_quantiles need a top-level calibration' });
+        ctx.addIssue({ code: 'custom', path: [group, name, 'null_quantiles'], message: 'null_quantiles need a top-level calibration' });
         continue;
       }
       for (const metric of ['psi', 'js'] as const) {
@@ -129,11 +146,11 @@ export const referenceFileSchema = z
         if (!shapeOk) {
           ctx.addIssue({
             code: 'custom',
-            path: ['features', name, 'null_quantiles', metric],
+            path: [group, name, 'null_quantiles', metric],
             message: `needs ${cal.sizes.length} rows (one per calibration size) of ${cal.levels.length} quantiles (one per level)`,
           });
         } else if (rows.some((row) => row.some((q, i) => i > 0 && q < row[i - 1]))) {
-          ctx.addIssue({ code: 'custom', path: ['features', name, 'null_quantiles', metric], message: 'quantiles must not decrease as the level falls' });
+          ctx.addIssue({ code: 'custom', path: [group, name, 'null_quantiles', metric], message: 'quantiles must not decrease as the level falls' });
         }
       }
     }
@@ -147,6 +164,18 @@ export const referenceFileSchema = z
     });
     for (const name of Object.keys(ref.features)) {
       if (!seen.has(name)) ctx.addIssue({ code: 'custom', path: ['features', name], message: `not listed in feature_names` });
+    }
+    // Outputs: listed in output_names exactly, each once, none also an input feature.
+    const outputNames = ref.output_names ?? [];
+    const outputs = ref.outputs ?? {};
+    if (ref.outputs && !ref.output_names) ctx.addIssue({ code: 'custom', path: ['output_names'], message: 'outputs need output_names' });
+    outputNames.forEach((name, i) => {
+      if (outputNames.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['output_names', i], message: `duplicate output "${name}"` });
+      if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['output_names', i], message: `"${name}" is both an input feature and an output` });
+      if (!(name in outputs)) ctx.addIssue({ code: 'custom', path: ['outputs', name], message: `output "${name}" is listed in output_names but has no entry` });
+    });
+    for (const name of Object.keys(outputs)) {
+      if (!(outputNames as readonly string[]).includes(name)) ctx.addIssue({ code: 'custom', path: ['outputs', name], message: `not listed in output_names` });
     }
   });
 

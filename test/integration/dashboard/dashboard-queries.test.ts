@@ -12,7 +12,17 @@ import { InfluxDB } from '@influxdata/influxdb-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/runtime/engine.js';
 import { InfluxExporter } from '../../../src/adapters/influx/exporter.js';
-import { dashboardQueries, FEATURES, seededEvaluations, substitute, writtenPoints, type DashboardQuery, type WrittenPoint } from '../../unit/compose/dashboard.js';
+import {
+  dashboardQueries,
+  FEATURES,
+  isOutputQuery,
+  OUTPUTS,
+  seededEvaluations,
+  substitute,
+  writtenPoints,
+  type DashboardQuery,
+  type WrittenPoint,
+} from '../../unit/compose/dashboard.js';
 import { influxFlavours } from '../influx-flavours.js';
 
 const run = `${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
@@ -53,7 +63,8 @@ function expectedSeries(points: WrittenPoint[], model: string, query: string, fe
   const bucketed = new Map<string, { t: number; values: number[] }>();
   for (const p of points) {
     if (p.tags.model !== model || p.measurement !== measurement) continue;
-    if (measurement === 'feature_drift' && !features.includes(p.tags.feature)) continue;
+    // The outputs' panel reads the points tagged kind=output, whatever the feature variable.
+    if (measurement === 'feature_drift' && (isOutputQuery(query) ? p.tags.kind !== 'output' : !features.includes(p.tags.feature))) continue;
     for (const field of fields) {
       if (!(field in p.fields)) continue;
       const start = Math.floor(p.timeMs / periodMs) * periodMs; // timeSrc: "_start"
@@ -86,8 +97,8 @@ describe.each(influxFlavours())('the Grafana dashboard against InfluxDB $flavour
   let evaluations: Evaluation[];
   let points: WrittenPoint[];
   const influx = new InfluxDB({ url: url || 'http://127.0.0.1:1', token, timeout: 20_000 });
-  const rows = async (query: DashboardQuery, features: string[], windowPeriod: string): Promise<Row[]> => {
-    const flux = substitute(query.query, { bucket, model: MODEL, features, start: START, stop: STOP, windowPeriod });
+  const rows = async (query: DashboardQuery, features: string[], windowPeriod: string, model = MODEL): Promise<Row[]> => {
+    const flux = substitute(query.query, { bucket, model, features, start: START, stop: STOP, windowPeriod });
     return influx.getQueryApi(org).collectRows<Row>(flux);
   };
   const it_ = it.skipIf(!url);
@@ -95,7 +106,8 @@ describe.each(influxFlavours())('the Grafana dashboard against InfluxDB $flavour
   beforeAll(async () => {
     if (!url) return;
     evaluations = [
-      ...seededEvaluations({ model: MODEL, windows: WINDOWS, driftFrom: DRIFT_FROM, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 11 }),
+      // The model has outputs (kind-tagged points); the decoy has none (points without the tag).
+      ...seededEvaluations({ model: MODEL, windows: WINDOWS, driftFrom: DRIFT_FROM, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 11, outputs: true }),
       ...seededEvaluations({ model: DECOY, windows: WINDOWS, driftFrom: 0, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 12 }),
     ];
     points = evaluations.flatMap(writtenPoints);
@@ -126,6 +138,9 @@ describe.each(influxFlavours())('the Grafana dashboard against InfluxDB $flavour
     expect(new Set(models).size).toBe(models.length);
     const features = (await rows(feature, [...FEATURES], '1m')).map((r) => r._value);
     expect([...features].sort()).toEqual([...FEATURES].sort());
+    // A model without outputs writes no kind tag: the variable still lists its features.
+    const decoyFeatures = (await rows(feature, [...FEATURES], '1m', DECOY)).map((r) => r._value);
+    expect([...decoyFeatures].sort()).toEqual([...FEATURES].sort());
   });
 
   const seriesQueries = queries.filter((q) => q.kind === 'timeseries' || q.kind === 'state-timeline');
@@ -139,7 +154,7 @@ describe.each(influxFlavours())('the Grafana dashboard against InfluxDB $flavour
       ['1m', 60_000],
       ['15m', 900_000],
     ] as const) {
-      for (const [label, features] of shape(q.query).measurement === 'feature_drift' ? selections : selections.slice(0, 1)) {
+      for (const [label, features] of shape(q.query).measurement === 'feature_drift' && !isOutputQuery(q.query) ? selections : selections.slice(0, 1)) {
         it_(`${q.where}: returns the written series (window period ${period}, ${label}; InfluxDB ${f.flavour})`, async () => {
           const result = await rows(q, features, period);
           const expected = expectedSeries(points, MODEL, q.query, features, periodMs);
@@ -150,7 +165,7 @@ describe.each(influxFlavours())('the Grafana dashboard against InfluxDB $flavour
           // The tags the panels name their series by, and nothing of the decoy model.
           for (const r of result) {
             expect(r.model_version).toBe('v1.2.0');
-            if (shape(q.query).measurement === 'feature_drift') expect(features).toContain(r.feature);
+            if (shape(q.query).measurement === 'feature_drift') expect(isOutputQuery(q.query) ? OUTPUTS : features).toContain(r.feature);
             expect(r.model === undefined || r.model === MODEL).toBe(true);
           }
           if (period === '1m') {

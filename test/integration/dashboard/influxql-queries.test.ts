@@ -13,6 +13,8 @@ import {
   dashboardQueries,
   FEATURES,
   INFLUXQL_DASHBOARD_PATH,
+  isOutputQuery,
+  OUTPUTS,
   loadDashboard,
   seededEvaluations,
   substituteInfluxQL,
@@ -72,7 +74,8 @@ describe.each(influxFlavours())('the InfluxQL Grafana dashboard against InfluxDB
     const buckets = new Map<string, Value[]>();
     for (const p of points) {
       if (p.tags.model !== MODEL || p.measurement !== measurement) continue;
-      if (measurement === 'feature_drift' && !features.includes(p.tags.feature)) continue;
+      // The outputs' panel reads the points tagged kind=output, whatever the feature variable.
+      if (measurement === 'feature_drift' && (isOutputQuery(query) ? p.tags.kind !== 'output' : !features.includes(p.tags.feature))) continue;
       for (const s of selects) {
         if (!(s.field in p.fields)) continue;
         const start = Math.floor(p.timeMs / periodMs) * periodMs;
@@ -102,7 +105,8 @@ describe.each(influxFlavours())('the InfluxQL Grafana dashboard against InfluxDB
   beforeAll(async () => {
     if (!f.url) return;
     evaluations = [
-      ...seededEvaluations({ model: MODEL, windows: WINDOWS, driftFrom: DRIFT_FROM, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 21 }),
+      // The model has outputs (kind-tagged points); the decoy has none (points without the tag).
+      ...seededEvaluations({ model: MODEL, windows: WINDOWS, driftFrom: DRIFT_FROM, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 21, outputs: true }),
       ...seededEvaluations({ model: DECOY, windows: WINDOWS, driftFrom: 0, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 22 }),
     ];
     points = evaluations.flatMap(writtenPoints);
@@ -137,6 +141,12 @@ describe.each(influxFlavours())('the InfluxQL Grafana dashboard against InfluxDB
       ),
     );
     expect([...features].sort()).toEqual([...FEATURES].sort());
+    // A model without outputs writes no kind tag: the variable still lists its features.
+    const [decoy] = await influxQL(
+      f,
+      substituteInfluxQL(queries.find((q) => q.where === 'variable feature')!.query, { model: DECOY, features: [...FEATURES], start: START, stop: STOP, interval: '1m' }),
+    );
+    expect([...values(decoy)].sort()).toEqual([...FEATURES].sort());
   });
 
   const seriesQueries = queries.filter((q) => q.kind === 'timeseries' || q.kind === 'state-timeline');
@@ -149,7 +159,7 @@ describe.each(influxFlavours())('the InfluxQL Grafana dashboard against InfluxDB
       ['1m', 60_000],
       ['15m', 900_000],
     ] as const) {
-      for (const [label, features] of shape(q.query).measurement === 'feature_drift' ? selections : selections.slice(0, 1)) {
+      for (const [label, features] of shape(q.query).measurement === 'feature_drift' && !isOutputQuery(q.query) ? selections : selections.slice(0, 1)) {
         it_(`${q.where}: returns the written series (interval ${interval}, ${label}; InfluxDB ${f.flavour})`, async () => {
           const result = await series(q, features, interval);
           const expected = expectedSeries(q.query, features, periodMs);
@@ -160,7 +170,7 @@ describe.each(influxFlavours())('the InfluxQL Grafana dashboard against InfluxDB
           // The tags the panels name their series by.
           for (const s of result) {
             expect(s.tags?.model_version).toBe('v1.2.0');
-            if (shape(q.query).measurement === 'feature_drift') expect(features).toContain(s.tags?.feature);
+            if (shape(q.query).measurement === 'feature_drift') expect(isOutputQuery(q.query) ? OUTPUTS : features).toContain(s.tags?.feature);
           }
           if (interval === '1m') {
             const ends = new Set(own().map((e) => e.windowEnd.getTime()));

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/app/config/load.js';
 import { ENV_NAMES } from '../../../src/app/config/schema.js';
-import { dashboardQueries, loadDashboard, repoRoot, seededEvaluations, writtenSchema } from './dashboard.js';
+import { dashboardQueries, isOutputQuery, loadDashboard, repoRoot, seededEvaluations, writtenSchema } from './dashboard.js';
 
 /**
  * Variables a driftwatch container may receive that are not driftwatch configuration: the
@@ -337,7 +337,8 @@ describe('Grafana provisioning', () => {
   });
 
   it('queries only measurements, fields and tags that pointsOf writes', () => {
-    const evaluations = seededEvaluations({ model: 'm', windows: 2, driftFrom: 1, firstEnd: new Date('2026-11-26T10:00:00Z'), slideMs: 60_000 });
+    // A model with outputs: its points carry the kind tag the outputs' panel and the feature variable read.
+    const evaluations = seededEvaluations({ model: 'm', windows: 2, driftFrom: 1, firstEnd: new Date('2026-11-26T10:00:00Z'), slideMs: 60_000, outputs: true });
     const schema = writtenSchema(evaluations);
     expect([...schema.keys()].sort()).toEqual(['drift_check', 'feature_drift']);
     const columns = new Set(['_time', '_value', '_field', '_measurement', '_start', '_stop']);
@@ -376,7 +377,7 @@ describe('Grafana provisioning', () => {
       expect(query, where).not.toMatch(/\bimport\b/);
       if (kind === 'timeseries' || kind === 'state-timeline') expect(query, where).toContain('aggregateWindow(every: v.windowPeriod');
       if (kind !== 'variable' && where !== 'variable model') expect(query, where).toContain('r.model == "${model}"');
-      if (/feature_drift/.test(query) && kind !== 'variable') expect(query, where).toContain('r.feature =~ /^${feature:regex}$/');
+      if (/feature_drift/.test(query) && kind !== 'variable' && !isOutputQuery(query)) expect(query, where).toContain('r.feature =~ /^${feature:regex}$/');
     }
     // The score panel draws the threshold line.
     const score = dashboard.panels.find((p) => p.title === 'Drift score per feature') as unknown as {

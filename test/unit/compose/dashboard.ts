@@ -112,6 +112,11 @@ export function substituteInfluxQL(query: string, s: InfluxQLSubstitution): stri
 }
 
 export const FEATURES = ['age', 'income', 'credit_score', 'loan_amount', 'employment_type'] as const;
+/** The model outputs of `seededEvaluations({ outputs: true })`. */
+export const OUTPUTS = ['prediction', 'confidence'] as const;
+
+/** A query of the outputs' panel: it selects points tagged kind=output, not the feature variable. */
+export const isOutputQuery = (query: string): boolean => query.includes('r.kind == "output"') || query.includes(`"kind" = 'output'`);
 
 /**
  * Evaluations of consecutive windows for one model: the reference from clean seeded rows, then
@@ -127,18 +132,29 @@ export function seededEvaluations(options: {
   firstEnd: Date;
   slideMs: number;
   seed?: number;
+  /**
+   * Also the model's outputs (docs/references-and-check.md, "Model outputs"): a prediction and
+   * a confidence computed from each row (no extra random draws, so the features are the same
+   * as without), the confidence 0.15 lower in drifted windows.
+   */
+  outputs?: boolean;
 }): Evaluation[] {
   const r = rng(options.seed ?? 20261126);
   const modelVersion = options.modelVersion ?? 'v1.2.0';
+  const withOutputs = (row: ReturnType<typeof creditRow>, drift = false) => {
+    if (!options.outputs) return row;
+    const p = 1 / (1 + Math.exp((row.credit_score - 680) / 40));
+    return { ...row, prediction: p > 0.5 ? 'deny' : 'approve', confidence: Math.max(p, 1 - p) - (drift ? 0.15 : 0) };
+  };
   const reference = ReferenceDistribution.fromRows(
-    Array.from({ length: 4000 }, () => creditRow(r)),
-    { modelVersion, now: new Date('2026-11-25T12:00:00Z') },
+    Array.from({ length: 4000 }, () => withOutputs(creditRow(r))),
+    { modelVersion, now: new Date('2026-11-25T12:00:00Z'), ...(options.outputs ? { outputs: ['prediction', 'confidence'] } : {}) },
   );
   const detector = new DriftDetector({ threshold: 0.3, minSamples: 100 });
   const evaluations: Evaluation[] = [];
   for (let i = 0; i < options.windows; i++) {
     const drift = i >= options.driftFrom;
-    const rows = Array.from({ length: options.rowsPerWindow ?? 600 }, () => creditRow(r, drift));
+    const rows = Array.from({ length: options.rowsPerWindow ?? 600 }, () => withOutputs(creditRow(r, drift), drift));
     const check = detector.detect(rows, reference);
     const end = new Date(options.firstEnd.getTime() + i * options.slideMs);
     const mc: ModelCheck = {
