@@ -392,7 +392,7 @@ export class Engine {
  * An event's values with its outputs beside the features, in the window's signal order (the
  * features, then the outputs): an output the event lacks counts as missing.
  */
-function withOutputs(values: FeatureRecord['values'], outputs: FeatureRecord['outputs'], models: readonly FeatureModel[]): FeatureRecord['values'] {
+export function withOutputs(values: FeatureRecord['values'], outputs: FeatureRecord['outputs'], models: readonly FeatureModel[]): FeatureRecord['values'] {
   if (Array.isArray(values)) return [...(values as readonly unknown[]), ...models.map((m) => outputs?.[m.name])];
   // An own key even when absent (undefined): a stray `features.prediction` is not the output.
   const merged: Record<string, unknown> = values instanceof NumericRow ? values.toObject() : { ...(values as Readonly<Record<string, unknown>>) };

@@ -20,7 +20,7 @@ export const MAX_NAME_LENGTH = 200;
 export const DEFAULT_DEAD_LETTER_TIMEOUT_MS = 300_000;
 
 /** What ingest records into: the engine, or the partial-aggregation stage of scale-out (partitioned/partial-stage.ts). */
-export type IngestTarget = Pick<Engine, 'featuresFor' | 'countInvalid' | 'observe' | 'ingest'>;
+export type IngestTarget = Pick<Engine, 'featuresFor' | 'outputCount' | 'countInvalid' | 'observe' | 'ingest'>;
 
 export interface IngestOptions {
   engine: IngestTarget;

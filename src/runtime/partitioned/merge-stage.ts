@@ -165,7 +165,7 @@ export class MergeStage {
       const t0 = performance.now();
       let partial;
       try {
-        partial = decodePartialPane(m.value, mm.reference.features);
+        partial = decodePartialPane(m.value, mm.reference.signals);
       } catch (error) {
         this.undecodable(m, (error as Error).message);
         continue;
@@ -211,7 +211,7 @@ export class MergeStage {
     if (!references.has(model, modelVersion)) await references.ensure([[model, modelVersion]], this.now());
     const reference = references.get(model, modelVersion);
     if (!reference) return undefined;
-    const merger = new PaneMerger(reference.features, this.panesPerWindow, this.options.slideMs, this.options.sourcePartitions);
+    const merger = new PaneMerger(reference.signals, this.panesPerWindow, this.options.slideMs, this.options.sourcePartitions);
     const ends = this.restoredEnds.get(partition);
     const lastEndMs = ends?.[key] ?? ends?.[''] ?? null;
     if (lastEndMs !== null) merger.startAt(lastEndMs + this.options.slideMs);

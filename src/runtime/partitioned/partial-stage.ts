@@ -2,12 +2,12 @@ import type { SchedulerLike } from 'rxjs';
 import type { DecodeFailure, EventDefaults, FeatureRecord } from '../../core/event/event.js';
 import { modelVersionKey } from '../../core/keys.js';
 import type { ReferenceDistribution } from '../../core/reference/index.js';
-import type { FeatureModel } from '../../core/stats/index.js';
+import { NumericRow, type FeatureModel } from '../../core/stats/index.js';
 import { encodePartialPane } from '../../core/window/partial-pane.js';
 import { PartitionPanes } from '../../core/window/partition-panes.js';
 import { WatermarkTracker } from '../../core/window/watermark.js';
 import { OffsetLedger } from '../delivery/ledger.js';
-import type { IngestOutcome } from '../engine.js';
+import { withOutputs, type IngestOutcome } from '../engine.js';
 import { Ingest, type IngestTarget } from '../ingest.js';
 import type { DeadLetterSink, Logger, ReferenceLookup, RuntimeMetrics, SourceMessage } from '../ports.js';
 import { retry, type BackoffOptions } from '../retry.js';
@@ -103,7 +103,13 @@ class PartialAggregation implements IngestTarget {
   }
 
   featuresFor(model: string, modelVersion: string): readonly FeatureModel[] | undefined {
-    return this.lookup(model, modelVersion)?.reference.features;
+    // The window's signals: the features, then the model's outputs, as the engine records them.
+    return this.lookup(model, modelVersion)?.reference.signals;
+  }
+
+  /** How many of featuresFor's models are model outputs (the last ones); 0 when none. */
+  outputCount(model: string, modelVersion: string): number {
+    return this.lookup(model, modelVersion)?.reference.outputs.length ?? 0;
   }
 
   /** Invalid events are counted in the metrics by ingest; the checks of the merge stage carry none. */
@@ -144,13 +150,16 @@ class PartialAggregation implements IngestTarget {
     if (!observed) this.watermark.observe(record.partition, record.eventTimeMs, nowWallMs);
     let panes = known.panes;
     if (!panes) {
-      panes = new PartitionPanes(record.model, record.modelVersion, reference.features, this.options.slideMs);
+      panes = new PartitionPanes(record.model, record.modelVersion, reference.signals, this.options.slideMs);
       // Panes this partition already published for other models stay closed for this one too.
       for (const [partition, ms] of this.closedAt) panes.restore(partition, ms);
       this.panes.set(modelVersionKey(record.model, record.modelVersion), panes);
       known.panes = panes;
     }
-    if (panes.record(record.partition, record.offset, record.eventTimeMs, values) === 'late') {
+    // A fast-decoded row of this reference already holds the outputs (core/event/decoder.ts).
+    const complete = reference.outputs.length === 0 || (values instanceof NumericRow && values.models === reference.signals);
+    const signals = complete ? values : withOutputs(values, record.outputs, reference.outputs);
+    if (panes.record(record.partition, record.offset, record.eventTimeMs, signals) === 'late') {
       if (handled) return { status: 'skipped' };
       this.options.metrics.eventLate(record.model);
       return fail({
