@@ -1,7 +1,9 @@
 // driftwatch job against a real PostgreSQL 15 (postgresUrl from global-setup): rows written
 // with the step-2 helper → job --once → every score equal to check on the same rows; bad rows
 // counted with reasons; a wrong password or a stopped server names the store and the setting.
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { predictionLogsDdl, storePredictionPostgres } from '../../../src/index.js';
@@ -50,6 +52,23 @@ describe.skipIf(!url)('driftwatch job over PostgreSQL', () => {
     expect(exitCode).toBe(3);
     // A rerun of the same window: the same output, byte for byte.
     expect((await jobJson(env)).lines).toEqual(lines);
+  });
+
+  it('the CLI process exits 3 on drift with --fail-on-drift and 0 without it (what cron and CronJobs see)', async () => {
+    const env = jobEnv(refs.dir, { FEATURE_STORE_TYPE: 'postgresql', FEATURE_STORE_URL: url, FEATURE_STORE_TABLE: table });
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/app/cli.ts', 'job', '--once', '--json', '--at', new Date(END).toISOString(), ...args],
+          { cwd: fileURLToPath(new URL('../../..', import.meta.url)), env: { ...process.env, ...env } },
+          (error, stdout) => (error && typeof error.code !== 'number' ? reject(error) : resolve({ code: child.exitCode, stdout })),
+        );
+      });
+    const drift = await cli('--fail-on-drift');
+    expect(JSON.parse(drift.stdout.trim()).drift_detected).toBe(true);
+    expect(drift.code).toBe(3);
+    expect((await cli()).code).toBe(0);
   });
 
   it("prints check's table per (model, version) without --json", async () => {
