@@ -160,7 +160,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--config <file>', 'configuration file (YAML or JSON); the environment overrides it')
     .action(async (opts) => {
       const { jobCommand } = await import('./commands/job.js');
-      process.exitCode = await jobCommand(opts);
+      exit.code = await jobCommand(opts);
     });
 
   program

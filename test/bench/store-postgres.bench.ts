@@ -1,13 +1,16 @@
 /**
  * Issue 11, item 7 — PostgreSQL: 1 M rows × 20 features read for a window and scored by
- * `driftwatch job`'s path (PostgresSource: node-postgres + pg-cursor, 2000 rows per fetch →
- * accumulation on the reference's bins → scores), against the baseline of the same run:
- * `COPY (SELECT feature_vector … same window) TO STDOUT` through psql into /dev/null, the
- * server's own bulk export with no parsing on the client. Target: at least ½ of its rate.
+ * `driftwatch job`'s path (PostgresSource on FEATURE_STORE_TABLE: a binary COPY through
+ * pg-copy-streams → accumulation on the reference's bins → scores), against the baseline of the
+ * same run: `COPY (SELECT feature_vector … same window) TO STDOUT` through psql into /dev/null,
+ * the server's own bulk export with no parsing on the client. Target: at least ½ of its rate.
+ * The FEATURE_STORE_QUERY path (pg-cursor, text rows) is measured beside it, without a target.
  *
- * Resident memory: one read of 5 M generated rows (FEATURE_STORE_QUERY over generate_series,
- * so that no 1.2 GB table is needed), RSS after a full GC when 1 M and when 5 M rows have been
- * accumulated. Target: within 10 % of each other (flat in the number of rows).
+ * Resident memory: one read of 5 M generated rows (a view over generate_series, so that no
+ * 1.2 GB table is needed), RSS after a full GC when 1 M and when 5 M rows have been accumulated,
+ * for the table path (the view, read by COPY) and the query path (the cursor). Target: within
+ * 10 % of each other (flat in the number of rows).
+
  *
  * Services: test/bench/store-services.ts (BENCH_PG_URL, or up.sh). BENCH_STORE_RUNS (3) runs
  * of each side, alternating; the figure is the median, the note gives every run.
@@ -82,23 +85,9 @@ async function copyRun(): Promise<number> {
   return performance.now() - t0;
 }
 
-const ours: number[] = [];
-const copy: number[] = [];
-try {
-  const source = new PostgresSource({ url, table });
-  await driftwatchRun(source); // warm-up (JIT, the table in the page cache)
-  for (let i = 0; i < RUNS; i++) {
-    progress(`run ${i + 1}/${RUNS}: COPY through psql, then driftwatch`);
-    copy.push(ROWS / ((await copyRun()) / 1000));
-    ours.push(ROWS / ((await driftwatchRun(source)).ms / 1000));
-  }
-
-  progress(`memory: ${MEMORY_ROWS.toLocaleString('en-US')} generated rows in one read`);
+/** RSS after a full GC once 1 M and once MEMORY_ROWS rows have been accumulated, in one read. */
+async function memoryRun(generated: PostgresSource): Promise<{ rss1: number; rss5: number }> {
   const marks = new Map<number, number>();
-  const generated = new PostgresSource({
-    url,
-    query: `SELECT ${vectorSql} AS feature_vector FROM generate_series(1, ${MEMORY_ROWS}) WHERE $1::timestamptz IS NOT NULL AND $2::timestamptz IS NOT NULL`,
-  });
   let seen = 0;
   const counting: FeatureSource = {
     name: generated.name,
@@ -114,17 +103,42 @@ try {
   };
   await checkWindow({
     source: counting,
-    window,
+    window: memoryWindow,
     referenceFor: () => reference,
     defaults: { model: 'bench', modelVersion: 'bench' },
     detector: { metric: 'psi', threshold: 0.3, minSamples: 100, missingRateThreshold: 0.1 },
   });
-  const rss1 = marks.get(1_000_000)! / 2 ** 20;
-  const rss5 = marks.get(MEMORY_ROWS)! / 2 ** 20;
+  if (seen !== MEMORY_ROWS) throw new Error(`memory run read ${seen} rows, expected ${MEMORY_ROWS}`);
+  return { rss1: marks.get(1_000_000)! / 2 ** 20, rss5: marks.get(MEMORY_ROWS)! / 2 ** 20 };
+}
+
+const ours: number[] = [];
+const cursorRates: number[] = [];
+const copy: number[] = [];
+const view = `${table}_generated`;
+const memoryWindow = { startMs: START, endMs: START + MEMORY_ROWS };
+try {
+  const source = new PostgresSource({ url, table });
+  const cursorSource = new PostgresSource({ url, query: `SELECT feature_vector FROM ${table} WHERE created_at >= $1 AND created_at < $2` });
+  await driftwatchRun(source); // warm-up (JIT, the table in the page cache)
+  await driftwatchRun(cursorSource);
+  for (let i = 0; i < RUNS; i++) {
+    progress(`run ${i + 1}/${RUNS}: COPY through psql, then driftwatch (table: binary COPY), then driftwatch (query: cursor)`);
+    copy.push(ROWS / ((await copyRun()) / 1000));
+    ours.push(ROWS / ((await driftwatchRun(source)).ms / 1000));
+    cursorRates.push(ROWS / ((await driftwatchRun(cursorSource)).ms / 1000));
+  }
+
+  progress(`memory: ${MEMORY_ROWS.toLocaleString('en-US')} generated rows in one read, by the table path (a view) and by the query path`);
+  await client.query(
+    `CREATE VIEW ${view} AS SELECT ${vectorSql} AS feature_vector, to_timestamp(${START / 1000}) + i * interval '1 ms' AS created_at FROM generate_series(0, ${MEMORY_ROWS - 1}) i`,
+  );
+  const byCopy = await memoryRun(new PostgresSource({ url, table: view }));
+  const byCursor = await memoryRun(new PostgresSource({ url, query: `SELECT feature_vector FROM ${view} WHERE created_at >= $1 AND created_at < $2` }));
 
   report('store-postgres', [
     {
-      name: 'driftwatch job read + score, 1 M rows × 20 (median)',
+      name: 'driftwatch job read + score, 1 M rows × 20, FEATURE_STORE_TABLE (binary COPY) (median)',
       value: median(ours),
       unit: 'rows/s',
       baseline: { name: 'COPY … TO STDOUT through psql', value: median(copy) },
@@ -138,15 +152,28 @@ try {
       note: `per run ${ours.map((o, i) => (o / copy[i]!).toFixed(2)).join(', ')}`,
     },
     {
-      name: 'RSS after 5 M rows / after 1 M rows (one read)',
-      value: rss5 / rss1,
+      name: 'driftwatch job read + score, FEATURE_STORE_QUERY (cursor, text) (median)',
+      value: median(cursorRates),
+      unit: 'rows/s',
+      baseline: { name: 'COPY … TO STDOUT through psql', value: median(copy) },
+      note: `per-run ratio to COPY ${cursorRates.map((o, i) => (o / copy[i]!).toFixed(2)).join(', ')}`,
+    },
+    ...(
+      [
+        ['table path, binary COPY', byCopy],
+        ['query path, cursor', byCursor],
+      ] as const
+    ).map(([path, m]) => ({
+      name: `RSS after 5 M rows / after 1 M rows (one read, ${path})`,
+      value: m.rss5 / m.rss1,
       unit: '×',
       baseline: { name: 'after 1 M rows = 1', value: 1 },
-      target: { kind: 'max', value: 1.1 },
-      note: `RSS after 1 M ${rss1.toFixed(0)} MiB, after 5 M ${rss5.toFixed(0)} MiB (after a full GC)`,
-    },
+      target: { kind: 'max' as const, value: 1.1 },
+      note: `RSS after 1 M ${m.rss1.toFixed(0)} MiB, after 5 M ${m.rss5.toFixed(0)} MiB (after a full GC)`,
+    })),
   ]);
 } finally {
+  await client.query(`DROP VIEW IF EXISTS ${view}`).catch(() => undefined);
   await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
   await client.end();
 }

@@ -1,9 +1,11 @@
 /**
  * Issue 11, item 7 — Redis: a stream of 1 M entries (`XADD key <ms>-* feature_vector <json of
  * 20 numbers>`, the step-2 format) read for a window and scored by `driftwatch job`'s path
- * (RedisSource: XRANGE pages of 1000 → JSON.parse → accumulation → scores), against the
- * baseline of the same run: a bare XRANGE read of the same stream with the same client and page
- * size, values left unparsed. No target is set by the issue; the ratio is printed.
+ * (RedisSource: XRANGE pages of 1000, the next one asked for while one is handled, the replies
+ * as sent → JSON.parse → accumulation → scores), against the baseline of the same run: a bare
+ * XRANGE read of the same stream with the same client, the same command (`sendCommand`, the
+ * replies as sent) and page size, one page after the other, values left unparsed. No target is
+ * set by the issue; the ratio is printed.
  *
  * Services: test/bench/store-services.ts (BENCH_REDIS_URL, or up.sh). BENCH_STORE_RUNS (3) runs
  * of each side, alternating; the figure is the median, the note gives every run.
@@ -42,10 +44,10 @@ async function bareXrange(): Promise<number> {
   let from = String(window.startMs);
   let n = 0;
   for (;;) {
-    const page = (await client.xRange(key, from, String(window.endMs - 1), { COUNT: PAGE })) ?? [];
+    const page = ((await client.sendCommand(['XRANGE', key, from, String(window.endMs - 1), 'COUNT', String(PAGE)])) ?? []) as [string, string[]][];
     n += page.length;
     if (page.length < PAGE) break;
-    from = `(${page[page.length - 1]!.id}`;
+    from = `(${page[page.length - 1]![0]}`;
   }
   if (n !== ENTRIES) throw new Error(`XRANGE read ${n} entries, expected ${ENTRIES}`);
   return ENTRIES / ((performance.now() - t0) / 1000);
@@ -81,7 +83,7 @@ try {
       name: 'driftwatch job read + score, stream of 1 M entries × 20 (median)',
       value: median(ours),
       unit: 'entries/s',
-      baseline: { name: 'bare XRANGE, same client and pages', value: median(bare) },
+      baseline: { name: 'bare XRANGE, same client, command and pages', value: median(bare) },
       note: `driftwatch ${spread(ours)}; bare XRANGE ${spread(bare)}`,
     },
     {

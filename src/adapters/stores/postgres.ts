@@ -1,5 +1,7 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { to as copyTo } from 'pg-copy-streams';
+import { BinaryCopyDecoder, type CopyColumnKind } from './pg-copy-binary.js';
 import { describeCause, quoteIdentifier, StoreError, type FeatureSource, type ReadSummary, type StoreRow, type TimeWindow } from './source.js';
 
 export interface PostgresSourceOptions {
@@ -30,11 +32,24 @@ export interface PostgresSourceOptions {
 
 const STORE = 'postgresql';
 
+/** What `inspect` found of the configured table. */
+interface TableShape {
+  model: boolean;
+  version: boolean;
+  /** Set when the vector column's type has a binary decoder (double precision[], jsonb, json). */
+  vectorKind?: CopyColumnKind;
+  /** The window's query with $1/$2 (the cursor's). */
+  select: string;
+  /** The same query with the bounds from `current_setting` (the COPY's). */
+  copySelect: string;
+}
+
 /** Prepared SQL of a PostgresSource, built once at start (names validated and quoted there). */
 interface Plan {
-  table?: string;
-  tableName?: string;
+  table: string;
   vector: string;
+  /** The vector column's name unquoted, as pg_attribute holds it. */
+  vectorName: string;
   time: string;
   model?: string;
   version?: string;
@@ -42,9 +57,12 @@ interface Plan {
 
 /**
  * The guide's option A: `prediction_logs(request_id, feature_vector, created_at)`, read for the
- * window with a server-side cursor (node-postgres + pg-cursor), so rows are accumulated as they
- * arrive and nothing is cut off. Only parameterised SQL: the bounds are `$1`/`$2`, and the
- * configured names are validated and quoted identifiers (an unplain name is refused at start).
+ * window and accumulated as rows arrive, so memory stays flat and nothing is cut off. A
+ * `double precision[]`, `jsonb` or `json` vector column is read with a binary COPY
+ * (pg-copy-streams, decoded by ./pg-copy-binary.ts); any other column type and the user's own
+ * query go through a server-side cursor (pg-cursor). Only parameterised SQL: the bounds are
+ * parameters, and the configured names are validated and quoted identifiers (an unplain name is
+ * refused at start).
  */
 export class PostgresSource implements FeatureSource {
   readonly name = STORE;
@@ -52,7 +70,7 @@ export class PostgresSource implements FeatureSource {
   private readonly fetchRows: number;
 
   constructor(private readonly options: PostgresSourceOptions) {
-    this.fetchRows = options.fetchRows ?? 2000;
+    this.fetchRows = options.fetchRows ?? 5000;
     if (options.query) {
       if (!/\$1\b/.test(options.query) || !/\$2\b/.test(options.query)) {
         throw new StoreError(STORE, 'FEATURE_STORE_QUERY', 'the query must use $1 and $2 as the window bounds (start inclusive, end exclusive)', { retriable: false });
@@ -62,8 +80,8 @@ export class PostgresSource implements FeatureSource {
     }
     this.plan = {
       table: quoteIdentifier(options.table ?? 'prediction_logs', 'FEATURE_STORE_TABLE', { qualified: true }),
-      tableName: options.table ?? 'prediction_logs',
       vector: quoteIdentifier(options.vectorColumn ?? 'feature_vector', 'FEATURE_STORE_VECTOR_COLUMN'),
+      vectorName: options.vectorColumn ?? 'feature_vector',
       time: quoteIdentifier(options.timeColumn ?? 'created_at', 'FEATURE_STORE_TIME_COLUMN'),
       model: options.modelColumn ? quoteIdentifier(options.modelColumn, 'FEATURE_STORE_MODEL_COLUMN') : undefined,
       version: options.versionColumn ? quoteIdentifier(options.versionColumn, 'FEATURE_STORE_VERSION_COLUMN') : undefined,
@@ -80,45 +98,87 @@ export class PostgresSource implements FeatureSource {
       throw new StoreError(STORE, 'FEATURE_STORE_URL', `cannot connect to ${where(this.options.url)}: ${describeCause(cause)}`, { cause });
     }
     try {
-      const sql = this.plan ? await this.tableQuery(client, this.plan) : this.options.query!;
-      const setting = this.plan ? 'FEATURE_STORE_TABLE' : 'FEATURE_STORE_QUERY';
-      const cursor = client.query(new Cursor<Record<string, unknown>>(sql, [new Date(window.startMs), new Date(window.endMs)]));
-      let rows = 0;
-      for (;;) {
-        let batch: Record<string, unknown>[];
-        try {
-          batch = await cursor.read(this.fetchRows);
-        } catch (cause) {
-          throw new StoreError(STORE, setting, `query failed: ${describeCause(cause)}`, { cause, retriable: isConnectionError(cause) });
-        }
-        if (batch.length === 0) break;
-        for (const r of batch) {
-          onRow({ features: r.feature_vector, model: asText(r.model), modelVersion: asText(r.model_version) });
-        }
-        rows += batch.length;
-      }
-      await cursor.close();
-      return { rows };
+      if (!this.plan) return await this.readCursor(client, this.options.query!, 'FEATURE_STORE_QUERY', window, onRow);
+      const table = await this.inspect(client, this.plan);
+      if (table.vectorKind) return await this.readCopy(client, table, window, onRow);
+      // A vector column of another type (real[], numeric[], text…), or a table that is not there (the query says so).
+      return await this.readCursor(client, table.select, 'FEATURE_STORE_TABLE', window, onRow);
     } finally {
       await client.end().catch(() => undefined);
     }
   }
 
-  private async tableQuery(client: pg.Client, plan: Plan): Promise<string> {
-    let { model, version } = plan;
-    if (!model || !version) {
-      // Optional columns: the guide's table has neither; a multi-model table adds them.
-      const [schema, table] = plan.tableName!.includes('.') ? plan.tableName!.split('.') : [null, plan.tableName!];
-      const { rows } = await client.query<{ column_name: string }>(
-        `SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND ($2::text IS NULL OR table_schema = $2) AND column_name IN ('model', 'model_version')`,
-        [table, schema],
-      );
-      const names = new Set(rows.map((r) => r.column_name));
-      model ??= names.has('model') ? '"model"' : undefined;
-      version ??= names.has('model_version') ? '"model_version"' : undefined;
+  /**
+   * The table's rows through `COPY (SELECT …) TO STDOUT (FORMAT binary)` (pg-copy-streams): the
+   * server sends the doubles as they are stored, with no text to print or parse, and streams
+   * without a round trip per batch; the stream's backpressure keeps memory flat. COPY takes no
+   * parameters, so the bounds are passed as parameters of `set_config` and read back with
+   * `current_setting` in the COPY's query: no value ever enters the SQL text.
+   */
+  private async readCopy(client: pg.Client, table: TableShape, window: TimeWindow, onRow: (row: StoreRow) => void): Promise<ReadSummary> {
+    const setting = 'FEATURE_STORE_TABLE';
+    const columns: CopyColumnKind[] = [table.vectorKind!, ...(table.model ? ['text' as const] : []), ...(table.version ? ['text' as const] : [])];
+    const modelAt = table.model ? 1 : -1;
+    const versionAt = table.version ? (table.model ? 2 : 1) : -1;
+    const decoder = new BinaryCopyDecoder(columns, (v) =>
+      onRow({ features: v[0], model: modelAt < 0 ? null : (v[modelAt] as string | null), modelVersion: versionAt < 0 ? null : (v[versionAt] as string | null) }),
+    );
+    try {
+      await client.query(`SELECT set_config('driftwatch.window_start', $1, false), set_config('driftwatch.window_end', $2, false)`, [
+        new Date(window.startMs).toISOString(),
+        new Date(window.endMs).toISOString(),
+      ]);
+      const stream = client.query(copyTo(`COPY (${table.copySelect}) TO STDOUT (FORMAT binary)`));
+      for await (const chunk of stream as AsyncIterable<Buffer>) decoder.push(chunk);
+      decoder.end();
+    } catch (cause) {
+      throw new StoreError(STORE, setting, `query failed: ${describeCause(cause)}`, { cause, retriable: isConnectionError(cause) });
     }
+    return { rows: decoder.rows };
+  }
+
+  /** A query with $1/$2 through a server-side cursor (pg-cursor), the next batch fetched while this one is accumulated. */
+  private async readCursor(client: pg.Client, sql: string, setting: string, window: TimeWindow, onRow: (row: StoreRow) => void): Promise<ReadSummary> {
+    const cursor = client.query(new Cursor<Record<string, unknown>>(sql, [new Date(window.startMs), new Date(window.endMs)]));
+    const next = () =>
+      cursor.read(this.fetchRows).catch((cause: unknown) => {
+        throw new StoreError(STORE, setting, `query failed: ${describeCause(cause)}`, { cause, retriable: isConnectionError(cause) });
+      });
+    let rows = 0;
+    let pending = next();
+    for (;;) {
+      const batch = await pending;
+      if (batch.length === 0) break;
+      pending = next();
+      // Handled once the loop awaits it; a failure before then must not be reported as unhandled.
+      pending.catch(() => undefined);
+      for (const r of batch) onRow({ features: r.feature_vector, model: asText(r.model), modelVersion: asText(r.model_version) });
+      rows += batch.length;
+    }
+    await cursor.close();
+    return { rows };
+  }
+
+  /** The table's columns as the server resolves its name: the vector's type, and the optional model columns. */
+  private async inspect(client: pg.Client, plan: Plan): Promise<TableShape> {
+    const { rows } = await client.query<{ name: string; type: string }>(
+      `SELECT a.attname AS name, t.typname AS type FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+       WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+      [plan.table],
+    );
+    const types = new Map(rows.map((r) => [r.name, r.type]));
+    // Optional columns: the guide's table has neither; a multi-model table adds them.
+    const model = plan.model ?? (types.has('model') ? '"model"' : undefined);
+    const version = plan.version ?? (types.has('model_version') ? '"model_version"' : undefined);
     const select = [`${plan.vector} AS feature_vector`, model && `${model}::text AS model`, version && `${version}::text AS model_version`].filter(Boolean).join(', ');
-    return `SELECT ${select} FROM ${plan.table} WHERE ${plan.time} >= $1 AND ${plan.time} < $2`;
+    const vectorType = types.get(plan.vectorName);
+    return {
+      model: Boolean(model),
+      version: Boolean(version),
+      vectorKind: vectorType === '_float8' ? 'float8[]' : vectorType === 'jsonb' ? 'jsonb' : vectorType === 'json' ? 'json' : undefined,
+      select: `SELECT ${select} FROM ${plan.table} WHERE ${plan.time} >= $1 AND ${plan.time} < $2`,
+      copySelect: `SELECT ${select} FROM ${plan.table} WHERE ${plan.time} >= current_setting('driftwatch.window_start')::timestamptz AND ${plan.time} < current_setting('driftwatch.window_end')::timestamptz`,
+    };
   }
 
   async close(): Promise<void> {}

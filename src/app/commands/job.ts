@@ -156,10 +156,11 @@ class JobRunner {
   }
 }
 
-async function configFor(options: JobCommandOptions, deps: JobDeps): Promise<Config> {
+/** The job's configuration: the window is read per run, so the job's window rule applies (docs/feature-stores.md, "Window and interval"). */
+async function configFor(options: JobCommandOptions, deps: JobDeps): Promise<{ config: Config; notes: string[] }> {
   const env = { ...(deps.env ?? process.env) };
   if (options.store) env.FEATURE_STORE_TYPE = options.store;
-  return (await loadConfig({ file: options.config, env })).config;
+  return loadConfig({ file: options.config, env, windowRule: 'job' });
 }
 
 /** The end of the window `--once` checks: `--at`, else the latest tick of the schedule at or before now. */
@@ -175,8 +176,9 @@ export function onceWindowEnd(config: Config, nowMs: number, at?: string): numbe
 
 /** `driftwatch job --once`: one check, printed as `check` prints it, with `check`'s exit codes. */
 export async function jobOnce(options: JobCommandOptions, deps: JobDeps = {}): Promise<CommandOutput> {
-  const config = await configFor(options, deps);
+  const { config, notes } = await configFor(options, deps);
   const runner = await JobRunner.create(config, deps, false);
+  for (const note of notes) runner.logger.warn(note);
   try {
     const endMs = onceWindowEnd(config, (deps.clock ?? WALL_CLOCK).now(), options.at);
     const { result } = await runner.run(runner.windowEndingAt(endMs));
@@ -199,9 +201,10 @@ export interface RunningJob {
 
 /** `driftwatch job`: the scheduled loop, with /metrics, /readyz and /drift. */
 export async function startJob(options: JobCommandOptions, deps: JobDeps = {}): Promise<RunningJob> {
-  const config = await configFor(options, deps);
+  const { config, notes } = await configFor(options, deps);
   const runner = await JobRunner.create(config, deps, config.output.console ?? true);
   const { metrics, logger } = runner;
+  for (const note of notes) logger.warn(note);
   const runs = new Counter({
     name: 'driftwatch_job_runs_total',
     help: 'Scheduled drift checks, by outcome (ok, drift, failed, skipped_overlap, missed)',

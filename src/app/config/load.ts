@@ -33,10 +33,18 @@ export async function readConfigFile(path: string): Promise<unknown> {
 }
 
 /**
+ * How the window and the check interval must relate. `panes` (`run`, the streaming service):
+ * the window is a whole number of slides, each a pane kept per (model, version). `job` (the
+ * scheduled `driftwatch job`): each run reads the last window from the store, there are no
+ * panes, so any positive pair is meaningful (docs/feature-stores.md, "Window and interval").
+ */
+export type WindowRule = 'panes' | 'job';
+
+/**
  * Merges the environment over the file and validates the whole. Every problem is reported at
  * once, each with the environment variable that sets it.
  */
-export function resolveConfig(file: unknown, env: Record<string, string | undefined>): LoadedConfig {
+export function resolveConfig(file: unknown, env: Record<string, string | undefined>, options: { windowRule?: WindowRule } = {}): LoadedConfig {
   const input = structuredClone((file ?? {}) as Record<string, unknown>);
   if (typeof input !== 'object' || Array.isArray(input)) throw new ConfigError('the configuration file must hold an object (a YAML mapping)');
   // Specific names win over the guide's *_HOURS aliases: apply aliases first.
@@ -48,12 +56,32 @@ export function resolveConfig(file: unknown, env: Record<string, string | undefi
   }
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
-  return finishWindow(parsed.data);
+  return options.windowRule === 'job' ? finishJobWindow(parsed.data) : finishWindow(parsed.data);
 }
 
-export async function loadConfig(options: { file?: string; env?: Record<string, string | undefined> }): Promise<LoadedConfig> {
+export async function loadConfig(options: { file?: string; env?: Record<string, string | undefined>; windowRule?: WindowRule }): Promise<LoadedConfig> {
   const file = options.file ? await readConfigFile(options.file) : {};
-  return resolveConfig(file, options.env ?? process.env);
+  return resolveConfig(file, options.env ?? process.env, { windowRule: options.windowRule });
+}
+
+/**
+ * The job's rule: the schema already holds both durations positive and bounded; the window is
+ * used as given (a default is not rounded to the interval), and the pairs that are legal but
+ * easy to get wrong are noted: a window shorter than the interval leaves rows between windows
+ * unchecked (the guide's own code reads 1 hour every 2 hours), and an interval set beside a
+ * cron expression is not used.
+ */
+function finishJobWindow(config: ParsedConfig): LoadedConfig {
+  const notes: string[] = [];
+  const w = config.window;
+  const slideMs = w.slideMs ?? DEFAULTS.slideMs;
+  const sizeMs = w.sizeMs ?? DEFAULTS.windowMs;
+  if (config.job.cron) {
+    if (w.slideMs !== undefined) notes.push(`DRIFT_CHECK_CRON sets the schedule: the check interval (DRIFT_CHECK_INTERVAL, ${slideMs} ms) is not used`);
+  } else if (sizeMs < slideMs) {
+    notes.push(`each run reads the last ${sizeMs} ms (DRIFT_WINDOW) every ${slideMs} ms (DRIFT_CHECK_INTERVAL): rows between two windows are not checked`);
+  }
+  return { config: { ...config, window: { ...w, sizeMs, slideMs } }, notes };
 }
 
 /** Upper bound on window / slide (a week of 1-minute slides). */

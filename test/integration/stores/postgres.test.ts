@@ -1,7 +1,9 @@
 // driftwatch job against a real PostgreSQL 15 (postgresUrl from global-setup): rows written
 // with the step-2 helper → job --once → every score equal to check on the same rows; bad rows
 // counted with reasons; a wrong password or a stopped server names the store and the setting.
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { predictionLogsDdl, storePredictionPostgres } from '../../../src/index.js';
@@ -50,6 +52,23 @@ describe.skipIf(!url)('driftwatch job over PostgreSQL', () => {
     expect(exitCode).toBe(3);
     // A rerun of the same window: the same output, byte for byte.
     expect((await jobJson(env)).lines).toEqual(lines);
+  });
+
+  it('the CLI process exits 3 on drift with --fail-on-drift and 0 without it (what cron and CronJobs see)', async () => {
+    const env = jobEnv(refs.dir, { FEATURE_STORE_TYPE: 'postgresql', FEATURE_STORE_URL: url, FEATURE_STORE_TABLE: table });
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/app/cli.ts', 'job', '--once', '--json', '--at', new Date(END).toISOString(), ...args],
+          { cwd: fileURLToPath(new URL('../../..', import.meta.url)), env: { ...process.env, ...env } },
+          (error, stdout) => (error && typeof error.code !== 'number' ? reject(error) : resolve({ code: child.exitCode, stdout })),
+        );
+      });
+    const drift = await cli('--fail-on-drift');
+    expect(JSON.parse(drift.stdout.trim()).drift_detected).toBe(true);
+    expect(drift.code).toBe(3);
+    expect((await cli()).code).toBe(0);
   });
 
   it("prints check's table per (model, version) without --json", async () => {
@@ -114,6 +133,60 @@ describe.skipIf(!url)('driftwatch job over PostgreSQL', () => {
     });
     const { lines } = await jobJson(env);
     expect(lines[0]!.sample_count).toBe(600);
+  });
+
+  it('every column type reads the same values by binary COPY (the table) as by the cursor (a query) and as node-postgres parses the text', async () => {
+    const specials = `${table}_specials`;
+    const jsonSpecials = `${table}_json_specials`;
+    const realTable = `${table}_real`;
+    try {
+      await client.query(`CREATE TABLE ${specials} (feature_vector double precision[], created_at timestamptz NOT NULL, model text, model_version text)`);
+      await client.query(`CREATE TABLE ${jsonSpecials} (feature_vector json, created_at timestamptz NOT NULL)`);
+      await client.query(`CREATE TABLE ${realTable} (feature_vector real[], created_at timestamptz NOT NULL)`);
+      const t = new Date(END - HOUR / 2);
+      const arrays = [
+        `{1.5,2,-3e-05,1e+300,4.9406564584124654e-324,0.1,-0}`,
+        `{1,NULL,NaN,Infinity,-Infinity}`,
+        `{}`,
+        `{{1,2},{3,4}}`,
+        `{${Array.from({ length: 20 }, (_, i) => Math.sin(i) * 10 ** (i - 10)).join(',')}}`,
+      ];
+      for (const [k, a] of arrays.entries())
+        await client.query(`INSERT INTO ${specials} VALUES ($1::double precision[], $2, $3, $4)`, [a, t, k % 2 ? 'ünïcødé' : null, k % 2 ? null : 'v1']);
+      await client.query(`INSERT INTO ${specials} VALUES (NULL, $1, 'm', 'v')`, [t]);
+      for (const j of ['[1, 2.5, "n/a"]', '{"income": 52000.5, "age": null}', 'null']) await client.query(`INSERT INTO ${jsonSpecials} VALUES ($1::json, $2)`, [j, t]);
+      await client.query(`INSERT INTO ${realTable} VALUES ('{1.1,2.2,NaN}', $1)`, [t]);
+      const window = { startMs: END - HOUR, endMs: END };
+      const read = async (source: PostgresSource) => {
+        const rows: unknown[] = [];
+        const summary = await source.read(window, (r) => rows.push({ ...r }));
+        expect(summary.rows).toBe(rows.length);
+        return rows;
+      };
+      for (const [name, columns] of [
+        [specials, 'feature_vector, model, model_version'],
+        [jsonSpecials, 'feature_vector'],
+        [realTable, 'feature_vector'],
+      ] as const) {
+        const byTable = await read(new PostgresSource({ url, table: name }));
+        const byQuery = await read(
+          new PostgresSource({ url, query: `SELECT ${columns} FROM ${name} WHERE created_at >= $1 AND created_at < $2`.replace('model,', 'model::text AS model,') }),
+        );
+        const { rows: parsed } = await client.query<Record<string, unknown>>(`SELECT ${columns} FROM ${name}`);
+        const expected = parsed.map((r) => ({
+          features: r.feature_vector,
+          model: (r.model as string | undefined) ?? null,
+          modelVersion: (r.model_version as string | undefined) ?? null,
+        }));
+        expect(byTable).toEqual(expected);
+        expect(byQuery).toEqual(expected);
+      }
+      // -0 stays -0 (toEqual does not tell it from 0).
+      const first = (await read(new PostgresSource({ url, table: specials })))[0] as { features: number[] };
+      expect(Object.is(first.features[6], -0)).toBe(true);
+    } finally {
+      await client.query(`DROP TABLE IF EXISTS ${specials}, ${jsonSpecials}, ${realTable}`);
+    }
   });
 
   it('a wrong password fails the run naming the store and the setting', async () => {

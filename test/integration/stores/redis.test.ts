@@ -52,6 +52,42 @@ describe.skipIf(!url)('driftwatch job over Redis', () => {
     expectSameCheck(lines[0]!, await checkJson(join(refs.dir, VERSION, 'reference_distribution.json'), inside));
   });
 
+  it('pages of any size give the same rows, in order: pages asked for ahead, entries read as Redis sends them', async () => {
+    const stream = `${prefix}:paged-stream`;
+    const list = `${prefix}:paged-list`;
+    try {
+      const start = END - HOUR;
+      // 4 before the window, 45 in it (several per millisecond), 3 at its end (excluded).
+      for (let i = 0; i < 4; i++) await client.xAdd(stream, `${start - 10 + i}-*`, { feature_vector: `[${i}]` });
+      for (let i = 0; i < 45; i++) {
+        const fields: Record<string, string> = i % 5 === 0 ? { features: `[${i}]`, model: 'm', model_version: 'v2' } : { feature_vector: `[${i}]` };
+        await client.xAdd(stream, `${start + Math.floor(i / 3)}-*`, fields);
+      }
+      await client.xAdd(stream, `${start + 100}-*`, { model: 'no vector' }); // counted as undecodable
+      for (let i = 0; i < 3; i++) await client.xAdd(stream, `${END}-*`, { feature_vector: '[99]' });
+      for (let i = 0; i < 23; i++) await client.rPush(list, `[${i}]`);
+      const read = async (mode: 'stream' | 'list', key: string, pageSize: number) => {
+        const rows: unknown[] = [];
+        const summary = await new RedisSource({ url, key, mode, pageSize }).read({ startMs: start, endMs: END }, (r) => rows.push(r));
+        return { rows, summary };
+      };
+      const whole = await read('stream', stream, 1000);
+      expect(whole.rows).toHaveLength(45);
+      expect(whole.summary.undecodable).toEqual({ undecodable: 1 });
+      expect(whole.rows[0]).toEqual({ features: [0], model: 'm', modelVersion: 'v2' });
+      expect(whole.rows[1]).toEqual({ features: [1] });
+      expect(whole.rows.map((r) => (r as { features: number[] }).features[0])).toEqual(Array.from({ length: 45 }, (_, i) => i));
+      const wholeList = await read('list', list, 1000);
+      expect(wholeList.rows.map((r) => (r as { features: number[] }).features[0])).toEqual(Array.from({ length: 23 }, (_, i) => i));
+      for (const size of [1, 2, 7, 45, 46]) {
+        expect(await read('stream', stream, size)).toEqual(whole);
+        expect(await read('list', list, size)).toEqual(wholeList);
+      }
+    } finally {
+      await client.del([stream, list]);
+    }
+  });
+
   it('a wrong password fails the run naming the store and the setting', async () => {
     const bad = new URL(url);
     bad.password = 'not-the-password';
