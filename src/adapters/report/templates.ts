@@ -81,9 +81,9 @@ export const CDF_CHART = `<svg class="chart-svg cdf" role="img" width="<%= it.c.
 </svg>`;
 
 export const TIMELINE_CHART = `<svg class="chart-svg timeline <%= it.kind %>" role="img" width="<%= it.c.width %>" height="<%= it.c.height %>" viewBox="0 0 <%= it.c.width %> <%= it.c.height %>"><title><%= it.title %></title>
-<% it.c.episodes.forEach(function(e){ %><rect class="episode" x="<%= e.x %>" y="<%= it.c.y0 %>" width="<%= e.width %>" height="<%= it.c.y1 - it.c.y0 %>"><title><%= e.title %></title></rect><% }) %>
 <%~ include('@axes', { c: it.c }) %>
 <% it.c.bars.forEach(function(b){ %><rect class="bar samples" x="<%= b.x %>" y="<%= b.y %>" width="<%= b.width %>" height="<%= b.height %>"><title><%= b.title %></title></rect><% }) %>
+<% it.c.episodes.forEach(function(e){ %><rect class="episode" x="<%= e.x %>" y="<%= it.c.y0 %>" width="<%= e.width %>" height="<%= it.c.y1 - it.c.y0 %>"><title><%= e.title %></title></rect><% }) %>
 <% it.c.lines.forEach(function(l){ %><path class="line <%= l.series %>" d="<%= l.d %>"/><% }) %>
 <% it.c.dots.forEach(function(d){ %><circle class="drifted" cx="<%= d.cx %>" cy="<%= d.cy %>" r="2.5"><title><%= d.title %></title></circle><% }) %>
 </svg>`;
