@@ -206,6 +206,14 @@ describe('replay --report in Chromium', () => {
     const rows = ends.map((end) => (Math.min(WINDOW_MS, end - START) / MIN) * PER_MINUTE);
     expect(replayLines.map((l) => l.sample_count)).toEqual(rows);
     expectProportional(samples, rows, 'rows per window');
+    // The time axis in UTC on a 24-hour clock: the date at midnight, HH:MM otherwise, within the stream's span.
+    const ticks = await w.page.$$eval('#timeline svg.timeline.samples .grid text[text-anchor="middle"]', (t) => t.map((x) => x.textContent ?? ''));
+    expect(ticks.length).toBeGreaterThan(1);
+    for (const tick of ticks) {
+      const at = /^\d{4}-\d{2}-\d{2}$/.test(tick) ? Date.parse(`${tick}T00:00:00Z`) : Date.parse(`2026-01-01T${tick}:00Z`);
+      expect(at, tick).toBeGreaterThanOrEqual(START - SLIDE_MS);
+      expect(at, tick).toBeLessThanOrEqual(START + MINUTES * MIN);
+    }
     // Episodes: runs of windows in the hysteresis state `drifting`, as the replay's JSON says.
     const states = replayLines.map((l) => l.state);
     const runs = states.filter((s, i) => s === 'drifting' && states[i - 1] !== 'drifting').length;
