@@ -50,8 +50,10 @@ export async function watchedPage(browser: Browser): Promise<Watched> {
   return w;
 }
 
-export async function screenshot(page: Page, name: string, options: { fullPage?: boolean; docImage?: boolean } = {}): Promise<string> {
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean; docImage?: boolean; height?: number } = {}): Promise<string> {
   await mkdir(SCREENSHOTS, { recursive: true });
+  const viewport = page.viewport();
+  if (options.height && viewport) await page.setViewport({ ...viewport, height: options.height });
   const path = join(SCREENSHOTS, `${name}.png`);
   // Cards off screen are not laid out (content-visibility: auto): a full-page picture shows them all.
   if (options.fullPage) await page.evaluate("document.querySelectorAll('.card').forEach((c) => { c.style.contentVisibility = 'visible'; })");
@@ -60,6 +62,7 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
     await mkdir(DOC_IMAGES, { recursive: true });
     await page.screenshot({ path: join(DOC_IMAGES, `${name}.png`), fullPage: false });
   }
+  if (options.height && viewport) await page.setViewport(viewport);
   return path;
 }
 
