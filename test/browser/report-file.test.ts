@@ -24,7 +24,7 @@ const MINUTES = 80;
 const PER_MINUTE = 20;
 
 interface CheckJson {
-  features: Record<string, { score: number | null; drifted: boolean }>;
+  features: Record<string, { score: number | null; drifted: boolean; ks: number | null }>;
 }
 interface ReplayLine {
   window: { end: string };
@@ -139,6 +139,15 @@ describe('check --report in Chromium', () => {
           ref.psi_edges,
         );
         expectProportional(await barHeights(w, card.feature, 'current'), shares, `${card.feature} current`);
+        // The KS gap segment is D of the check's JSON tall, on the CDF chart's 0..1 axis (0.1 px rounding).
+        const [axisTop, axisBottom, gapTop, gapBottom] = await w.page.$eval(`article.card[data-feature="${card.feature}"] svg.cdf`, (svg) => {
+          const axis = svg.querySelector('g.axis line')!;
+          const gap = svg.querySelector('line.ks-gap')!;
+          return [axis.getAttribute('y1'), axis.getAttribute('y2'), gap.getAttribute('y1'), gap.getAttribute('y2')].map(Number);
+        });
+        expect(Math.abs(Math.abs(gapBottom - gapTop) / (axisBottom - axisTop) - checkJson.features[card.feature].ks!), `${card.feature} KS gap`).toBeLessThan(
+          0.25 / (axisBottom - axisTop),
+        );
       } else {
         // alpha, beta, gamma from the reference and the unseen EVIL, in that order.
         const categories = [...Object.keys(ref.categories), EVIL];
