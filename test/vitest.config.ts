@@ -35,6 +35,19 @@ export default defineConfig({
         },
       },
       {
+        // Headless Chromium (test/services/chromium.sh) on the report files and the service's
+        // pages (docs/testing.md, "Browser tests"); Kafka etc. from the integration setup.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/setup/global-setup.ts', 'test/browser/setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // The fault suite (docs/testing.md, "Fault suite"): its own Kafka and InfluxDB on
         // alternate ports, which it stops and restarts; it runs after the other projects
         // (groupOrder), never beside them. Short by default; FAULTS=full for the long version.

@@ -210,7 +210,9 @@ function timeAxis(points: readonly TimelinePoint[], f: Omit<Frame, 'xTicks' | 'y
   const first = ends.length > 0 ? ends[0] - slideMs : 0;
   const last = ends.length > 0 ? ends[ends.length - 1] : slideMs;
   const x = scaleUtc().domain([first, last]).range([f.x0, f.x1]);
-  const format = x.tickFormat(4);
+  // UTC on a 24-hour clock (d3's default is local-looking 12-hour text without AM/PM): the
+  // date at midnight, the time of day otherwise.
+  const format = (t: Date) => (t.getTime() % 86_400_000 === 0 ? t.toISOString().slice(0, 10) : t.toISOString().slice(11, t.getUTCSeconds() === 0 ? 16 : 19));
   return { x: (ms: number) => x(ms), slideMs, xTicks: x.ticks(4).map((t) => ({ at: r1(x(t)), text: format(t) })) };
 }
 

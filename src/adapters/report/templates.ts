@@ -15,7 +15,7 @@ a{color:#2558a8}
 .verdict.drift{background:#fde2e1;color:#8c1212}.verdict.ok{background:#e0f3e6;color:#17602f}.verdict.insufficient{background:#fff2cc;color:#6b5000}
 dl.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:6px 18px;margin:8px 0}
 dl.facts div{background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 10px}
-dt{color:var(--mute);font-size:12px}dd{margin:0;font-weight:600;word-break:break-all}
+dt{color:var(--mute);font-size:12px}dd{margin:0;font-weight:600;word-break:break-all}dd .instant{white-space:nowrap}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:right;white-space:nowrap}
 th:first-child,td:first-child,td.text,th.text{text-align:left}
@@ -81,9 +81,9 @@ export const CDF_CHART = `<svg class="chart-svg cdf" role="img" width="<%= it.c.
 </svg>`;
 
 export const TIMELINE_CHART = `<svg class="chart-svg timeline <%= it.kind %>" role="img" width="<%= it.c.width %>" height="<%= it.c.height %>" viewBox="0 0 <%= it.c.width %> <%= it.c.height %>"><title><%= it.title %></title>
-<% it.c.episodes.forEach(function(e){ %><rect class="episode" x="<%= e.x %>" y="<%= it.c.y0 %>" width="<%= e.width %>" height="<%= it.c.y1 - it.c.y0 %>"><title><%= e.title %></title></rect><% }) %>
 <%~ include('@axes', { c: it.c }) %>
 <% it.c.bars.forEach(function(b){ %><rect class="bar samples" x="<%= b.x %>" y="<%= b.y %>" width="<%= b.width %>" height="<%= b.height %>"><title><%= b.title %></title></rect><% }) %>
+<% it.c.episodes.forEach(function(e){ %><rect class="episode" x="<%= e.x %>" y="<%= it.c.y0 %>" width="<%= e.width %>" height="<%= it.c.y1 - it.c.y0 %>"><title><%= e.title %></title></rect><% }) %>
 <% it.c.lines.forEach(function(l){ %><path class="line <%= l.series %>" d="<%= l.d %>"/><% }) %>
 <% it.c.dots.forEach(function(d){ %><circle class="drifted" cx="<%= d.cx %>" cy="<%= d.cy %>" r="2.5"><title><%= d.title %></title></circle><% }) %>
 </svg>`;
@@ -102,7 +102,7 @@ export const REPORT = `${HEAD}
 <dl class="facts">
 <div><dt>model</dt><dd id="model"><%= it.v.input.model ?? '—' %></dd></div>
 <div><dt>model version</dt><dd id="model-version"><%= it.v.input.modelVersion ?? '—' %></dd></div>
-<% if (it.v.input.window) { %><div><dt>window</dt><dd><%= it.fmt.instant(it.v.input.window.startMs) %> → <%= it.fmt.instant(it.v.input.window.endMs) %></dd></div><% } %>
+<% if (it.v.input.window) { %><div><dt>window</dt><dd id="window"><span class="instant"><%= it.fmt.instant(it.v.input.window.startMs) %></span> → <span class="instant"><%= it.fmt.instant(it.v.input.window.endMs) %></span></dd></div><% } %>
 <div><dt>current rows</dt><dd id="current-rows"><%= it.fmt.count(it.v.input.check.sample_count) %></dd></div>
 <div><dt>reference rows</dt><dd id="reference-rows"><%= it.fmt.count(it.v.input.referenceRows) %></dd></div>
 <div><dt>features</dt><dd><%= it.v.features.length %> (<%= Object.keys(it.v.input.check.drifted_features).length %> drifted)</dd></div>
