@@ -1,3 +1,6 @@
+// NOT RUN (not a *.test.ts): on its first run against the real broker (2026-12-02) the
+// SCALE_MODE=single baseline produced no drift event within 180 s; the stream spans 90 min from
+// 3 h ago, so MAX_EVENT_AGE (1 h) dead-letters its first events as too_old. To be fixed (issue 15).
 // SCALE_MODE=partitioned against the real broker (issue 15): one model's events spread over 6
 // partitions by request id, read by 1, 2 and 3 instances of the built CLI (separate processes,
 // `node dist/app/cli.js run`), one joining mid-stream, one SIGKILLed mid-stream. Oracles: the
