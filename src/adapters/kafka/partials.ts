@@ -73,6 +73,14 @@ interface RunnerBase {
   scheduler?: SchedulerLike;
 }
 
+/** The consumer's crash callback: logged; fatal when the client will not restart it, unless stopping. */
+function crashHandler(base: RunnerBase, stopping: () => boolean): (error: Error, restarting: boolean) => void {
+  return (error, restarting) => {
+    base.logger.error({ err: error.message, restarting }, restarting ? 'Kafka consumer crashed; the client restarts it' : 'Kafka consumer crashed and will not restart');
+    if (!restarting && !stopping()) base.onFatal?.(error);
+  };
+}
+
 /** Handles an assignment with a few retries (committed offsets need the broker), else fatal. */
 async function assignWithRetry(what: string, base: RunnerBase, stopping: () => boolean, run: () => Promise<void>): Promise<void> {
   try {
@@ -134,13 +142,7 @@ export class PartialSource {
         return this.ready;
       },
       onBatch: (batch, context) => this.onBatch(batch, context),
-      onCrash: (error, restarting) => {
-        this.options.logger.error(
-          { err: error.message, restarting },
-          restarting ? 'Kafka consumer crashed; the client restarts it' : 'Kafka consumer crashed and will not restart',
-        );
-        if (!restarting && !this.stopping) this.options.onFatal?.(error);
-      },
+      onCrash: crashHandler(this.options, () => this.stopping),
     });
     this.timer = setInterval(() => void this.flushAndCommit(), this.options.tickMs ?? 1_000);
     this.timer.unref?.();
@@ -298,13 +300,7 @@ export class MergeSource {
         return this.ready;
       },
       onBatch: (batch, context) => this.onBatch(batch, context),
-      onCrash: (error, restarting) => {
-        this.options.logger.error(
-          { err: error.message, restarting },
-          restarting ? 'Kafka consumer crashed; the client restarts it' : 'Kafka consumer crashed and will not restart',
-        );
-        if (!restarting && !this.stopping) this.options.onFatal?.(error);
-      },
+      onCrash: crashHandler(this.options, () => this.stopping),
     });
   }
 
