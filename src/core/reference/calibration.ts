@@ -514,14 +514,31 @@ export function nullFromQuantiles(levels: readonly number[], ts: readonly number
     const { t, lower } = knots[0];
     return { knots, pieces: [{ fit: fitScaledChiSquare(t, t, lower, lower), t0: t, level0: lower, slope: 0 }] };
   }
-  const pieces = knots.slice(1).map((b, i): NullPiece => {
-    const a = knots[i];
-    const fit = fitScaledChiSquare(a.t, b.t, a.lower, b.upper);
-    // A fit held at the edge of FIT_DOF_RANGE passes through the lower end only.
-    const through = Math.abs(scaledChiSquarePValue(fit, a.t) / a.lower - 1) < 1e-6;
-    return { fit: through ? fit : null, t0: a.t, level0: a.lower, slope: Math.log(a.lower / b.upper) / (b.t - a.t) };
-  });
+  const pieces = knots.slice(1).map((b, i): NullPiece => lazyPiece(knots[i], b));
   return { knots, pieces };
+}
+
+/**
+ * The piece between knots a and b, its scaled χ² fitted on first use: a p-value or a critical
+ * value reads one piece, and a fit (nested bisection over the incomplete gamma function) is
+ * most of a small check's work (docs/benchmarks.md, "Start-up"). The same fit, only later.
+ */
+function lazyPiece(a: NullKnot, b: NullKnot): NullPiece {
+  let fitted: ScaledChiSquare | null | undefined;
+  return {
+    get fit(): ScaledChiSquare | null {
+      if (fitted === undefined) {
+        const fit = fitScaledChiSquare(a.t, b.t, a.lower, b.upper);
+        // A fit held at the edge of FIT_DOF_RANGE passes through the lower end only.
+        const through = Math.abs(scaledChiSquarePValue(fit, a.t) / a.lower - 1) < 1e-6;
+        fitted = through ? fit : null;
+      }
+      return fitted;
+    },
+    t0: a.t,
+    level0: a.lower,
+    slope: Math.log(a.lower / b.upper) / (b.t - a.t),
+  };
 }
 
 function piecePValue(piece: NullPiece, t: number): number {
