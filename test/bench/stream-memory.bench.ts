@@ -60,7 +60,11 @@ for (let from = 0; from < EVENTS; from += CHUNK) {
   const n = Math.min(CHUNK, EVENTS - from);
   const encoded = encodeEvents(n, FEATURES, start + from * STEP_MS, STEP_MS, 7 + from);
   bytes += encoded.bytes;
-  for (let i = 0; i < n; i += PRODUCE_BATCH) await producer.send(topic, encoded.values.slice(i, i + PRODUCE_BATCH).map((value) => ({ value })));
+  for (let i = 0; i < n; i += PRODUCE_BATCH)
+    await producer.send(
+      topic,
+      encoded.values.slice(i, i + PRODUCE_BATCH).map((value) => ({ value })),
+    );
 }
 await producer.disconnect();
 const produceS = (performance.now() - p0) / 1000;
