@@ -28,7 +28,8 @@ export interface CalibrationPoolOptions {
 /**
  * About 0.5 s of calibration on one core (17 features of 10 bins on the default grid; 0.13 µs a
  * bin and draw on the development machine): a worker takes about 40 ms to start and load, and
- * starts with cold code; at load 5–6 on 2 cores 16 features did not yet pay and 100 did
+ * starts with cold code. On 2 shared cores the crossover moved with the load: 16 features did
+ * not pay in one sitting (load 6), 8 did in another (load 7.7), 100 always did
  * (docs/benchmarks.md, "Worker threads").
  */
 export const MIN_PARALLEL_WORK = 4_000_000;
