@@ -78,6 +78,9 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--calibration-sizes <list>', 'window sizes the calibration is drawn for (comma list; default 100,200,500,1000,2000,5000)', integerList('--calibration-sizes'))
     .option('--calibration-replicates <n>', 'null draws per feature and window size (default 4000)', positiveInteger('--calibration-replicates'))
     .option('--calibration-seed <n>', 'seed of the null draws, saved in the reference (default 20261202)', nonNegativeInteger('--calibration-seed'))
+    .option('--multivariate', 'also build the multivariate drift score (RFF-MMD) on the numeric input features: docs/multivariate.md')
+    .option('--multivariate-features <n>', 'random Fourier features D of the multivariate score (default 128)', positiveInteger('--multivariate-features'))
+    .option('--multivariate-seed <n>', 'seed of the random features and the null, saved in the reference (default 20261212)', nonNegativeInteger('--multivariate-seed'))
     .action(async (opts) => {
       const { referenceBuildCommand } = await import('./commands/reference-build.js');
       finish(await referenceBuildCommand(opts, io.stdin, progressOf(io, opts.input)));

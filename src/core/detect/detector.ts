@@ -328,6 +328,13 @@ export class DriftDetector {
       throw new InputError('the current values carry no multivariate state for this reference: accumulate them on reference.signals');
     }
     const n = state.count;
+    // Every record path and merge moves both together; values decoded from partial panes
+    // (SCALE_MODE=partitioned, whose wire format carries no multivariate state) would not.
+    if (n !== current.rows) {
+      throw new InputError(
+        `the multivariate state covers ${n} of the window's ${current.rows} rows: values merged from partial panes (SCALE_MODE=partitioned) carry no multivariate state; use SCALE_MODE=single with a reference built with --multivariate`,
+      );
+    }
     const score = n > 0 ? mmd2(model.referenceMean, state) : null;
     let pValue: number | null = null;
     let threshold = Number.POSITIVE_INFINITY;

@@ -21,11 +21,13 @@ import type { MultivariateInput } from './state.js';
  */
 
 export const MULTIVARIATE_METHOD = 'rff-mmd';
-/** Random features D by default: the cost per event is D·(d + 1) multiply-adds and D cosines (docs/multivariate.md, "Cost"). */
+/** Random features D by default: the cost per event is D·d multiply-adds and D cosines (docs/multivariate.md, "Cost"). */
 export const DEFAULT_RANDOM_FEATURES = 128;
+/** The most random features a reference holds (D doubles of every pane's state). */
+export const MAX_RANDOM_FEATURES = 65536;
 export const DEFAULT_MULTIVARIATE_SEED = 20_261_212;
 export const DEFAULT_NULL_REPLICATES = 1000;
-export const DEFAULT_NULL_SIZES: readonly number[] = [100, 200, 500, 1000, 2000, 5000, 10000];
+export const DEFAULT_NULL_SIZES: readonly number[] = [100, 200, 500, 1000, 2000, 5000];
 /** Upper-tail levels of the stored null quantiles (descending). */
 export const NULL_LEVELS: readonly number[] = [0.1, 0.05, 0.02, 0.01, 0.005];
 /** Rows of the seeded subsample the median heuristic reads (about 125,000 pairs). */
@@ -56,7 +58,7 @@ export const multivariateSchema = z
     /** The numeric input features the map reads, in order. */
     features: z.array(z.string().min(1)).min(1),
     seed: z.number().int().min(0).max(0xffffffff),
-    random_features: z.number().int().min(1).max(65536),
+    random_features: z.number().int().min(1).max(MAX_RANDOM_FEATURES),
     bandwidth: finite.positive(),
     mean: z.array(finite),
     scale: z.array(finite.positive()),
@@ -178,7 +180,7 @@ export class MultivariateModel {
     const replicates = options.replicates ?? DEFAULT_NULL_REPLICATES;
     const sizes = [...(options.sizes ?? DEFAULT_NULL_SIZES)];
     if (columns.length === 0) throw new RangeError('multivariate: the reference has no numeric input feature');
-    if (!Number.isInteger(D) || D < 1 || D > 65536) throw new RangeError(`multivariate: randomFeatures (${D}) must be an integer in [1, 65536]`);
+    if (!Number.isInteger(D) || D < 1 || D > MAX_RANDOM_FEATURES) throw new RangeError(`multivariate: randomFeatures (${D}) must be an integer in [1, ${MAX_RANDOM_FEATURES}]`);
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`multivariate: seed (${seed}) must be an integer in [0, 2^32)`);
     if (!Number.isInteger(replicates) || replicates < 100) throw new RangeError(`multivariate: replicates (${replicates}) must be an integer ≥ 100`);
     sizes.forEach((n, i) => {

@@ -138,15 +138,19 @@ export class FeatureSetAccumulator {
           feature.record(i < row.length ? row[i] : undefined);
         }
       }
+      if (this.mv) this.recordBlockMap(rows, from, to);
     }
     this.rows += rows.length;
-    const mv = this.mv;
-    if (mv) {
-      const { indices } = mv.input;
-      for (const row of rows) {
-        for (let k = 0; k < indices.length; k++) mv.raw[k] = indices[k] < row.length ? numberOf(row[indices[k]]) : Number.NaN;
-        mv.commit();
-      }
+  }
+
+  /** The multivariate map of rows [from, to), while the block is still in the cache. */
+  private recordBlockMap(rows: readonly (readonly unknown[])[], from: number, to: number): void {
+    const mv = this.mv!;
+    const { indices } = mv.input;
+    for (let r = from; r < to; r++) {
+      const row = rows[r];
+      for (let k = 0; k < indices.length; k++) mv.raw[k] = indices[k] < row.length ? numberOf(row[indices[k]]) : Number.NaN;
+      mv.commit();
     }
   }
 

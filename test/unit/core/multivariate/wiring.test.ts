@@ -151,6 +151,14 @@ describe('the multivariate score of a check', () => {
     expect(new DriftDetector({ multivariate: false }).detect(rows(500, -0.8, 5), reference)).not.toHaveProperty('multivariate');
   });
 
+  it('refuses values whose rows the multivariate state does not cover (partial panes carry none)', () => {
+    const decoded = new FeatureSetAccumulator(reference.signals);
+    decoded.recordArrays(rows(200, 0.8, 10).map((r) => [r.a, r.b, r.c, r.kind]));
+    // As partial-pane decoding does: the histograms' rows set, the MMD state left empty.
+    decoded.rows += 300;
+    expect(() => detector.evaluate(decoded, reference)).toThrow(/the multivariate state covers 200 of the window's 500 rows.*SCALE_MODE=partitioned/);
+  });
+
   it('is carried by the drift event', () => {
     const check = detector.detect(rows(500, -0.8, 5), reference);
     const event = driftEventFromCheck('drift_detected', 'm', '1', { start: new Date(0), end: new Date(1000) }, check);
