@@ -21,7 +21,7 @@ import { busyMs, printTopFrames } from './profile.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Cheap scenarios first; the broker one needs `npm run services:up`. */
-const ORDER = ['batch-check', 'reference-build', 'sizes', 'startup', 'ingest', 'memory', 'peer', 'end-to-end'];
+const ORDER = ['batch-check', 'reference-build', 'sizes', 'startup', 'ingest', 'multivariate', 'memory', 'peer', 'end-to-end'];
 
 const args = process.argv.slice(2);
 const profile = args.includes('--profile');
