@@ -19,7 +19,7 @@ rewrites the same file; CI compares it with test/golden/compare.py like the othe
 
 - the approximation error over the draw of the features: |MMD^2_rff - MMD^2| for 200 further
   independent draws of (omega, b) at the same D, its 99th percentile stored per case (the
-  empirical bound docs/statistics.md states next to the Bernstein bound).
+  empirical bound docs/multivariate.md states next to the Bernstein bound).
 
 - end to end through a saved reference (test/unit/core/multivariate/end-to-end.test.ts): a
   reference built from the same 400 rows draws its own features from its saved seed, and with

@@ -2,7 +2,7 @@
  * Multivariate drift by the maximum mean discrepancy (MMD) with a Gaussian kernel, approximated by
  * random Fourier features (Rahimi & Recht, "Random Features for Large-Scale Kernel Machines",
  * NIPS 2007) so that a window's state is a fixed-size sum that merges and subtracts like the
- * histograms (docs/statistics.md, "Multivariate drift").
+ * histograms (docs/multivariate.md).
  *
  * On standardised numeric features x ∈ ℝ^d, the Gaussian kernel k(x, y) = exp(−‖x − y‖² / (2σ²))
  * is approximated by φ(x)·φ(y) with
@@ -127,7 +127,7 @@ export function mmd2(referenceMean: ArrayLike<number>, state: MmdState): number 
  *
  *   |MMD²_rff − MMD²| ≤ t,  t = (8/3)·L/D + √((8/3·L/D)² + 16·MMD²·L/D),  L = ln(2/δ).
  *
- * (Solving D t² = 2L(σ² + 8t/3) for t with σ² = 8·MMD².) Stated in docs/statistics.md.
+ * (Solving D t² = 2L(σ² + 8t/3) for t with σ² = 8·MMD².) Stated in docs/multivariate.md, "Tolerances".
  */
 export function rffErrorBound(exactMmd2: number, features: number, delta: number): number {
   const l = Math.log(2 / delta);
