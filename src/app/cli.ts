@@ -83,6 +83,9 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
       'threads for the calibration, this one included (default: one per core, at most 4; 1 = single-threaded; the file is the same)',
       positiveInteger('--threads'),
     )
+    .option('--multivariate', 'also build the multivariate drift score (RFF-MMD) on the numeric input features: docs/multivariate.md')
+    .option('--multivariate-features <n>', 'random Fourier features D of the multivariate score (default 128)', positiveInteger('--multivariate-features'))
+    .option('--multivariate-seed <n>', 'seed of the random features and the null, saved in the reference (default 20261212)', nonNegativeInteger('--multivariate-seed'))
     .action(async (opts) => {
       const { referenceBuildCommand } = await import('./commands/reference-build.js');
       finish(await referenceBuildCommand(opts, io.stdin, progressOf(io, opts.input)));

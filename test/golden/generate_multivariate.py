@@ -19,7 +19,13 @@ rewrites the same file; CI compares it with test/golden/compare.py like the othe
 
 - the approximation error over the draw of the features: |MMD^2_rff - MMD^2| for 200 further
   independent draws of (omega, b) at the same D, its 99th percentile stored per case (the
-  empirical bound docs/statistics.md states next to the Bernstein bound).
+  empirical bound docs/multivariate.md states next to the Bernstein bound).
+
+- end to end through a saved reference (test/unit/core/multivariate/end-to-end.test.ts): a
+  reference built from the same 400 rows draws its own features from its saved seed, and with
+  at most 500 rows its median heuristic reads every row, so here `bandwidth_all_rows` is
+  numpy.median of pdist of all of them; per case `exact_mmd2_all_rows` is the exact MMD^2 at
+  that bandwidth and `error_q99_all_rows` the 99th percentile of the RFF error over 200 draws.
 
 Cases: a correlation that flips sign with the marginals unchanged, and a current sample from
 the reference distribution itself (no drift).
@@ -75,6 +81,7 @@ def main() -> None:
     std = reference.std(axis=0)
     z_ref = (reference - mean) / std
     sigma = float(np.median(pdist(z_ref[:MEDIAN_ROWS])))
+    sigma_all = float(np.median(pdist(z_ref)))
     omega = rng.standard_normal((FEATURES, DIMS)) / sigma
     phase = rng.uniform(0.0, 2.0 * np.pi, FEATURES)
     cases = []
@@ -87,9 +94,17 @@ def main() -> None:
             abs(rff_mmd2(z_ref, z_cur, draws.standard_normal((FEATURES, DIMS)) / sigma, draws.uniform(0.0, 2.0 * np.pi, FEATURES)) - exact)
             for _ in range(ERROR_DRAWS)
         ]
+        exact_all = exact_mmd2(z_ref, z_cur, sigma_all)
+        draws_all = np.random.default_rng(70 + len(cases))
+        errors_all = [
+            abs(rff_mmd2(z_ref, z_cur, draws_all.standard_normal((FEATURES, DIMS)) / sigma_all, draws_all.uniform(0.0, 2.0 * np.pi, FEATURES)) - exact_all)
+            for _ in range(ERROR_DRAWS)
+        ]
         cases.append(
             {
                 "name": name,
+                "exact_mmd2_all_rows": exact_all,
+                "error_q99_all_rows": float(np.quantile(errors_all, 0.99)),
                 "current": current.tolist(),
                 "exact_mmd2": exact,
                 "error_q99": float(np.quantile(errors, 0.99)),
@@ -111,6 +126,7 @@ def main() -> None:
         "mean": mean.tolist(),
         "scale": std.tolist(),
         "bandwidth": sigma,
+        "bandwidth_all_rows": sigma_all,
         "omega": omega.ravel().tolist(),
         "phase": phase.tolist(),
         "cases": cases,

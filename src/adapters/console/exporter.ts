@@ -41,6 +41,8 @@ export function formatLine(evaluation: Evaluation, mc: Evaluation['checks'][numb
       reasons.includes('missing_rate') && reasons.length === 1 ? `${name} (output, missing ${fmt(check.outputs![name].missing_rate)})` : `${name} (output) ${fmt(score)}`,
     );
   }
+  // The multivariate score, last (docs/multivariate.md).
+  if (check.multivariate?.drifted) drifted.push(`multivariate MMD² ${check.multivariate.score!.toPrecision(3)} (p ${check.multivariate.p_value!.toPrecision(2)})`);
   const marker = mc.change === 'drift_detected' ? '  ▲ DRIFT DETECTED' : mc.change === 'drift_resolved' ? '  ▼ drift resolved' : '';
   const status = check.drift_detected ? `drifted: ${drifted.join(', ')}` : 'ok';
   return `${head}  ${status}${marker}`;

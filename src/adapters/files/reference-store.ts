@@ -113,6 +113,14 @@ export class ReferenceStore {
     return this.byVersion.size + this.byModel.size;
   }
 
+  /** The loaded references with their file paths. */
+  entries(): [string, ReferenceDistribution][] {
+    return [
+      ...[...this.byVersion].map(([version, reference]) => [this.pathOf(null, version), reference] as [string, ReferenceDistribution]),
+      ...[...this.byModel].map(([k, reference]) => [this.pathOf(...parseModelVersionKey(k)), reference] as [string, ReferenceDistribution]),
+    ];
+  }
+
   versions(): string[] {
     return [...this.byVersion.keys(), ...[...this.byModel.keys()].map((k) => parseModelVersionKey(k).join('/'))];
   }

@@ -25,7 +25,9 @@ export type InfluxCheck = { ok: true } | { ok: false; reason: string };
  *   outputs, its outputs too (`feature` = prediction or confidence) and every point of that
  *   model carries a `kind` tag, `feature` or `output` (docs/wire-formats.md)
  * - `drift_check` (tags model, model_version): max_drift_score, drifted_count, drift_detected,
- *   sample_count, duration_ms, late_events, invalid_events; drifted_outputs with outputs
+ *   sample_count, duration_ms, late_events, invalid_events; drifted_outputs with outputs;
+ *   multivariate_score, multivariate_pvalue, multivariate_threshold and multivariate_drifted
+ *   for a reference with a multivariate block (docs/multivariate.md)
  *
  * The client's own retry buffer is off: each export is written and flushed, and a failure is
  * returned (retriable for network errors, 5xx, 429 and 408) so that the service retries with
@@ -156,6 +158,17 @@ export function pointsOf(evaluation: Evaluation): Point[] {
       .timestamp(time);
     if (check.max_drift_score !== null) p.floatField('max_drift_score', check.max_drift_score);
     if (check.outputs) p.intField('drifted_outputs', driftedOutputs);
+    const mv = check.multivariate;
+    if (mv) {
+      for (const [field, value] of [
+        ['multivariate_score', mv.score],
+        ['multivariate_pvalue', mv.p_value],
+        ['multivariate_threshold', mv.threshold],
+      ] as const) {
+        if (value !== null && Number.isFinite(value)) p.floatField(field, value);
+      }
+      p.booleanField('multivariate_drifted', mv.drifted);
+    }
     points.push(p);
   }
   return points;

@@ -106,7 +106,9 @@ export function formatCheck(result: CheckResult): string {
   const drifted = Object.keys(result.drifted_features);
   const driftedOutputs = Object.keys(result.drifted_outputs ?? {});
   // Outputs that drifted are named in the verdict after the features.
-  const alsoOutputs = driftedOutputs.length > 0 ? `; outputs drifted: ${driftedOutputs.map((n) => `${n} ${fmt(result.drifted_outputs![n])}`).join(', ')}` : '';
+  const alsoOutputs =
+    (driftedOutputs.length > 0 ? `; outputs drifted: ${driftedOutputs.map((n) => `${n} ${fmt(result.drifted_outputs![n])}`).join(', ')}` : '') + multivariateVerdict(result);
+  const multivariate = formatMultivariate(result);
   if (result.threshold === 'auto') {
     const rule = `auto thresholds, α ${result.alpha ?? '—'} per check (${result.correction ?? 'none'}: ${result.feature_alpha?.toPrecision(3) ?? '—'} per feature)`;
     const verdict =
@@ -115,17 +117,30 @@ export function formatCheck(result: CheckResult): string {
         : result.drift_detected
           ? `DRIFT DETECTED in ${drifted.length} of ${Object.keys(result.features).length} features (${drifted.join(', ')})${alsoOutputs}; ${rule}; ${result.sample_count} rows`
           : `no drift: ${rule}; ${result.sample_count} rows`;
-    return `${table}${outputs}\n\n${verdict}\n`;
+    return `${table}${outputs}${multivariate}\n\n${verdict}\n`;
   }
   const verdict =
     result.status === 'insufficient_samples'
       ? `INSUFFICIENT SAMPLES: ${result.sample_count} rows, fewer than the minimum; no drift decision`
       : result.drift_detected
         ? drifted.length === 0
-          ? `DRIFT DETECTED in the model's outputs only${alsoOutputs}; inputs: max ${result.metric} ${fmt(result.max_drift_score)} < threshold ${result.threshold}; ${result.sample_count} rows`
+          ? `DRIFT DETECTED in ${[driftedOutputs.length > 0 ? "the model's outputs" : '', result.multivariate?.drifted ? 'the joint distribution of the features' : ''].filter(Boolean).join(' and ')} only${alsoOutputs}; inputs: max ${result.metric} ${fmt(result.max_drift_score)} < threshold ${result.threshold}; ${result.sample_count} rows`
           : `DRIFT DETECTED in ${drifted.length} of ${Object.keys(result.features).length} features (${drifted.join(', ')}); max ${result.metric} ${fmt(result.max_drift_score)} ≥ threshold ${result.threshold}${alsoOutputs}; ${result.sample_count} rows`
         : `no drift: max ${result.metric} ${fmt(result.max_drift_score)} < threshold ${result.threshold}; ${result.sample_count} rows`;
-  return `${table}${outputs}\n\n${verdict}\n`;
+  return `${table}${outputs}${multivariate}\n\n${verdict}\n`;
+}
+
+/** The multivariate score's line (docs/multivariate.md), when the reference has one. */
+function formatMultivariate(result: CheckResult): string {
+  const mv = result.multivariate;
+  if (!mv) return '';
+  const p = mv.p_value === null ? '—' : mv.p_value.toPrecision(3);
+  return `\n\nmultivariate (rff-mmd on ${mv.dims} numeric features, ${mv.random_features} random features): MMD² ${fmt(mv.score, 6)}, p ${p}, threshold ${fmt(Number.isFinite(mv.threshold) ? mv.threshold : null, 6)}${mv.drifted ? `, DRIFTED (${mv.severity})` : ''}`;
+}
+
+function multivariateVerdict(result: CheckResult): string {
+  const mv = result.multivariate;
+  return mv?.drifted ? `; multivariate drifted: MMD² ${fmt(mv.score, 6)} ≥ ${fmt(mv.threshold, 6)} (p ${mv.p_value?.toPrecision(3)})` : '';
 }
 
 function formatTable(kind: 'feature' | 'output', results: CheckResult['features'], metric: CheckResult['metric']): string {

@@ -6,6 +6,7 @@ import type { CommandOutput } from './io.js';
 import type { Progress } from '../../adapters/console/progress.js';
 import { saveReference } from '../../adapters/files/reference-file.js';
 import { threadedCalibrator } from '../../adapters/threads/calibration-pool.js';
+import { MAX_RANDOM_FEATURES, type MultivariateOptions } from '../../core/multivariate/model.js';
 
 export interface ReferenceBuildOptions {
   input: string;
@@ -25,6 +26,10 @@ export interface ReferenceBuildOptions {
   calibrationSeed?: number;
   /** Threads for the calibration, this one included (default: one per core, at most 4); the file is the same for any count. */
   threads?: number;
+  /** Build the multivariate score (docs/multivariate.md). */
+  multivariate?: boolean;
+  multivariateFeatures?: number;
+  multivariateSeed?: number;
 }
 
 /** The calibration options of the flags; bad values are an InputError naming the flag. */
@@ -37,6 +42,21 @@ function calibrationOptions(options: ReferenceBuildOptions): CalibrationOptions 
     throw new InputError(`reference build: ${(cause as Error).message} (--calibration-sizes, --calibration-replicates, --calibration-seed)`, { cause });
   }
   return calibration;
+}
+
+/** The multivariate options of the flags; the tuning flags without --multivariate are an InputError. */
+function multivariateOptions(options: ReferenceBuildOptions): { multivariate: MultivariateOptions } | null {
+  const tuned = options.multivariateFeatures !== undefined || options.multivariateSeed !== undefined;
+  if (!options.multivariate) {
+    if (tuned) throw new InputError('reference build: --multivariate-features and --multivariate-seed need --multivariate');
+    return null;
+  }
+  const features = options.multivariateFeatures;
+  if (features !== undefined && features > MAX_RANDOM_FEATURES)
+    throw new InputError(`reference build: --multivariate-features (${features}) must be at most ${MAX_RANDOM_FEATURES}`);
+  if (options.multivariateSeed !== undefined && options.multivariateSeed > 0xffffffff)
+    throw new InputError(`reference build: --multivariate-seed (${options.multivariateSeed}) must be below 2^32`);
+  return { multivariate: { randomFeatures: features, seed: options.multivariateSeed } };
 }
 
 /** `driftwatch reference build`: reads training rows and saves reference_distribution.json. */
@@ -80,12 +100,15 @@ export async function referenceBuildCommand(options: ReferenceBuildOptions, stdi
     // Worker threads when the calibration is large enough to pay for them (docs/benchmarks.md, "Worker threads").
     calibrator: threadedCalibrator({ threads: options.threads }),
     ...(outputs.length > 0 ? { outputs } : {}),
+    ...(multivariateOptions(options) ?? {}),
   });
   await saveReference(reference, options.out);
   const types = reference.features.map((f) => `${f.name} (${f.type})`).join(', ');
   const outputTypes = reference.outputs.length > 0 ? `; outputs: ${reference.outputs.map((f) => `${f.name} (${f.type})`).join(', ')}` : '';
+  const mv = reference.multivariate;
+  const multivariate = mv ? `; multivariate: ${mv.spec.features} random features on ${mv.featureNames.length} numeric features` : '';
   return {
-    stdout: `Reference distribution saved to ${options.out}: ${reference.rowCount} rows, ${reference.features.length} features: ${types}${outputTypes}\n`,
+    stdout: `Reference distribution saved to ${options.out}: ${reference.rowCount} rows, ${reference.features.length} features: ${types}${outputTypes}${multivariate}\n`,
     stderr: '',
     exitCode: 0,
   };

@@ -18,7 +18,8 @@ import {
 import type { FeatureModel } from '../stats/index.js';
 import { calibratedCritical, calibratedPValue, normalisedStatistic, scoreOfStatistic, type CalibratedNull, type ReferenceDistribution } from '../reference/index.js';
 import { InputError } from '../errors.js';
-import type { CheckResult, DriftReason, DriftSeverity, FeatureResult, PValueMethod } from './result.js';
+import type { CheckResult, DriftReason, DriftSeverity, FeatureResult, MultivariateResult, PValueMethod } from './result.js';
+import { mmd2 } from '../multivariate/rff-mmd.js';
 
 /** A fixed threshold, or `auto`: the score's critical value at the window's size (docs/statistics.md). */
 export type ThresholdSetting = number | 'auto';
@@ -51,6 +52,11 @@ export interface DetectorOptions {
   missingRateThreshold?: number;
   /** When set, drift_detected needs this share of features drifted (else any one suffices). */
   driftShare?: number;
+  /**
+   * Score the joint distribution of the numeric features when the reference has a multivariate
+   * block (docs/multivariate.md): drifted when its p-value ≤ alpha, critical at alpha/10. Default true.
+   */
+  multivariate?: boolean;
   /** Clock for the result's timestamp. */
   now?: () => Date;
 }
@@ -291,8 +297,10 @@ export class DriftDetector {
       }
     });
 
+    const multivariate = this.options.multivariate === false ? null : this.multivariateResult(current, reference, enough);
+    if (multivariate?.severity === 'critical') anyCritical = true;
     const share = this.options.driftShare;
-    const detected = enough && ((drifted > 0 && (share === undefined || drifted / reference.features.length >= share)) || outputDrifted);
+    const detected = enough && ((drifted > 0 && (share === undefined || drifted / reference.features.length >= share)) || outputDrifted || multivariate?.drifted === true);
     return {
       drift_detected: detected,
       status: enough ? 'ok' : 'insufficient_samples',
@@ -307,6 +315,51 @@ export class DriftDetector {
       model_version: reference.modelVersion,
       features,
       ...(reference.outputs.length > 0 ? { outputs, drifted_outputs: enough ? driftedOutputs : {} } : {}),
+      ...(multivariate ? { multivariate } : {}),
+    };
+  }
+
+  /** The multivariate score of the window, or null when the reference has no multivariate block. */
+  private multivariateResult(current: FeatureSetAccumulator, reference: ReferenceDistribution, enough: boolean): MultivariateResult | null {
+    const model = reference.multivariate;
+    if (!model) return null;
+    const state = current.mmd;
+    if (!state || state.sum.length !== model.spec.features) {
+      throw new InputError('the current values carry no multivariate state for this reference: accumulate them on reference.signals');
+    }
+    const n = state.count;
+    // Every record path and merge moves both together; values decoded from partial panes
+    // (SCALE_MODE=partitioned, whose wire format carries no multivariate state) would not.
+    if (n !== current.rows) {
+      throw new InputError(
+        `the multivariate state covers ${n} of the window's ${current.rows} rows: values merged from partial panes (SCALE_MODE=partitioned) carry no multivariate state; use SCALE_MODE=single with a reference built with --multivariate`,
+      );
+    }
+    const score = n > 0 ? mmd2(model.referenceMean, state) : null;
+    let pValue: number | null = null;
+    let threshold = Number.POSITIVE_INFINITY;
+    let critical = Number.POSITIVE_INFINITY;
+    if (n > 0) {
+      const nul = model.nullAt(n);
+      const nEff = model.effectiveSize(n);
+      pValue = calibratedPValue(nul, nEff * score!);
+      threshold = calibratedCritical(nul, this.alpha) / nEff;
+      critical = Math.max(calibratedCritical(nul, this.alpha / CRITICAL_LEVEL_DIVISOR) / nEff, threshold);
+    }
+    const isDrifted = enough && score !== null && score >= threshold;
+    return {
+      method: 'rff-mmd',
+      status: enough ? 'ok' : 'insufficient_samples',
+      score,
+      p_value: pValue,
+      threshold,
+      critical_threshold: critical,
+      drifted: isDrifted,
+      reasons: isDrifted ? ['multivariate'] : [],
+      severity: isDrifted ? (score! >= critical ? 'critical' : 'warning') : 'none',
+      sample_count: n,
+      dims: model.spec.dims,
+      random_features: model.spec.features,
     };
   }
 

@@ -49,6 +49,17 @@ export const driftEventSchema = z.object({
   /** The model's outputs (`prediction`, `confidence`), when the reference monitors them (docs/wire-formats.md). */
   outputs: z.record(z.string(), driftEventFeatureSchema).optional(),
   drifted_outputs: z.record(z.string(), z.number()).optional(),
+  /** The multivariate score (docs/multivariate.md), when the reference has a multivariate block. */
+  multivariate: z
+    .object({
+      score: nullableNumber,
+      p_value: nullableNumber,
+      threshold: nullableNumber,
+      drifted: z.boolean(),
+      severity: severitySchema,
+      sample_count: z.number().int().nonnegative(),
+    })
+    .optional(),
   timestamp: z.string(),
 });
 
@@ -90,6 +101,19 @@ export function driftEventFromCheck(type: DriftEventType, model: string, modelVe
     features,
     ...(check.outputs
       ? { outputs: Object.fromEntries(Object.entries(check.outputs).map(([name, f]) => [name, eventFeature(f)])), drifted_outputs: check.drifted_outputs ?? {} }
+      : {}),
+    ...(check.multivariate
+      ? {
+          multivariate: {
+            score: check.multivariate.score,
+            p_value: check.multivariate.p_value,
+            // An empty window's threshold is +∞, which JSON cannot carry.
+            threshold: Number.isFinite(check.multivariate.threshold) ? check.multivariate.threshold : null,
+            drifted: check.multivariate.drifted,
+            severity: check.multivariate.severity,
+            sample_count: check.multivariate.sample_count,
+          },
+        }
       : {}),
     timestamp: check.timestamp,
   };

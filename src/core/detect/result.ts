@@ -3,9 +3,10 @@ import type { Correction, FeatureType, ScoreMetric } from '../stats/index.js';
 /**
  * Why a feature or an output was flagged: an input feature's score reached its threshold
  * (`score`), an output's did (`prediction_drift`, `confidence_drift`), or too many values went
- * missing (`missing_rate`).
+ * missing (`missing_rate`); or the joint distribution of the numeric features moved
+ * (`multivariate`, the check's multivariate score: docs/multivariate.md).
  */
-export type DriftReason = 'score' | 'missing_rate' | 'prediction_drift' | 'confidence_drift';
+export type DriftReason = 'score' | 'missing_rate' | 'prediction_drift' | 'confidence_drift' | 'multivariate';
 export type CheckStatus = 'ok' | 'insufficient_samples';
 /**
  * How bad a drift is (docs/statistics.md, "Severity"): `none` when not drifted, `warning` when
@@ -63,6 +64,30 @@ export interface FeatureResult {
   unseen_categories: number | null;
 }
 
+/**
+ * The multivariate score of a check (docs/multivariate.md): MMD²_rff between the reference's and
+ * the window's mean feature maps, its p-value from the reference's resampled null at this
+ * window's size, and the score at which that p-value is α (the threshold) and α/10 (critical).
+ */
+export interface MultivariateResult {
+  method: 'rff-mmd';
+  status: CheckStatus;
+  /** MMD²_rff; null for an empty window. */
+  score: number | null;
+  p_value: number | null;
+  threshold: number;
+  critical_threshold: number;
+  drifted: boolean;
+  /** `multivariate` when drifted. */
+  reasons: DriftReason[];
+  severity: DriftSeverity;
+  /** Rows scored. */
+  sample_count: number;
+  /** Numeric input features the map reads (d) and random features (D). */
+  dims: number;
+  random_features: number;
+}
+
 /** The outcome of comparing one set of current values with a reference (`check --json`). */
 export interface CheckResult {
   drift_detected: boolean;
@@ -93,4 +118,11 @@ export interface CheckResult {
   outputs?: Record<string, FeatureResult>;
   /** The drifted outputs and their scores; present only when the reference has outputs. */
   drifted_outputs?: Record<string, number>;
+  /**
+   * The multivariate score, present only when the reference has a multivariate block (and the
+   * detector's `multivariate` option is not false). When drifted it makes the check
+   * `drift_detected` on its own, like an output, and counts in neither `drifted_features` nor
+   * `max_drift_score`.
+   */
+  multivariate?: MultivariateResult;
 }

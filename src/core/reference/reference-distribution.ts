@@ -15,6 +15,8 @@ import {
   type FeatureCalibration,
   type CalibratedNull,
 } from './calibration.js';
+import { MultivariateModel, type MultivariateOptions } from '../multivariate/model.js';
+import { attachMultivariate } from '../multivariate/state.js';
 
 export interface FromRowsOptions extends BuildOptions {
   now?: Date;
@@ -34,6 +36,11 @@ export interface FromRowsOptions extends BuildOptions {
    * apart, as the reference's `outputs` (docs/references-and-check.md, "Model outputs").
    */
   outputs?: readonly string[];
+  /**
+   * The multivariate drift score (docs/multivariate.md): true or options to build its map and
+   * null on the numeric input features. Default none (`reference build --multivariate`).
+   */
+  multivariate?: MultivariateOptions | boolean;
 }
 
 /** Whether a signal is an input feature or a model output (docs/references-and-check.md, "Model outputs"). */
@@ -60,8 +67,12 @@ export class ReferenceDistribution {
     private readonly nullQuantiles: ReadonlyMap<string, FeatureCalibration> = new Map(),
     /** The model outputs monitored beside the features (`prediction`, `confidence`); empty when none. */
     readonly outputs: readonly FeatureModel[] = [],
+    /** The multivariate score's map and null, or null (built without). */
+    readonly multivariate: MultivariateModel | null = null,
   ) {
     this.signals = outputs.length === 0 ? features : [...features, ...outputs];
+    // Every accumulator built on the signals records the MMD state (multivariate/state.ts).
+    if (multivariate) attachMultivariate(this.signals, multivariate.inputFor(this.signals));
   }
 
   /**
@@ -110,7 +121,7 @@ export class ReferenceDistribution {
   static fromRows(rows: readonly Row[], options: FromRowsOptions = {}): ReferenceDistribution {
     const outputNames = resolveOutputs(rows, options);
     // Outputs are columns like the features: one build, then set apart by name.
-    const { features } = buildFeatures(rows, outputNames.length === 0 ? options : { ...options, featureNames: columnsWithOutputs(rows, options.featureNames, outputNames) });
+    const { names, features } = buildFeatures(rows, outputNames.length === 0 ? options : { ...options, featureNames: columnsWithOutputs(rows, options.featureNames, outputNames) });
     const isOutput = (f: { model: FeatureModel }) => (outputNames as string[]).includes(f.model.name);
     if (outputNames.length > 0 && features.every(isOutput)) throw new InputError(`a reference needs at least one input feature besides the outputs (${outputNames.join(', ')})`);
     const settings = options.calibration ? calibrationSettings(options.calibration === true ? {} : options.calibration) : null;
@@ -132,6 +143,7 @@ export class ReferenceDistribution {
       settings,
       nullQuantiles,
       outputNames.map((name) => features.find((f) => f.model.name === name)!.model),
+      options.multivariate ? buildMultivariate(rows, names, features, isOutput, options.multivariate) : null,
     );
   }
 
@@ -163,6 +175,7 @@ export class ReferenceDistribution {
       file.calibration ?? null,
       new Map(entries.flatMap(([name, entry]) => (entry.null_quantiles ? [[name, entry.null_quantiles] as const] : []))),
       outputNames.map((name) => modelFromEntry(name, file.outputs![name])),
+      file.multivariate ? MultivariateModel.fromEntry(file.multivariate) : null,
     );
   }
 
@@ -181,6 +194,7 @@ export class ReferenceDistribution {
       features,
       ...(this.outputs.length > 0 ? { output_names: this.outputNames, outputs } : {}),
       ...(this.calibration ? { calibration: this.calibration } : {}),
+      ...(this.multivariate ? { multivariate: this.multivariate.toJSON() } : {}),
     };
   }
 
@@ -213,6 +227,19 @@ export class ReferenceDistribution {
     const q = this.nullQuantiles.get(name);
     return q && this.calibration ? { null_quantiles: q } : {};
   }
+}
+
+/** The multivariate block on the numeric input features (docs/multivariate.md). */
+function buildMultivariate(
+  rows: readonly Row[],
+  names: readonly string[],
+  features: readonly { model: FeatureModel }[],
+  isOutput: (f: { model: FeatureModel }) => boolean,
+  options: MultivariateOptions | true,
+): MultivariateModel {
+  const columns = features.flatMap((f, index) => (f.model.type === 'numeric' && !isOutput(f) ? [{ name: names[index], index }] : []));
+  if (columns.length === 0) throw new InputError('multivariate drift needs at least one numeric input feature; the reference has none');
+  return MultivariateModel.build(rows, columns, options === true ? {} : options);
 }
 
 /** The outputs named in the options, checked: known names, each once, present in the rows. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CALIBRATION_METHODS, calibrationLevels } from './calibration.js';
+import { multivariateSchema } from '../multivariate/model.js';
 
 /**
  * Version of the reference_distribution.json layout this build writes. Version 2 adds the
@@ -118,8 +119,14 @@ export const referenceFileSchema = z
         levels: z.array(z.number().gt(0).lt(1)),
       })
       .optional(),
+    /** The multivariate drift score's map and null (docs/multivariate.md); absent when not built. */
+    multivariate: multivariateSchema.optional(),
   })
   .superRefine((ref, ctx) => {
+    ref.multivariate?.features.forEach((name, i) => {
+      if (ref.features[name]?.type !== 'numeric')
+        ctx.addIssue({ code: 'custom', path: ['multivariate', 'features', i], message: `"${name}" is not a numeric input feature of the reference` });
+    });
     const cal = ref.calibration;
     if (cal && ref.schema_version < 2) ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'a calibration needs schema_version 2' });
     if (cal) {

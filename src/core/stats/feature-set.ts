@@ -1,4 +1,6 @@
-import { categoryNames, createAccumulator, type FeatureAccumulator, type FeatureModel } from './feature.js';
+import { categoryNames, createAccumulator, parseNumeric, type FeatureAccumulator, type FeatureModel } from './feature.js';
+import { attachedMultivariate, MultivariateRecorder, type MultivariateInput } from '../multivariate/state.js';
+import type { MmdState } from '../multivariate/rff-mmd.js';
 
 /**
  * One event's values in the order of `models` (a reference's features): a view of
@@ -26,6 +28,13 @@ export class NumericRow {
   }
 }
 
+/** A raw value as the map's input: the number parseNumeric reads, NaN when missing or invalid. */
+function numberOf(raw: unknown): number {
+  if (typeof raw === 'number') return raw - raw === 0 ? raw : Number.NaN;
+  const value = parseNumeric(raw);
+  return typeof value === 'number' ? value : Number.NaN;
+}
+
 /** Rows recorded together by recordArrays: 256 rows of 100 features are about 200 KiB. */
 const ROW_BLOCK = 256;
 
@@ -38,12 +47,28 @@ export class FeatureSetAccumulator {
   /** Rows recorded (a row may have every feature missing). */
   rows = 0;
 
-  constructor(readonly models: readonly FeatureModel[]) {
+  /**
+   * The multivariate state of the rows (docs/multivariate.md, "Pane state"), when the models
+   * carry a multivariate map (a reference's signals do when it has a multivariate block): every
+   * record path adds the row's map to it, and merge, subtract and reset treat it as the histograms.
+   */
+  private readonly mv: MultivariateRecorder | null;
+
+  constructor(
+    readonly models: readonly FeatureModel[],
+    multivariate: MultivariateInput | null = attachedMultivariate(models),
+  ) {
     this.features = models.map(createAccumulator);
     this.names = models.map((m) => m.name);
+    this.mv = multivariate ? new MultivariateRecorder(multivariate) : null;
   }
 
   private readonly names: string[];
+
+  /** Σφ and the row count of the recorded rows, or null without a multivariate map. */
+  get mmd(): MmdState | null {
+    return this.mv?.state ?? null;
+  }
 
   /** Records a row keyed by feature name; absent keys count as missing, extra keys are ignored. */
   recordObject(values: Readonly<Record<string, unknown>>): void {
@@ -59,6 +84,15 @@ export class FeatureSetAccumulator {
     // Own keys only: a feature named like an Object.prototype member is absent, not a function.
     for (; i < features.length; i++) features[i].record(Object.hasOwn(values, names[i]) ? values[names[i]] : undefined);
     this.rows++;
+    const mv = this.mv;
+    if (mv) {
+      const { indices } = mv.input;
+      for (let k = 0; k < indices.length; k++) {
+        const name = names[indices[k]];
+        mv.raw[k] = Object.hasOwn(values, name) ? numberOf(values[name]) : Number.NaN;
+      }
+      mv.commit();
+    }
   }
 
   /** Records a row decoded for these very models (the caller checks `row.models === this.models`). */
@@ -75,6 +109,15 @@ export class FeatureSetAccumulator {
       else feature.record(undefined);
     }
     this.rows++;
+    const mv = this.mv;
+    if (mv) {
+      const { indices } = mv.input;
+      for (let k = 0; k < indices.length; k++) {
+        const value = data[offset + indices[k]];
+        mv.raw[k] = value - value === 0 ? value : Number.NaN;
+      }
+      mv.commit();
+    }
   }
 
   /** Records many rows given in the reference's feature order, one feature at a time (cache-friendly). */
@@ -95,8 +138,20 @@ export class FeatureSetAccumulator {
           feature.record(i < row.length ? row[i] : undefined);
         }
       }
+      if (this.mv) this.recordBlockMap(rows, from, to);
     }
     this.rows += rows.length;
+  }
+
+  /** The multivariate map of rows [from, to), while the block is still in the cache. */
+  private recordBlockMap(rows: readonly (readonly unknown[])[], from: number, to: number): void {
+    const mv = this.mv!;
+    const { indices } = mv.input;
+    for (let r = from; r < to; r++) {
+      const row = rows[r];
+      for (let k = 0; k < indices.length; k++) mv.raw[k] = indices[k] < row.length ? numberOf(row[indices[k]]) : Number.NaN;
+      mv.commit();
+    }
   }
 
   /** Records a row given in the reference's feature order; short rows leave the rest missing. */
@@ -104,6 +159,12 @@ export class FeatureSetAccumulator {
     const { features } = this;
     for (let i = 0; i < features.length; i++) features[i].record(i < values.length ? values[i] : undefined);
     this.rows++;
+    const mv = this.mv;
+    if (mv) {
+      const { indices } = mv.input;
+      for (let k = 0; k < indices.length; k++) mv.raw[k] = indices[k] < values.length ? numberOf(values[indices[k]]) : Number.NaN;
+      mv.commit();
+    }
   }
 
   merge(other: FeatureSetAccumulator): void {
@@ -112,6 +173,7 @@ export class FeatureSetAccumulator {
       (this.features[i] as { merge(o: FeatureAccumulator): void }).merge(other.features[i]);
     }
     this.rows += other.rows;
+    if (this.mv) this.mv.state.merge(otherMmd(this, other));
   }
 
   subtract(other: FeatureSetAccumulator): void {
@@ -119,16 +181,30 @@ export class FeatureSetAccumulator {
       (this.features[i] as { subtract(o: FeatureAccumulator): void }).subtract(other.features[i]);
     }
     this.rows -= other.rows;
+    if (this.mv) this.mv.state.subtract(otherMmd(this, other));
   }
 
   reset(): void {
     for (const feature of this.features) feature.reset();
     this.rows = 0;
+    if (this.mv) {
+      this.mv.state.sum.fill(0);
+      this.mv.state.count = 0;
+    }
   }
 
   get byteSize(): number {
     let bytes = 64;
     for (const feature of this.features) bytes += feature.byteSize;
-    return bytes;
+    return bytes + (this.mv ? this.mv.byteSize : 0);
   }
+}
+
+/** The other side's MMD state: both sides of a merge carry one, or the windows would silently lose it. */
+function otherMmd(self: FeatureSetAccumulator, other: FeatureSetAccumulator): MmdState {
+  const state = other.mmd;
+  if (!state || state.sum.length !== self.mmd!.sum.length) {
+    throw new RangeError('cannot merge values without a multivariate state into values with one: build both on the reference signals');
+  }
+  return state;
 }

@@ -106,7 +106,16 @@ describe.each(influxFlavours())('the InfluxQL Grafana dashboard against InfluxDB
     if (!f.url) return;
     evaluations = [
       // The model has outputs (kind-tagged points); the decoy has none (points without the tag).
-      ...seededEvaluations({ model: MODEL, windows: WINDOWS, driftFrom: DRIFT_FROM, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 21, outputs: true }),
+      ...seededEvaluations({
+        model: MODEL,
+        windows: WINDOWS,
+        driftFrom: DRIFT_FROM,
+        firstEnd: new Date(BASE + SLIDE_MS),
+        slideMs: SLIDE_MS,
+        seed: 21,
+        outputs: true,
+        multivariate: true,
+      }),
       ...seededEvaluations({ model: DECOY, windows: WINDOWS, driftFrom: 0, firstEnd: new Date(BASE + SLIDE_MS), slideMs: SLIDE_MS, seed: 22 }),
     ];
     points = evaluations.flatMap(writtenPoints);

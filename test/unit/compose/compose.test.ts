@@ -338,7 +338,7 @@ describe('Grafana provisioning', () => {
 
   it('queries only measurements, fields and tags that pointsOf writes', () => {
     // A model with outputs: its points carry the kind tag the outputs' panel and the feature variable read.
-    const evaluations = seededEvaluations({ model: 'm', windows: 2, driftFrom: 1, firstEnd: new Date('2026-11-26T10:00:00Z'), slideMs: 60_000, outputs: true });
+    const evaluations = seededEvaluations({ model: 'm', windows: 2, driftFrom: 1, firstEnd: new Date('2026-11-26T10:00:00Z'), slideMs: 60_000, outputs: true, multivariate: true });
     const schema = writtenSchema(evaluations);
     expect([...schema.keys()].sort()).toEqual(['drift_check', 'feature_drift']);
     const columns = new Set(['_time', '_value', '_field', '_measurement', '_start', '_stop']);

@@ -80,7 +80,9 @@ describe('the InfluxQL dashboard', () => {
   });
 
   it('queries only measurements, fields and tags that pointsOf writes, in raw InfluxQL with the time filter and the model', () => {
-    const schema = writtenSchema(seededEvaluations({ model: 'm', windows: 2, driftFrom: 1, firstEnd: new Date('2026-11-26T10:00:00Z'), slideMs: 60_000, outputs: true }));
+    const schema = writtenSchema(
+      seededEvaluations({ model: 'm', windows: 2, driftFrom: 1, firstEnd: new Date('2026-11-26T10:00:00Z'), slideMs: 60_000, outputs: true, multivariate: true }),
+    );
     for (const panel of influxql.panels) {
       for (const t of (panel.targets ?? []) as Array<{ rawQuery?: boolean; resultFormat?: string }>) {
         expect(t.rawQuery, panel.title).toBe(true);

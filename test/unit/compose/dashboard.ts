@@ -138,6 +138,8 @@ export function seededEvaluations(options: {
    * as without), the confidence 0.15 lower in drifted windows.
    */
   outputs?: boolean;
+  /** Also the multivariate score (docs/multivariate.md), from a small null (200 draws at 3 sizes). */
+  multivariate?: boolean;
 }): Evaluation[] {
   const r = rng(options.seed ?? 20261126);
   const modelVersion = options.modelVersion ?? 'v1.2.0';
@@ -148,7 +150,12 @@ export function seededEvaluations(options: {
   };
   const reference = ReferenceDistribution.fromRows(
     Array.from({ length: 4000 }, () => withOutputs(creditRow(r))),
-    { modelVersion, now: new Date('2026-11-25T12:00:00Z'), ...(options.outputs ? { outputs: ['prediction', 'confidence'] } : {}) },
+    {
+      modelVersion,
+      now: new Date('2026-11-25T12:00:00Z'),
+      ...(options.outputs ? { outputs: ['prediction', 'confidence'] } : {}),
+      ...(options.multivariate ? { multivariate: { replicates: 200, sizes: [100, 500, 1000] } } : {}),
+    },
   );
   const detector = new DriftDetector({ threshold: 0.3, minSamples: 100 });
   const evaluations: Evaluation[] = [];

@@ -1,7 +1,7 @@
 // The random-Fourier-feature MMD against numpy/scipy (test/golden/generate_multivariate.py): the
 // standardisation, the median-heuristic bandwidth, the approximate score with the same random
 // features to 1e-10, and the approximation's distance from the exact Gaussian-kernel MMD² within
-// both the empirical 99th percentile and the Bernstein bound of docs/statistics.md.
+// both the empirical 99th percentile and the Bernstein bound of docs/multivariate.md, "Tolerances".
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { drawRffMap, fitStandardisation, medianPairwiseDistance, mmd2, MmdState, rffErrorBound, standardise, type RffMapSpec } from '../../../../src/core/multivariate/rff-mmd.js';
