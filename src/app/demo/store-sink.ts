@@ -41,7 +41,17 @@ export function storeDemoSink(config: Config, store: string): DemoSink {
       writer = await openFeatureWriter(options);
     },
     async send(events: readonly DemoEvent[]) {
-      await writer!.write(events.map((e) => ({ requestId: e.request_id, at: new Date(e.timestamp), model: e.model, modelVersion: e.model_version, features: e.features })));
+      await writer!.write(
+        events.map((e) => ({
+          requestId: e.request_id,
+          at: new Date(e.timestamp),
+          model: e.model,
+          modelVersion: e.model_version,
+          features: e.features,
+          prediction: e.prediction,
+          confidence: e.confidence,
+        })),
+      );
     },
     async close() {
       await writer?.close();
