@@ -44,5 +44,6 @@ export {
   influxFeatureLines,
   storeFeaturesInflux,
   type FeatureVector,
+  type StoredOutputs,
 } from './adapters/stores/writers.js';
 export { quoteIdentifier, StoreError, IdentifierError, type FeatureSource, type StoreRow, type TimeWindow } from './adapters/stores/source.js';

@@ -9,10 +9,11 @@ import {
   storeFeaturesRedisStream,
   storePredictionPostgres,
   type FeatureObject,
+  type StoredOutputs,
 } from './writers.js';
 
-/** One prediction to store: what a model server has after answering a request. */
-export interface StoredPrediction {
+/** One prediction to store: what a model server has after answering a request (its outputs optional). */
+export interface StoredPrediction extends StoredOutputs {
   requestId: string;
   at: Date;
   model: string;
@@ -58,7 +59,7 @@ export async function openFeatureWriter(options: FeatureWriterOptions): Promise<
             for (const p of predictions) {
               await storePredictionPostgres(
                 client,
-                { requestId: p.requestId, features: p.features, createdAt: p.at, model: p.model, modelVersion: p.modelVersion },
+                { requestId: p.requestId, features: p.features, createdAt: p.at, model: p.model, modelVersion: p.modelVersion, prediction: p.prediction, confidence: p.confidence },
                 { table: options.table, vector: 'jsonb' },
               );
             }
@@ -85,8 +86,9 @@ export async function openFeatureWriter(options: FeatureWriterOptions): Promise<
           try {
             // Each helper's commands are pipelined by node-redis; predictions are written in order.
             for (const p of predictions) {
-              if (options.mode === 'stream') await storeFeaturesRedisStream(client, p.features, { key: options.key, at: p.at, model: p.model, modelVersion: p.modelVersion });
-              else await storeFeaturesRedis(client, p.features, { key: options.key, model: p.model, modelVersion: p.modelVersion });
+              const common = { key: options.key, model: p.model, modelVersion: p.modelVersion, prediction: p.prediction, confidence: p.confidence };
+              if (options.mode === 'stream') await storeFeaturesRedisStream(client, p.features, { ...common, at: p.at });
+              else await storeFeaturesRedis(client, p.features, common);
             }
           } catch (cause) {
             throw new StoreError('redis', 'FEATURE_STORE_KEY', `writing ${predictions.length} prediction(s) to ${options.key} failed: ${describeCause(cause)}`, { cause });
@@ -115,7 +117,15 @@ export async function openFeatureWriter(options: FeatureWriterOptions): Promise<
               influxFeatureLines(
                 options.featureNames.map((n) => p.features[n] ?? null),
                 options.featureNames,
-                { measurement: options.measurement, layout: options.layout, atNs: timeOf(p.at), model: p.model, modelVersion: p.modelVersion },
+                {
+                  measurement: options.measurement,
+                  layout: options.layout,
+                  atNs: timeOf(p.at),
+                  model: p.model,
+                  modelVersion: p.modelVersion,
+                  prediction: p.prediction,
+                  confidence: p.confidence,
+                },
               ),
             )
             .join('');

@@ -13,6 +13,8 @@ export interface InfluxSourceOptions {
    * `long`: the guide's option C, one point per feature per prediction, tag `feature_name`,
    * field `value`; the points of one prediction share their timestamp (and `model` /
    * `model_version` tags when present). `wide`: one point per prediction, a field per feature.
+   * The model's outputs are the points with `feature_name` `prediction` / `confidence` (long)
+   * or the fields of those names (wide), handed over as the row's `outputs`.
    */
   layout?: 'long' | 'wide';
   timeoutMs?: number;
@@ -21,6 +23,8 @@ export interface InfluxSourceOptions {
 const STORE = 'influxdb';
 /** Columns that are never features in the wide form. */
 const NOT_FEATURES = new Set(['time', 'model', 'model_version', 'request_id']);
+/** The model's outputs (docs/references-and-check.md, "Model outputs"): never features. */
+const OUTPUTS = new Set(['prediction', 'confidence']);
 
 /**
  * Reads the window with InfluxQL over `/query` (chunked, so rows are handed over as the
@@ -80,15 +84,24 @@ export class InfluxSource implements FeatureSource {
             flush();
             pending = { key, row: { features: Object.create(null) as Record<string, unknown>, model, modelVersion: version } };
           }
-          pending!.row.features[String(v[iName])] = v[iValue];
+          const name = String(v[iName]);
+          if (OUTPUTS.has(name)) (pending!.row.outputs ??= {})[name] = v[iValue];
+          else pending!.row.features[name] = v[iValue];
         }
       } else {
-        const featureColumns = columns.map((c, i) => [c, i] as const).filter(([c]) => !NOT_FEATURES.has(c));
+        const featureColumns = columns.map((c, i) => [c, i] as const).filter(([c]) => !NOT_FEATURES.has(c) && !OUTPUTS.has(c));
+        const outputColumns = columns.map((c, i) => [c, i] as const).filter(([c]) => OUTPUTS.has(c));
         const [iModel, iVersion] = [at('model'), at('model_version')];
         for (const v of values) {
           const features = Object.create(null) as Record<string, unknown>;
           for (const [c, i] of featureColumns) if (v[i] !== null) features[c] = v[i];
-          onRow({ features, model: iModel >= 0 ? ((v[iModel] as string | null) ?? null) : null, modelVersion: iVersion >= 0 ? ((v[iVersion] as string | null) ?? null) : null });
+          const row: StoreRow = {
+            features,
+            model: iModel >= 0 ? ((v[iModel] as string | null) ?? null) : null,
+            modelVersion: iVersion >= 0 ? ((v[iVersion] as string | null) ?? null) : null,
+          };
+          if (outputColumns.length > 0) row.outputs = Object.fromEntries(outputColumns.map(([c, i]) => [c, v[i]]));
+          onRow(row);
           rows++;
         }
       }

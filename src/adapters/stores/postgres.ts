@@ -20,9 +20,17 @@ export interface PostgresSourceOptions {
   modelColumn?: string;
   versionColumn?: string;
   /**
+   * The model's outputs beside the vector (FEATURE_STORE_PREDICTION_COLUMN,
+   * FEATURE_STORE_CONFIDENCE_COLUMN): columns of any type, read as text (a number or a class
+   * label). Unset: `prediction` / `confidence` when the table has them, else none (the outputs
+   * count as missing).
+   */
+  predictionColumn?: string;
+  confidenceColumn?: string;
+  /**
    * The user's own query instead (FEATURE_STORE_QUERY): `$1` and `$2` are the window bounds
    * (timestamptz, start inclusive, end exclusive); it returns `feature_vector` and optionally
-   * `model` and `model_version`.
+   * `model`, `model_version`, `prediction` and `confidence`.
    */
   query?: string;
   /** Rows fetched per cursor read. */
@@ -34,8 +42,8 @@ const STORE = 'postgresql';
 
 /** What `inspect` found of the configured table. */
 interface TableShape {
-  model: boolean;
-  version: boolean;
+  /** The optional columns present, in the select list's order after the vector. */
+  optional: OptionalColumn[];
   /** Set when the vector column's type has a binary decoder (double precision[], jsonb, json). */
   vectorKind?: CopyColumnKind;
   /** The window's query with $1/$2 (the cursor's). */
@@ -51,8 +59,27 @@ interface Plan {
   /** The vector column's name unquoted, as pg_attribute holds it. */
   vectorName: string;
   time: string;
-  model?: string;
-  version?: string;
+  /** Configured names of the optional columns, quoted. */
+  columns: Partial<Record<OptionalColumn, string>>;
+}
+
+/** The optional columns after the vector, each under its own name in the select list (and the cursor's rows). */
+const OPTIONAL = ['model', 'model_version', 'prediction', 'confidence'] as const;
+type OptionalColumn = (typeof OPTIONAL)[number];
+const SETTING: Record<OptionalColumn, string> = {
+  model: 'FEATURE_STORE_MODEL_COLUMN',
+  model_version: 'FEATURE_STORE_VERSION_COLUMN',
+  prediction: 'FEATURE_STORE_PREDICTION_COLUMN',
+  confidence: 'FEATURE_STORE_CONFIDENCE_COLUMN',
+};
+
+/** A row from the vector and the optional columns' values (text or null), by name. */
+function storeRow(features: unknown, value: (column: OptionalColumn) => unknown): StoreRow {
+  const row: StoreRow = { features, model: asText(value('model')), modelVersion: asText(value('model_version')) };
+  const prediction = value('prediction');
+  const confidence = value('confidence');
+  if (prediction !== undefined || confidence !== undefined) row.outputs = { prediction: prediction ?? null, confidence: confidence ?? null };
+  return row;
 }
 
 /**
@@ -83,9 +110,18 @@ export class PostgresSource implements FeatureSource {
       vector: quoteIdentifier(options.vectorColumn ?? 'feature_vector', 'FEATURE_STORE_VECTOR_COLUMN'),
       vectorName: options.vectorColumn ?? 'feature_vector',
       time: quoteIdentifier(options.timeColumn ?? 'created_at', 'FEATURE_STORE_TIME_COLUMN'),
-      model: options.modelColumn ? quoteIdentifier(options.modelColumn, 'FEATURE_STORE_MODEL_COLUMN') : undefined,
-      version: options.versionColumn ? quoteIdentifier(options.versionColumn, 'FEATURE_STORE_VERSION_COLUMN') : undefined,
+      columns: {},
     };
+    const configured: Record<OptionalColumn, string | undefined> = {
+      model: options.modelColumn,
+      model_version: options.versionColumn,
+      prediction: options.predictionColumn,
+      confidence: options.confidenceColumn,
+    };
+    for (const c of OPTIONAL) {
+      const name = configured[c];
+      if (name) this.plan.columns[c] = quoteIdentifier(name, SETTING[c]);
+    }
   }
 
   async read(window: TimeWindow, onRow: (row: StoreRow) => void): Promise<ReadSummary> {
@@ -117,12 +153,9 @@ export class PostgresSource implements FeatureSource {
    */
   private async readCopy(client: pg.Client, table: TableShape, window: TimeWindow, onRow: (row: StoreRow) => void): Promise<ReadSummary> {
     const setting = 'FEATURE_STORE_TABLE';
-    const columns: CopyColumnKind[] = [table.vectorKind!, ...(table.model ? ['text' as const] : []), ...(table.version ? ['text' as const] : [])];
-    const modelAt = table.model ? 1 : -1;
-    const versionAt = table.version ? (table.model ? 2 : 1) : -1;
-    const decoder = new BinaryCopyDecoder(columns, (v) =>
-      onRow({ features: v[0], model: modelAt < 0 ? null : (v[modelAt] as string | null), modelVersion: versionAt < 0 ? null : (v[versionAt] as string | null) }),
-    );
+    const columns: CopyColumnKind[] = [table.vectorKind!, ...table.optional.map(() => 'text' as const)];
+    const at = Object.fromEntries(table.optional.map((c, i) => [c, i + 1])) as Partial<Record<OptionalColumn, number>>;
+    const decoder = new BinaryCopyDecoder(columns, (v) => onRow(storeRow(v[0], (c) => (at[c] === undefined ? undefined : v[at[c]]))));
     try {
       await client.query(`SELECT set_config('driftwatch.window_start', $1, false), set_config('driftwatch.window_end', $2, false)`, [
         new Date(window.startMs).toISOString(),
@@ -152,7 +185,7 @@ export class PostgresSource implements FeatureSource {
       pending = next();
       // Handled once the loop awaits it; a failure before then must not be reported as unhandled.
       pending.catch(() => undefined);
-      for (const r of batch) onRow({ features: r.feature_vector, model: asText(r.model), modelVersion: asText(r.model_version) });
+      for (const r of batch) onRow(storeRow(r.feature_vector, (c) => r[c]));
       rows += batch.length;
     }
     await cursor.close();
@@ -167,14 +200,13 @@ export class PostgresSource implements FeatureSource {
       [plan.table],
     );
     const types = new Map(rows.map((r) => [r.name, r.type]));
-    // Optional columns: the guide's table has neither; a multi-model table adds them.
-    const model = plan.model ?? (types.has('model') ? '"model"' : undefined);
-    const version = plan.version ?? (types.has('model_version') ? '"model_version"' : undefined);
-    const select = [`${plan.vector} AS feature_vector`, model && `${model}::text AS model`, version && `${version}::text AS model_version`].filter(Boolean).join(', ');
+    // Optional columns: the guide's table has none; a multi-model table adds the model's, a
+    // table with the model's outputs `prediction` / `confidence` (read as text: a number or a label).
+    const optional = OPTIONAL.filter((c) => plan.columns[c] !== undefined || types.has(c));
+    const select = [`${plan.vector} AS feature_vector`, ...optional.map((c) => `${plan.columns[c] ?? `"${c}"`}::text AS "${c}"`)].join(', ');
     const vectorType = types.get(plan.vectorName);
     return {
-      model: Boolean(model),
-      version: Boolean(version),
+      optional,
       vectorKind: vectorType === '_float8' ? 'float8[]' : vectorType === 'jsonb' ? 'jsonb' : vectorType === 'json' ? 'json' : undefined,
       select: `SELECT ${select} FROM ${plan.table} WHERE ${plan.time} >= $1 AND ${plan.time} < $2`,
       copySelect: `SELECT ${select} FROM ${plan.table} WHERE ${plan.time} >= current_setting('driftwatch.window_start')::timestamptz AND ${plan.time} < current_setting('driftwatch.window_end')::timestamptz`,

@@ -9,7 +9,8 @@ export interface RedisSourceOptions {
   /**
    * `list`: the guide's LPUSH + LTRIM + EXPIRE list of JSON arrays, which has no times: the job
    * reads all of it (the list's trim and TTL are its window). `stream`: XADD entries whose ids
-   * are their times (`<ms>-<seq>`), read for the window with XRANGE.
+   * are their times (`<ms>-<seq>`), read for the window with XRANGE; the model's outputs are
+   * the entries' `prediction` and `confidence` fields.
    */
   mode?: 'list' | 'stream';
   pageSize?: number;
@@ -41,7 +42,7 @@ export class RedisSource implements FeatureSource {
     }
     const undecodable: Record<string, number> = {};
     let rows = 0;
-    const emit = (raw: string | undefined, fields: { model?: string | null; modelVersion?: string | null }) => {
+    const emit = (raw: string | undefined, fields: { model?: string | null; modelVersion?: string | null }, outputs?: Record<string, unknown>) => {
       if (raw === undefined) return void (undecodable.undecodable = (undecodable.undecodable ?? 0) + 1);
       const parsed = parseVectorText(raw);
       if (!parsed.ok) {
@@ -49,7 +50,9 @@ export class RedisSource implements FeatureSource {
         return onUndecodable?.(raw);
       }
       rows++;
-      onRow(rowFromJson(parsed.value, fields));
+      const row = rowFromJson(parsed.value, fields);
+      if (outputs) row.outputs = { ...row.outputs, ...outputs };
+      onRow(row);
     };
     try {
       // Each page is asked for before the one in hand is parsed and accumulated, so that Redis
@@ -81,14 +84,17 @@ export class RedisSource implements FeatureSource {
             let features: string | undefined;
             let model: string | undefined;
             let version: string | undefined;
+            // The model's outputs, as entry fields (text: a number or a class label).
+            let outputs: Record<string, string> | undefined;
             for (let i = 0; i + 1 < fields.length; i += 2) {
               const name = fields[i];
               if (name === 'feature_vector') vector = fields[i + 1];
               else if (name === 'features') features = fields[i + 1];
               else if (name === 'model') model = fields[i + 1];
               else if (name === 'model_version') version = fields[i + 1];
+              else if (name === 'prediction' || name === 'confidence') (outputs ??= {})[name] = fields[i + 1]!;
             }
-            emit(vector ?? features, { model: model || undefined, modelVersion: version || undefined });
+            emit(vector ?? features, { model: model || undefined, modelVersion: version || undefined }, outputs);
           }
           if (!more) break;
         }

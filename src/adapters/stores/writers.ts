@@ -10,27 +10,44 @@ export type FeatureVector = readonly (number | null)[];
 /** Features keyed by name (categorical values as strings), for jsonb columns, JSON entries and the wide InfluxDB form. */
 export type FeatureObject = Readonly<Record<string, number | string | null>>;
 
-/** The guide's table, with the optional model columns and an index for the window query. */
+/** The model's outputs stored beside the features (docs/references-and-check.md, "Model outputs"). */
+export interface StoredOutputs {
+  /** A numeric score, or a class label (a string: a `text` column in PostgreSQL, the wide form in InfluxDB). */
+  prediction?: number | string | null;
+  confidence?: number | null;
+}
+
+/**
+ * The guide's table, with the optional model columns, the model's outputs (`prediction`,
+ * `confidence`, `double precision`) and an index for the window query, as statements separated
+ * by `;\n`. A table made by an earlier version gains the output columns (`ADD COLUMN IF NOT EXISTS`).
+ */
 export function predictionLogsDdl(table = 'prediction_logs', vector: 'double precision[]' | 'jsonb' = 'double precision[]'): string {
   const t = quoteIdentifier(table, 'table', { qualified: true });
   const index = quoteIdentifier(`${table.replace('.', '_')}_created_at_idx`.slice(0, 63), 'index');
-  return `CREATE TABLE IF NOT EXISTS ${t} (request_id text PRIMARY KEY, feature_vector ${vector} NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), model text, model_version text);
+  return `CREATE TABLE IF NOT EXISTS ${t} (request_id text PRIMARY KEY, feature_vector ${vector} NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), model text, model_version text, prediction double precision, confidence double precision);
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS prediction double precision, ADD COLUMN IF NOT EXISTS confidence double precision;
 CREATE INDEX IF NOT EXISTS ${index} ON ${t} (created_at)`;
 }
+
+const OUTPUT_NAMES = ['prediction', 'confidence'] as const;
+/** The outputs given (undefined ones left out), in the order prediction, confidence. */
+const givenOutputs = (o: StoredOutputs) => OUTPUT_NAMES.filter((n) => o[n] !== undefined).map((n) => [n, o[n]] as const);
 
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<unknown>;
 }
 
 /**
- * Option A: `INSERT INTO prediction_logs (request_id, feature_vector, created_at[, model, model_version])`,
- * parameterised. `vector` is the column's type as `predictionLogsDdl` made it: a
+ * Option A: `INSERT INTO prediction_logs (request_id, feature_vector, created_at, model,
+ * model_version[, prediction][, confidence])`, parameterised; the output columns only when the
+ * prediction has them (the job reads the columns `prediction` / `confidence` when the table has them). `vector` is the column's type as `predictionLogsDdl` made it: a
  * `double precision[]` takes an array (node-postgres sends an array literal); a `jsonb` column
  * takes an array or an object keyed by feature name, sent as JSON text.
  */
 export async function storePredictionPostgres(
   client: PgQueryable,
-  prediction: { requestId: string; features: FeatureVector | Readonly<Record<string, unknown>>; createdAt?: Date; model?: string; modelVersion?: string },
+  prediction: { requestId: string; features: FeatureVector | Readonly<Record<string, unknown>>; createdAt?: Date; model?: string; modelVersion?: string } & StoredOutputs,
   options: { table?: string; vector?: 'double precision[]' | 'jsonb' } = {},
 ): Promise<void> {
   const t = quoteIdentifier(options.table ?? 'prediction_logs', 'table', { qualified: true });
@@ -40,12 +57,15 @@ export async function storePredictionPostgres(
       `features of ${prediction.requestId}: a double precision[] column takes an array in the reference's order; an object keyed by feature name needs vector: 'jsonb'`,
     );
   }
-  await client.query(`INSERT INTO ${t} (request_id, feature_vector, created_at, model, model_version) VALUES ($1, $2, $3, $4, $5)`, [
+  const outputs = givenOutputs(prediction);
+  const columns = ['request_id', 'feature_vector', 'created_at', 'model', 'model_version', ...outputs.map(([n]) => n)];
+  await client.query(`INSERT INTO ${t} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, [
     prediction.requestId,
     jsonb ? JSON.stringify(prediction.features) : prediction.features,
     prediction.createdAt ?? new Date(),
     prediction.model ?? null,
     prediction.modelVersion ?? null,
+    ...outputs.map(([, v]) => v),
   ]);
 }
 
@@ -58,33 +78,44 @@ export interface RedisWritable {
 
 /**
  * Option B: the guide's list (`LPUSH` a JSON array, `LTRIM` to the last `maxLength`, `EXPIRE`).
- * With `model` / `model_version` (or features keyed by name) the entry is a JSON object
- * `{feature_vector, model, model_version}`, which the job reads as well.
+ * With `model` / `model_version` or the model's outputs the entry is a JSON object
+ * `{feature_vector, model, model_version, prediction, confidence}` (the given ones), which the job reads as well.
  */
 export async function storeFeaturesRedis(
   client: RedisWritable,
   features: FeatureVector | FeatureObject,
-  options: { key?: string; maxLength?: number; ttlSeconds?: number; model?: string; modelVersion?: string } = {},
+  options: { key?: string; maxLength?: number; ttlSeconds?: number; model?: string; modelVersion?: string } & StoredOutputs = {},
 ): Promise<void> {
   const key = options.key ?? 'recent_features';
+  const outputs = givenOutputs(options);
   const entry =
-    options.model || options.modelVersion
-      ? { feature_vector: features, ...(options.model ? { model: options.model } : {}), ...(options.modelVersion ? { model_version: options.modelVersion } : {}) }
+    options.model || options.modelVersion || outputs.length > 0
+      ? {
+          feature_vector: features,
+          ...(options.model ? { model: options.model } : {}),
+          ...(options.modelVersion ? { model_version: options.modelVersion } : {}),
+          ...Object.fromEntries(outputs),
+        }
       : features;
   await client.lPush(key, JSON.stringify(entry));
   await client.lTrim(key, 0, (options.maxLength ?? 10_000) - 1);
   await client.expire(key, options.ttlSeconds ?? 86_400);
 }
 
-/** Option B for windows in time: `XADD key <ms>-* feature_vector <json> [model …] [model_version …]`. */
+/**
+ * Option B for windows in time: `XADD key <ms>-* feature_vector <json> [model …] [model_version …]
+ * [prediction …] [confidence …]`, the outputs as text (a number as JavaScript prints it, which
+ * reads back as the same double; a label as it is; null left out).
+ */
 export async function storeFeaturesRedisStream(
   client: RedisWritable,
   features: FeatureVector | FeatureObject,
-  options: { key?: string; at?: Date; model?: string; modelVersion?: string } = {},
+  options: { key?: string; at?: Date; model?: string; modelVersion?: string } & StoredOutputs = {},
 ): Promise<void> {
   const message: Record<string, string> = { feature_vector: JSON.stringify(features) };
   if (options.model) message.model = options.model;
   if (options.modelVersion) message.model_version = options.modelVersion;
+  for (const [name, value] of givenOutputs(options)) if (value !== null) message[name] = String(value);
   await client.xAdd(options.key ?? 'recent_features', options.at ? `${options.at.getTime()}-*` : '*', message);
 }
 
@@ -98,14 +129,22 @@ const escapeTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
  * field: a string there is refused (InfluxDB types a field once per measurement). Missing
  * values are left out. InfluxDB keeps one point per series and time: two predictions with the
  * same time overwrite each other, so give each its own (`atNs`, or distinct `at`s; the job
- * reads times to the microsecond).
+ * reads times to the microsecond). The model's outputs (`prediction`, `confidence`) are written
+ * like features of those names: points with `feature_name=prediction` (long) or fields (wide).
  */
 export function influxFeatureLines(
   features: FeatureVector | readonly (number | string | null)[],
   featureNames: readonly string[],
-  options: { measurement?: string; at?: Date; atNs?: bigint; model?: string; modelVersion?: string; layout?: 'long' | 'wide' } = {},
+  options: { measurement?: string; at?: Date; atNs?: bigint; model?: string; modelVersion?: string; layout?: 'long' | 'wide' } & StoredOutputs = {},
 ): string {
   if (features.length !== featureNames.length) throw new RangeError(`features has ${features.length} values, featureNames ${featureNames.length} names`);
+  const clash = featureNames.find((n) => (OUTPUT_NAMES as readonly string[]).includes(n));
+  if (clash) throw new RangeError(`feature ${clash}: the name is the model's output's; pass it as the option ${clash}`);
+  const outputs = givenOutputs(options);
+  if (outputs.length > 0) {
+    features = [...features, ...outputs.map(([, v]) => v ?? null)];
+    featureNames = [...featureNames, ...outputs.map(([n]) => n)];
+  }
   const measurement = (options.measurement ?? 'model_features').replace(/[, \\]/g, (c) => `\\${c}`);
   const tags = [options.model && `model=${escapeTag(options.model)}`, options.modelVersion && `model_version=${escapeTag(options.modelVersion)}`]
     .filter(Boolean)

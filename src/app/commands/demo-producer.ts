@@ -37,7 +37,8 @@ export async function demoProducerCommand(options: DemoProducerCommandOptions, i
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   try {
-    const result = await runDemoProducer({
+    // runDemoProducer logs the counts itself ("demo producer stopped"): once is enough.
+    await runDemoProducer({
       ...(options.store
         ? { sink: storeDemoSink(config, options.store) }
         : { kafka: io.kafka ?? createKafkajsClient({ ...kafkaConnection(config), clientId: `${config.kafka.clientId}-demo` }, logger.child({ component: 'kafka' })) }),
@@ -53,7 +54,6 @@ export async function demoProducerCommand(options: DemoProducerCommandOptions, i
       signal: abort.signal,
       logger,
     });
-    logger.info(result, 'demo producer stopped');
     return EXIT_OK;
   } catch (error) {
     return fail(error, io);

@@ -151,6 +151,9 @@ export const configSchema = z.object({
       timeColumn: str().default('created_at'),
       modelColumn: str(),
       versionColumn: str(),
+      /** PostgreSQL: the model's outputs beside the vector (docs/feature-stores.md); unset: `prediction` / `confidence` when the table has them. */
+      predictionColumn: str(),
+      confidenceColumn: str(),
       /** PostgreSQL: the user's own query, $1 and $2 the window bounds. */
       query: str(),
       /** Redis: the list (the guide's recent_features) or stream key. */
@@ -285,6 +288,16 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'FEATURE_STORE_TIME_COLUMN', path: ['store', 'timeColumn'], description: 'PostgreSQL timestamptz column the window is on (default created_at)' },
   { name: 'FEATURE_STORE_MODEL_COLUMN', path: ['store', 'modelColumn'], description: 'PostgreSQL model column (default: model when the table has it)' },
   { name: 'FEATURE_STORE_VERSION_COLUMN', path: ['store', 'versionColumn'], description: 'PostgreSQL model version column (default: model_version when the table has it)' },
+  {
+    name: 'FEATURE_STORE_PREDICTION_COLUMN',
+    path: ['store', 'predictionColumn'],
+    description: "PostgreSQL column of the model's prediction output (default: prediction when the table has it)",
+  },
+  {
+    name: 'FEATURE_STORE_CONFIDENCE_COLUMN',
+    path: ['store', 'confidenceColumn'],
+    description: "PostgreSQL column of the model's confidence output (default: confidence when the table has it)",
+  },
   {
     name: 'FEATURE_STORE_QUERY',
     path: ['store', 'query'],

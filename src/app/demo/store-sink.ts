@@ -35,13 +35,28 @@ export function storeDemoSink(config: Config, store: string): DemoSink {
       throw new ConfigError(`Unknown feature store ${JSON.stringify(store)} for demo-producer --store. Available: postgresql, redis, influxdb`);
   }
   let writer: FeatureWriter | null = null;
+  // The demo's request ids (`demo-<seed>-<n>`) repeat from run to run; a PostgreSQL table keys
+  // on request_id, so a second run into the same table failed on its first row. Each run's
+  // ids carry the run's start time.
+  let run = '';
   return {
     description: `feature store ${store}`,
     async open() {
+      run = Date.now().toString(36);
       writer = await openFeatureWriter(options);
     },
     async send(events: readonly DemoEvent[]) {
-      await writer!.write(events.map((e) => ({ requestId: e.request_id, at: new Date(e.timestamp), model: e.model, modelVersion: e.model_version, features: e.features })));
+      await writer!.write(
+        events.map((e) => ({
+          requestId: `${e.request_id}-${run}`,
+          at: new Date(e.timestamp),
+          model: e.model,
+          modelVersion: e.model_version,
+          features: e.features,
+          prediction: e.prediction,
+          confidence: e.confidence,
+        })),
+      );
     },
     async close() {
       await writer?.close();

@@ -25,6 +25,8 @@ export function createFeatureSource(config: Config): FeatureSource {
         timeColumn: s.timeColumn,
         modelColumn: s.modelColumn,
         versionColumn: s.versionColumn,
+        predictionColumn: s.predictionColumn,
+        confidenceColumn: s.confidenceColumn,
         query: s.query,
       });
     case 'redis':

@@ -108,6 +108,47 @@ describe.each(stores)('demo-producer --store $store ($name)', (s) => {
   });
 });
 
+describe.skipIf(!inject('postgresUrl'))('demo-producer --store postgresql, run twice', () => {
+  const table = `demo_twice_${id}`;
+  afterAll(async () => {
+    const c = new pg.Client({ connectionString: inject('postgresUrl') });
+    await c.connect();
+    await c.query(`DROP TABLE IF EXISTS ${table}`);
+    await c.end();
+  });
+
+  it('a second run into the same table adds its rows (the request ids of one run do not clash with the last one)', async () => {
+    const stderr: string[] = [];
+    const env = { FEATURE_STORE_URL: inject('postgresUrl'), FEATURE_STORE_TABLE: table, LOG_LEVEL: 'silent' };
+    const io = { stdout: () => undefined, stderr: (t: string) => void stderr.push(t), env, stdin: (async function* () {})() };
+    const options = {
+      rate: 1_000_000,
+      driftAfter: '0s',
+      model: 'credit-risk',
+      modelVersion: VERSION,
+      seed: SEED,
+      partitions: 1,
+      maxEvents: 30,
+      createTopic: false,
+      store: 'postgresql',
+    };
+    expect(await demoProducerCommand(options, io)).toBe(0);
+    // Another millisecond: the run's time is in its ids.
+    const t = Date.now();
+    while (Date.now() === t) await new Promise((resolve) => setImmediate(resolve));
+    expect(await demoProducerCommand(options, io)).toBe(0);
+    expect(stderr.join('')).toBe('');
+    const c = new pg.Client({ connectionString: inject('postgresUrl') });
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ n: string; ids: string }>(`SELECT count(*) AS n, count(DISTINCT request_id) AS ids FROM ${table}`);
+      expect(rows[0]).toEqual({ n: '60', ids: '60' });
+    } finally {
+      await c.end();
+    }
+  });
+});
+
 describe('demo-producer --store: refusals', () => {
   it('InfluxDB in the long form is refused (employment_type is categorical), naming the setting', async () => {
     const stderr: string[] = [];
