@@ -45,8 +45,11 @@ export async function readTopic(kafka: KafkaClient, topic: string, enough: (mess
     },
   });
   try {
-    await waitFor(`messages on ${topic} (have ${messages.length})`, timeoutMs, () => enough(messages));
+    await waitFor(`messages on ${topic}`, timeoutMs, () => enough(messages));
     return messages;
+  } catch (error) {
+    // The count when it gave up: a message built before the wait would always say 0.
+    throw new Error(`${(error as Error).message} (read ${messages.length})`, { cause: error });
   } finally {
     await consumer.stop();
   }

@@ -30,10 +30,19 @@ const TRANSIENT_BROKER_ERRORS = [
   'The group is rebalancing, so a rejoin is needed',
 ];
 
-/** Whether a kafkajs log entry reports one of TRANSIENT_BROKER_ERRORS (in its error or its message). */
+/**
+ * Error answers whose outcome the kafkajs call hands to its caller, logged by kafkajs's
+ * connection at error level anyway. CreateTopics answers "Topic creation errors" when another
+ * instance created the topic first (instances started together, the internal topic of
+ * SCALE_MODE=partitioned); createTopics counts that as done and throws any other failure to
+ * ensureTopics' caller, which reports it. Logged as warnings too.
+ */
+const CALLER_HANDLED_ERRORS = ['Topic creation errors'];
+
+/** Whether a kafkajs log entry reports one of TRANSIENT_BROKER_ERRORS or CALLER_HANDLED_ERRORS (in its error or its message). */
 export function isTransient(log: { message?: unknown; error?: unknown }): boolean {
   const text = `${typeof log.error === 'string' ? log.error : ''} ${typeof log.message === 'string' ? log.message : ''}`;
-  return TRANSIENT_BROKER_ERRORS.some((known) => text.includes(known));
+  return TRANSIENT_BROKER_ERRORS.some((known) => text.includes(known)) || CALLER_HANDLED_ERRORS.some((known) => text.includes(known));
 }
 
 export function createKafkajsClient(connection: KafkaConnection, logger?: Logger): KafkaClient {
