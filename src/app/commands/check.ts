@@ -7,6 +7,7 @@ import { loadReference } from '../../adapters/files/reference-file.js';
 import type { CommandOutput } from './io.js';
 import type { Progress } from '../../adapters/console/progress.js';
 import { writeReport } from './report.js';
+import { classOf, isProbabilityOutput, resolveOutputs } from '../../core/event/probabilities.js';
 
 export interface CheckCommandOptions {
   reference: string;
@@ -45,14 +46,31 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
         { context: { path: options.input, feature: absent[0] } },
       );
     }
-    const absentOutputs = reference.outputNames.filter((name) => !input.columns!.includes(name));
+    // Object rows without a confidence take the largest of their probabilities (probabilities.ts).
+    const defaultsConfidence = input.format === 'jsonl' && input.columns.some((c) => isProbabilityOutput(c) && !reference.feature(c));
+    const absentOutputs = reference.outputNames.filter((name) => !input.columns!.includes(name) && !(name === 'confidence' && defaultsConfidence));
     if (absentOutputs.length > 0) {
       throw new InputError(
         `${options.input}: reference output${absentOutputs.length > 1 ? 's' : ''} ${absentOutputs.map((n) => `"${n}"`).join(', ')} absent from the input (columns: ${input.columns.join(', ')}); the reference monitors the model's outputs, so each row needs them`,
         { context: { path: options.input, feature: absentOutputs[0] } },
       );
     }
-    const extra = input.columns.filter((c) => !signalNames.includes(c));
+    const probabilityOutputs = reference.outputNames.filter(isProbabilityOutput);
+    const unknownClasses = probabilityOutputs.length > 0 ? input.columns.filter((c) => isProbabilityOutput(c) && !signalNames.includes(c)) : [];
+    if (unknownClasses.length > 0 && input.format === 'csv') {
+      throw new InputError(
+        `${options.input}: column${unknownClasses.length > 1 ? 's' : ''} ${unknownClasses.map((n) => `"${n}"`).join(', ')}: the probability of a class the reference does not know (its classes: ${probabilityOutputs.map(classOf).join(', ')}); the model's classes changed, so build a new reference`,
+        { context: { path: options.input, feature: unknownClasses[0] } },
+      );
+    }
+    if (input.format === 'jsonl' && (probabilityOutputs.length > 0 || defaultsConfidence)) {
+      const unknown = resolveRows(input.rows as Record<string, unknown>[], reference.outputNames, (key) => reference.feature(key) !== undefined);
+      if (unknown.rows > 0)
+        notes.push(
+          `note: ${unknown.rows} row(s) give the probability of a class the reference does not know (${unknown.classes.join(', ')}): their class probabilities count as invalid`,
+        );
+    }
+    const extra = input.columns.filter((c) => !signalNames.includes(c) && !unknownClasses.includes(c));
     if (extra.length > 0) notes.push(`note: ignoring ${extra.length} input column(s) not in the reference: ${extra.join(', ')}`);
   } else if (reference.outputs.length > 0) {
     throw new InputError(
@@ -92,6 +110,23 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   const stdout = options.json ? JSON.stringify(result, null, 2) + '\n' : formatCheck(result);
   const exitCode = options.failOnDrift && result.drift_detected ? 3 : 0;
   return { stdout, stderr: notes.map((n) => n + '\n').join(''), exitCode };
+}
+
+/**
+ * Object rows' outputs as the events' rules make them (core/event/probabilities.ts): an unknown
+ * class makes the row's class probabilities invalid, a row without confidence takes its largest
+ * probability. Rewrites the rows in place; returns how many rows named an unknown class, and which.
+ */
+function resolveRows(rows: Record<string, unknown>[], outputNames: readonly string[], isFeature: (key: string) => boolean): { rows: number; classes: string[] } {
+  let count = 0;
+  const classes = new Set<string>();
+  for (let i = 0; i < rows.length; i++) {
+    const { outputs, unknownClasses } = resolveOutputs(rows[i], outputNames, { isFeature });
+    rows[i] = { ...rows[i], ...outputs };
+    if (unknownClasses.length > 0) count++;
+    for (const c of unknownClasses) classes.add(JSON.stringify(c));
+  }
+  return { rows: count, classes: [...classes].sort() };
 }
 
 const fmt = (x: number | null, digits = 4) => (x === null ? '—' : x.toFixed(digits));

@@ -18,6 +18,7 @@ import {
 import type { FeatureModel } from '../stats/index.js';
 import { calibratedCritical, calibratedPValue, normalisedStatistic, scoreOfStatistic, type CalibratedNull, type ReferenceDistribution } from '../reference/index.js';
 import { InputError } from '../errors.js';
+import { isProbabilityOutput } from '../event/probabilities.js';
 import type { CheckResult, DriftReason, DriftSeverity, FeatureResult, PValueMethod } from './result.js';
 
 /** A fixed threshold, or `auto`: the score's critical value at the window's size (docs/statistics.md). */
@@ -242,7 +243,7 @@ export class DriftDetector {
       let severity: DriftSeverity = 'none';
       const isOutput = i >= featureCount;
       if (featureEnough && score !== null && score >= threshold) {
-        reasons.push(isOutput ? (`${model.name}_drift` as DriftReason) : 'score');
+        reasons.push(isOutput ? outputReason(model.name) : 'score');
         severity = score >= critical ? 'critical' : 'warning';
       }
       const refMissing = referenceMissingRate(comparison);
@@ -347,4 +348,9 @@ export function accumulate(rows: CurrentRows, reference: ReferenceDistribution):
     accumulator.recordArrays(rows as readonly (readonly unknown[])[]);
   }
   return accumulator;
+}
+
+/** The reason an output drifted: `prediction_drift`, `confidence_drift`, or `probability_drift` for a class's probability. */
+function outputReason(name: string): DriftReason {
+  return isProbabilityOutput(name) ? 'probability_drift' : (`${name}_drift` as DriftReason);
 }

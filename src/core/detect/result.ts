@@ -2,10 +2,10 @@ import type { Correction, FeatureType, ScoreMetric } from '../stats/index.js';
 
 /**
  * Why a feature or an output was flagged: an input feature's score reached its threshold
- * (`score`), an output's did (`prediction_drift`, `confidence_drift`), or too many values went
- * missing (`missing_rate`).
+ * (`score`), an output's did (`prediction_drift`, `confidence_drift`, and `probability_drift`
+ * for a class's probability), or too many values went missing (`missing_rate`).
  */
-export type DriftReason = 'score' | 'missing_rate' | 'prediction_drift' | 'confidence_drift';
+export type DriftReason = 'score' | 'missing_rate' | 'prediction_drift' | 'confidence_drift' | 'probability_drift';
 export type CheckStatus = 'ok' | 'insufficient_samples';
 /**
  * How bad a drift is (docs/statistics.md, "Severity"): `none` when not drifted, `warning` when

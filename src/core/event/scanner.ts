@@ -35,6 +35,7 @@ const enum TopKey {
   FeatureVector,
   Prediction,
   Confidence,
+  Probabilities,
 }
 
 const bytesOf = (text: string) => Buffer.from(text, 'latin1');
@@ -48,6 +49,8 @@ const KEYS: readonly [Buffer, TopKey][] = [
 /** The model's outputs (docs/wire-formats.md): both ten bytes long, so looked up apart from KEYS. */
 const PREDICTION = bytesOf('prediction');
 const CONFIDENCE = bytesOf('confidence');
+/** Per-class probabilities: as long as `model_version`, so looked up apart too. */
+const PROBABILITIES = bytesOf('probabilities');
 /** An output the event does not carry. */
 const KIND_ABSENT = 255;
 
@@ -66,9 +69,10 @@ export interface Layout {
   /**
    * The reference's model outputs, read from the event's top-level `prediction` and
    * `confidence` into the row's slots after the features: `which` 0 is prediction, 1 confidence;
-   * `categories` as for a feature. Empty when the reference has no outputs.
+   * `categories` as for a feature; 2 is a class's probability, never filled here (an event with
+   * `probabilities` is the slow path's, decoder.ts). Empty when the reference has no outputs.
    */
-  readonly outputs: readonly { readonly slot: number; readonly which: 0 | 1; readonly categories: readonly Buffer[] | null }[];
+  readonly outputs: readonly { readonly slot: number; readonly which: 0 | 1 | 2; readonly categories: readonly Buffer[] | null }[];
 }
 
 /** Reads one event at a time; `scan`, then `fill` with the layout of the event's reference. */
@@ -76,6 +80,8 @@ export class EventScanner {
   model = '';
   modelVersion = '';
   eventTimeMs = 0;
+  /** Whether the event scanned last has a top-level `probabilities` (validated, not read). */
+  hasProbabilities = false;
   private decodes = 0;
   // The `features` object of the event being decoded: key spans, the value of each key (a
   // number, or NaN for null), its kind (KIND_*), and for strings without escapes their span.
@@ -112,6 +118,7 @@ export class EventScanner {
     let features = false;
     this.count = 0;
     this.outputKinds.fill(KIND_ABSENT);
+    this.hasProbabilities = false;
     for (;;) {
       if (i >= end || b[i] !== QUOTE) return false;
       const keyStart = i + 1;
@@ -158,6 +165,11 @@ export class EventScanner {
           break;
         case TopKey.FeatureVector:
           return false;
+        case TopKey.Probabilities:
+          this.hasProbabilities = true;
+          i = skipValue(b, i, end, 1);
+          if (i < 0) return false;
+          break;
         case TopKey.Prediction:
         case TopKey.Confidence:
           i = this.scanOutput(b, i, end, key === TopKey.Prediction ? 0 : 1);
@@ -224,6 +236,7 @@ export class EventScanner {
    */
   fillOutputs(b: Uint8Array, layout: Layout, data: Float64Array, offset: number): boolean {
     for (const { slot, which, categories } of layout.outputs) {
+      if (which === 2) continue;
       const kind = this.outputKinds[which];
       if (kind === KIND_ABSENT || kind === KIND_NULL) continue;
       if (categories === null) {
@@ -368,6 +381,7 @@ class TextCache {
 
 function topKey(b: Uint8Array, start: number, end: number): TopKey {
   if (end - start === PREDICTION.length) return sameBytes(b, start, end, PREDICTION) ? TopKey.Prediction : sameBytes(b, start, end, CONFIDENCE) ? TopKey.Confidence : TopKey.Other;
+  if (end - start === PROBABILITIES.length && sameBytes(b, start, end, PROBABILITIES)) return TopKey.Probabilities;
   // The five names differ in length: one comparison at most.
   const candidate = KEYS_BY_LENGTH[end - start];
   return candidate !== undefined && sameBytes(b, start, end, candidate[0]) ? candidate[1] : TopKey.Other;
