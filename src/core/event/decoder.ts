@@ -2,6 +2,7 @@ import { categoryNames, type FeatureModel } from '../stats/index.js';
 import { decodeEvent, type DecodeResult, type EventDefaults, type FeatureRecord } from './event.js';
 import type { RowArena } from './arena.js';
 import { EventScanner, type Layout } from './scanner.js';
+import { classOf, isProbabilityOutput } from './probabilities.js';
 
 /**
  * Event decoding for the hot path. `JSON.parse` spends most of a prediction event's cost on
@@ -14,8 +15,9 @@ import { EventScanner, type Layout } from './scanner.js';
  * null (categorical features, stored as the category's index), with plain ASCII `model`,
  * `model_version` and `timestamp`, and for a reference with model outputs a top-level
  * `prediction` and `confidence` that are absent, null, a number (numeric output) or a known class
- * (categorical), and no `probabilities` (an event with per-class probabilities takes the slow
- * path when its reference has outputs: probabilities.ts) — and validates the whole text against the JSON grammar as it goes. Anything else (invalid JSON, escapes in keys, names or categories, a new category,
+ * (categorical), and `probabilities` absent, null, or an object of known classes → numbers in
+ * [0, 1] or null (the rules of probabilities.ts; an unknown class or a value they mark invalid
+ * is the slow path's) — and validates the whole text against the JSON grammar as it goes. Anything else (invalid JSON, escapes in keys, names or categories, a new category,
  * strings or booleans as numeric values, numbers as categories, duplicate keys,
  * `feature_vector`, no reference feature at all, a feature name with a lone surrogate) is
  * handed to `decodeEvent` (JSON.parse + zod), which stays the definition: for every input the
@@ -84,11 +86,11 @@ export class EventDecoder {
     if (models === undefined) return null;
     const layout = models === this.lastModels ? this.lastLayout : this.layoutOf(models, this.outputsFor?.(scanner.model, scanner.modelVersion) ?? 0);
     if (layout === null) return null;
-    // Per-class probabilities are read by the slow path only (probabilities.ts holds their
-    // rules: unknown classes, out-of-range values, the confidence they stand in for).
-    if (layout.outputs.length > 0 && scanner.hasProbabilities) return null;
     const row = arena.take(models);
-    if (!scanner.fill(b, layout, row.data, row.offset) || (layout.outputs.length > 0 && !scanner.fillOutputs(b, layout, row.data, row.offset))) {
+    if (
+      !scanner.fill(b, layout, row.data, row.offset) ||
+      (layout.outputs.length > 0 && (!scanner.fillOutputs(b, layout, row.data, row.offset) || !scanner.fillProbabilities(b, layout, row.data, row.offset)))
+    ) {
       arena.giveBack(row);
       return null;
     }
@@ -143,7 +145,11 @@ function compileLayout(all: readonly FeatureModel[], outputCount: number): Layou
     categories: models.map(categoriesOf),
     index: new Map(models.map((m, i) => [m.name, i])),
     seen: new Float64Array(models.length),
-    // A class's probability (which 2) is never filled here: an event with probabilities is the slow path's.
+    // A class's probability (which 2) is filled from the event's `probabilities` (fillProbabilities).
     outputs: outputs.map((m, j) => ({ slot: models.length + j, which: m.name === 'prediction' ? 0 : m.name === 'confidence' ? 1 : 2, categories: categoriesOf(m) })),
+    classes: outputs.filter((m) => isProbabilityOutput(m.name)).map((m) => Buffer.from(classOf(m.name), 'utf8')),
+    classSlots: outputs.flatMap((m, j) => (isProbabilityOutput(m.name) ? [models.length + j] : [])),
+    confidenceSlot: outputs.findIndex((m) => m.name === 'confidence') < 0 ? -1 : models.length + outputs.findIndex((m) => m.name === 'confidence'),
+    classSeen: new Float64Array(outputs.length),
   };
 }
