@@ -47,7 +47,7 @@ function eventRows(rows: Record<string, unknown>[], reference: ReferenceDistribu
 }
 
 /** Training rows with the confidence (the largest probability) as a column of its own. */
-const withConfidence = (rows: Record<string, unknown>[]) =>
+const withConfidence = (rows: Record<string, unknown>[]): Record<string, unknown>[] =>
   rows.map((r) => {
     const values = Object.values(r.probabilities as Record<string, number | null>).filter((v): v is number => v !== null);
     return { ...r, confidence: values.length > 0 ? Math.max(...values) : null };
