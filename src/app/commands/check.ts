@@ -7,7 +7,8 @@ import { loadReference } from '../../adapters/files/reference-file.js';
 import type { CommandOutput } from './io.js';
 import type { Progress } from '../../adapters/console/progress.js';
 import { writeReport } from './report.js';
-import { classOf, isProbabilityOutput, resolveOutputs } from '../../core/event/probabilities.js';
+import { classOf, INVALID_PROBABILITIES, isProbabilityOutput, resolveOutputs } from '../../core/event/probabilities.js';
+import { parseNumeric } from '../../core/stats/index.js';
 
 export interface CheckCommandOptions {
   reference: string;
@@ -70,6 +71,7 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
           `note: ${unknown.rows} row(s) give the probability of a class the reference does not know (${unknown.classes.join(', ')}): their class probabilities count as invalid`,
         );
     }
+    if (input.format === 'csv' && probabilityOutputs.length > 0) outOfRangeInvalid(input.rows, probabilityOutputs, signalNames);
     const extra = input.columns.filter((c) => !signalNames.includes(c) && !unknownClasses.includes(c));
     if (extra.length > 0) notes.push(`note: ignoring ${extra.length} input column(s) not in the reference: ${extra.join(', ')}`);
   } else if (reference.outputs.length > 0) {
@@ -104,7 +106,11 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   ] as const) {
     for (const [name, f] of Object.entries(results)) {
       if (f.invalid_values > 0)
-        notes.push(`note: ${kind} "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
+        notes.push(
+          isProbabilityOutput(name) && kind === 'output'
+            ? `note: output "${name}": ${f.invalid_values} value(s) are no probability (a number in [0, 1]) of a class set the reference knows, and count as missing`
+            : `note: ${kind} "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`,
+        );
     }
   }
   const stdout = options.json ? JSON.stringify(result, null, 2) + '\n' : formatCheck(result);
@@ -127,6 +133,20 @@ function resolveRows(rows: Record<string, unknown>[], outputNames: readonly stri
     for (const c of unknownClasses) classes.add(JSON.stringify(c));
   }
   return { rows: count, classes: [...classes].sort() };
+}
+
+/** CSV rows: a class probability outside [0, 1] is invalid, as in an event (probabilities.ts). */
+function outOfRangeInvalid(rows: (Record<string, unknown> | unknown[])[], outputs: readonly string[], order: readonly string[]): void {
+  const slots = outputs.map((name) => order.indexOf(name));
+  const outside = (v: unknown) => {
+    const x = parseNumeric(v);
+    return typeof x === 'number' && (x < 0 || x > 1);
+  };
+  for (const row of rows) {
+    if (Array.isArray(row)) {
+      for (const at of slots) if (outside(row[at])) row[at] = INVALID_PROBABILITIES;
+    } else for (const name of outputs) if (outside(row[name])) row[name] = INVALID_PROBABILITIES;
+  }
 }
 
 const fmt = (x: number | null, digits = 4) => (x === null ? '—' : x.toFixed(digits));

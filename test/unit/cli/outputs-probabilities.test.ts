@@ -168,6 +168,17 @@ describe('reference build --outputs probabilities and check', () => {
     expect(result.outputs).toEqual(JSON.parse(JSON.stringify(expected.outputs)));
   });
 
+  it('a CSV class probability outside [0, 1] is invalid, as in an event', async () => {
+    const current = rows(200, 7);
+    await writeFile(join(dir, 'range.csv'), csv(current.map((x, i) => (i % 40 === 0 ? { ...x, deny: 1.5 } : x))));
+    const { code, stdout, stderr } = await cli(['check', '--reference', referencePath, '--input', join(dir, 'range.csv'), '--json']);
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.outputs.probability_deny).toMatchObject({ invalid_values: 5, sample_count: 195 });
+    expect(result.outputs.probability_approve).toMatchObject({ invalid_values: 0, sample_count: 200 });
+    expect(stderr).toContain('note: output "probability_deny": 5 value(s) are no probability (a number in [0, 1]) of a class set the reference knows, and count as missing');
+  });
+
   it('a CSV column for an unknown class is an error naming it', async () => {
     const withReview = csv(rows(50, 6)).replace(HEADER, `${HEADER},probability_review`).split('\n');
     const lines = withReview.map((l, i) => (i === 0 || l === '' ? l : `${l},0`));
