@@ -82,6 +82,11 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--calibration-sizes <list>', 'window sizes the calibration is drawn for (comma list; default 100,200,500,1000,2000,5000)', integerList('--calibration-sizes'))
     .option('--calibration-replicates <n>', 'null draws per feature and window size (default 4000)', positiveInteger('--calibration-replicates'))
     .option('--calibration-seed <n>', 'seed of the null draws, saved in the reference (default 20261202)', nonNegativeInteger('--calibration-seed'))
+    .option(
+      '--threads <n>',
+      'threads for the calibration, this one included (default: one per core, at most 4; 1 = single-threaded; the file is the same)',
+      positiveInteger('--threads'),
+    )
     .action(async (opts) => {
       const { referenceBuildCommand } = await import('./commands/reference-build.js');
       finish(await referenceBuildCommand(opts, io.stdin, progressOf(io, opts.input)));

@@ -1,6 +1,6 @@
 /**
  * Issue 4, 8 (second bullet) — end to end through the real broker (`npm run services:up`;
- * BENCH_KAFKA_BROKERS overrides 127.0.0.1:9092).
+ * BENCH_KAFKA_BROKERS, else KAFKA_BROKERS, overrides 127.0.0.1:9092).
  *
  * 1. Throughput: 200,000 events with 20 numeric features (2 h of event time in the past) are
  *    produced to a fresh one-partition topic; then the service (`startService`, HTTP off, an
@@ -28,7 +28,7 @@ import { featureNames, numericRows, toObject } from './data.js';
 import { encodeEvents, MODEL, referenceDir, VERSION } from './events.js';
 import { median, percentile, progress, report, type Figure } from './harness.js';
 
-const BROKERS = (process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const BROKERS = (process.env.BENCH_KAFKA_BROKERS ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const EVENTS = 200_000;
 const FEATURES = 20;
 const PRODUCE_BATCH = 1_000;

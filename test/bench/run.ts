@@ -20,8 +20,8 @@ import { formatNumber, machineLoad, RESULT_PREFIX, targetText, verdict, type Sce
 import { busyMs, printTopFrames } from './profile.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-/** Cheap scenarios first; the broker one needs `npm run services:up`. */
-const ORDER = ['batch-check', 'reference-build', 'sizes', 'startup', 'ingest', 'memory', 'peer', 'end-to-end'];
+/** Cheap scenarios first; the broker ones (end-to-end, stream-memory: 5 M events, about 8 min) need `npm run services:up`. */
+const ORDER = ['batch-check', 'reference-build', 'sizes', 'startup', 'ingest', 'memory', 'peer', 'threads', 'end-to-end', 'stream-memory'];
 
 const args = process.argv.slice(2);
 const profile = args.includes('--profile');

@@ -6,7 +6,6 @@ import type { Row } from '../../core/reference/build.js';
 import { loadReference } from '../../adapters/files/reference-file.js';
 import type { CommandOutput } from './io.js';
 import type { Progress } from '../../adapters/console/progress.js';
-import { writeReport } from './report.js';
 import { classOf, INVALID_PROBABILITIES, isProbabilityOutput, resolveOutputs } from '../../core/event/probabilities.js';
 import { parseNumeric } from '../../core/stats/index.js';
 
@@ -99,7 +98,11 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   });
   const current = accumulate(input.rows as Row[], reference);
   const result = detector.evaluate(current, reference);
-  if (options.report) await writeReport(options.report, { model: null, modelVersion: reference.modelVersion, check: result, reference, current });
+  if (options.report) {
+    // The HTML report's modules (eta, d3, the templates) load only for --report: start-up (docs/benchmarks.md).
+    const { writeReport } = await import('./report.js');
+    await writeReport(options.report, { model: null, modelVersion: reference.modelVersion, check: result, reference, current });
+  }
   for (const [kind, results] of [
     ['feature', result.features],
     ['output', result.outputs ?? {}],

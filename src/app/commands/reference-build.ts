@@ -6,6 +6,7 @@ import type { CommandOutput } from './io.js';
 import type { Progress } from '../../adapters/console/progress.js';
 import { saveReference } from '../../adapters/files/reference-file.js';
 import { isProbabilityOutput, PROBABILITIES } from '../../core/event/probabilities.js';
+import { threadedCalibrator } from '../../adapters/threads/calibration-pool.js';
 
 export interface ReferenceBuildOptions {
   input: string;
@@ -23,6 +24,8 @@ export interface ReferenceBuildOptions {
   calibrationSizes?: number[];
   calibrationReplicates?: number;
   calibrationSeed?: number;
+  /** Threads for the calibration, this one included (default: one per core, at most 4); the file is the same for any count. */
+  threads?: number;
 }
 
 /** The calibration options of the flags; bad values are an InputError naming the flag. */
@@ -88,6 +91,8 @@ export async function referenceBuildCommand(options: ReferenceBuildOptions, stdi
     psiBins: options.psiBins,
     fineBins: options.fineBins,
     calibration: calibrationOptions(options),
+    // Worker threads when the calibration is large enough to pay for them (docs/benchmarks.md, "Worker threads").
+    calibrator: threadedCalibrator({ threads: options.threads }),
     ...(outputs.length > 0 ? { outputs } : {}),
   });
   await saveReference(reference, options.out);

@@ -129,6 +129,7 @@ const drawn = new WeakMap<CalibrationSettings, Map<string, FeatureCalibration>>(
 export function calibrateFeature(referenceCounts: ArrayLike<number>, settings: CalibrationSettings): FeatureCalibration | null {
   const counts = occupiedCounts(referenceCounts);
   if (!counts) return null;
+  // calibrationKey's key.
   const key = counts.join(',');
   let memo = drawn.get(settings);
   if (!memo) drawn.set(settings, (memo = new Map()));
@@ -144,6 +145,34 @@ export function calibrateFeature(referenceCounts: ArrayLike<number>, settings: C
     memo.set(key, found);
   }
   return { psi: found.psi.map((row) => [...row]), js: found.js.map((row) => [...row]) };
+}
+
+/**
+ * Calibrates many features' reference counts at once, each result as calibrateFeature gives it
+ * for the same counts (null where it gives null). The reference build takes one through
+ * FromRowsOptions.calibrator; the default runs calibrateFeature in turn, and the app's worker
+ * pool (src/adapters/threads/) spreads the distinct counts over worker threads
+ * (docs/benchmarks.md, "Worker threads"). Synchronous, so that fromRows stays synchronous.
+ */
+export type Calibrator = (referenceCounts: readonly Float64Array[], settings: CalibrationSettings) => (FeatureCalibration | null)[];
+
+/** The default Calibrator: calibrateFeature on each counts array, one thread. */
+export const calibrateFeatures: Calibrator = (referenceCounts, settings) => referenceCounts.map((counts) => calibrateFeature(counts, settings));
+
+/**
+ * The key calibrateFeature memoises a feature's calibration by: two counts arrays with the same
+ * key get the same calibration. Null when calibrateFeature gives null (fewer than two occupied bins).
+ */
+export function calibrationKey(referenceCounts: ArrayLike<number>): string | null {
+  const counts = occupiedCounts(referenceCounts);
+  return counts && counts.join(',');
+}
+
+/** The occupied bins of the counts: the work of one draw of calibrateFeature grows with them. */
+export function occupiedBins(referenceCounts: ArrayLike<number>): number {
+  let bins = 0;
+  for (let i = 0; i < referenceCounts.length; i++) if (referenceCounts[i] > 0) bins++;
+  return bins;
 }
 
 /**
@@ -485,14 +514,31 @@ export function nullFromQuantiles(levels: readonly number[], ts: readonly number
     const { t, lower } = knots[0];
     return { knots, pieces: [{ fit: fitScaledChiSquare(t, t, lower, lower), t0: t, level0: lower, slope: 0 }] };
   }
-  const pieces = knots.slice(1).map((b, i): NullPiece => {
-    const a = knots[i];
-    const fit = fitScaledChiSquare(a.t, b.t, a.lower, b.upper);
-    // A fit held at the edge of FIT_DOF_RANGE passes through the lower end only.
-    const through = Math.abs(scaledChiSquarePValue(fit, a.t) / a.lower - 1) < 1e-6;
-    return { fit: through ? fit : null, t0: a.t, level0: a.lower, slope: Math.log(a.lower / b.upper) / (b.t - a.t) };
-  });
+  const pieces = knots.slice(1).map((b, i): NullPiece => lazyPiece(knots[i], b));
   return { knots, pieces };
+}
+
+/**
+ * The piece between knots a and b, its scaled χ² fitted on first use: a p-value or a critical
+ * value reads one piece, and a fit (nested bisection over the incomplete gamma function) is
+ * most of a small check's work (docs/benchmarks.md, "Start-up"). The same fit, only later.
+ */
+function lazyPiece(a: NullKnot, b: NullKnot): NullPiece {
+  let fitted: ScaledChiSquare | null | undefined;
+  return {
+    get fit(): ScaledChiSquare | null {
+      if (fitted === undefined) {
+        const fit = fitScaledChiSquare(a.t, b.t, a.lower, b.upper);
+        // A fit held at the edge of FIT_DOF_RANGE passes through the lower end only.
+        const through = Math.abs(scaledChiSquarePValue(fit, a.t) / a.lower - 1) < 1e-6;
+        fitted = through ? fit : null;
+      }
+      return fitted;
+    },
+    t0: a.t,
+    level0: a.lower,
+    slope: Math.log(a.lower / b.upper) / (b.t - a.t),
+  };
 }
 
 function piecePValue(piece: NullPiece, t: number): number {

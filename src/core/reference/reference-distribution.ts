@@ -7,8 +7,9 @@ import { flattenProbabilities, isProbabilityOutput, PROBABILITIES } from '../eve
 import { InputError } from '../errors.js';
 import {
   calibratedNull,
-  calibrateFeature,
+  calibrateFeatures,
   calibrationSettings,
+  type Calibrator,
   type CalibratedMetric,
   type CalibrationOptions,
   type CalibrationSettings,
@@ -23,6 +24,11 @@ export interface FromRowsOptions extends BuildOptions {
    * build it. Default none (asymptotic p-values); `driftwatch reference build` builds it by default.
    */
   calibration?: CalibrationOptions | boolean;
+  /**
+   * Runs the calibration of every feature (default calibrateFeatures, one thread); the CLI
+   * passes a worker pool's (src/adapters/threads/). Every Calibrator gives the same quantiles.
+   */
+  calibrator?: Calibrator;
   /**
    * Columns of the rows that hold the model's outputs (`prediction`, `confidence`) rather than
    * input features: they are built like features (same bins, types and calibration) and kept
@@ -127,10 +133,10 @@ export class ReferenceDistribution {
     const settings = options.calibration ? calibrationSettings(options.calibration === true ? {} : options.calibration) : null;
     const nullQuantiles = new Map<string, FeatureCalibration>();
     if (settings) {
-      features.forEach(({ model }) => {
-        const counts = model.type === 'numeric' ? model.psiCounts : Float64Array.from(model.categories.values());
-        const calibration = calibrateFeature(counts, settings);
-        if (calibration) nullQuantiles.set(model.name, calibration);
+      const counts = features.map(({ model }) => (model.type === 'numeric' ? model.psiCounts : Float64Array.from(model.categories.values())));
+      const calibrations = (options.calibrator ?? calibrateFeatures)(counts, settings);
+      features.forEach(({ model }, i) => {
+        if (calibrations[i]) nullQuantiles.set(model.name, calibrations[i]!);
       });
     }
     return new ReferenceDistribution(

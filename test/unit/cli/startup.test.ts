@@ -98,6 +98,11 @@ describe('start-up: the file commands load no server client', () => {
     expect((JSON.parse(check.stdout) as { drift_detected: boolean }).drift_detected).toBe(false);
     expect(heavyIn(check)).toEqual([]);
     expect(check.urls.some((u) => u.endsWith('/src/app/commands/check.ts'))).toBe(true);
+    // The HTML report's modules load only with --report.
+    expect(['eta', 'd3-scale', 'd3-shape'].filter((p) => check.packages.has(p))).toEqual([]);
+    const withReport = await driftwatch(['check', '--reference', reference, '--input', join(dir, 'rows.csv'), '--json', '--report', join(dir, 'report.html')]);
+    expect(withReport.code).toBe(0);
+    expect(withReport.packages.has('eta')).toBe(true);
   });
 
   it('the hook does see them where they are loaded: run (failing on a missing configuration file)', async () => {

@@ -177,6 +177,16 @@ describe('the piecewise tail through the stored quantiles', () => {
     expect(calibratedPValue(nul, (33.2 + 78) / 2)).toBeCloseTo(Math.sqrt(1e-3 * 1e-4), 12);
   });
 
+  it('fits each piece on first use, the fit an eager build gives, and keeps it', () => {
+    const ts = [15.8, 18.5, 24.3, 33.2, 39.0];
+    const nul = nullFromQuantiles(CALIBRATION_LEVELS, ts);
+    nul.pieces.forEach((piece, j) => {
+      const eager = fitScaledChiSquare(ts[j], ts[j + 1], CALIBRATION_LEVELS[j], CALIBRATION_LEVELS[j + 1]);
+      expect(piece.fit).toEqual(eager);
+      expect(piece.fit).toBe(piece.fit);
+    });
+  });
+
   it('coinciding quantiles (an atom of the null) are one knot, read conservatively', () => {
     const nul = nullFromQuantiles(levels, [5, 5, 5, 9, 12]);
     expect(nul.knots).toHaveLength(3);
