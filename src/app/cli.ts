@@ -71,7 +71,11 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--categorical <names>', 'features to treat as categorical (comma list)', list)
     .option('--numeric <names>', 'features to treat as numeric (comma list)', list)
     .option('--features <names>', 'features to keep, in this order (comma list; default: every input column)', list)
-    .option('--outputs <names>', "columns holding the model's outputs, monitored apart from the features: prediction, confidence (comma list)", list)
+    .option(
+      '--outputs <names>',
+      "columns holding the model's outputs, monitored apart from the features: prediction, confidence, probabilities (every probability_<class> column, or a JSON row's probabilities object) (comma list)",
+      list,
+    )
     .option('--psi-bins <n>', 'PSI bins per numeric feature', positiveInteger('--psi-bins'), 10)
     .option('--fine-bins <n>', 'fine bins per numeric feature for KS and Wasserstein', positiveInteger('--fine-bins'), 400)
     .option('--no-calibration', 'skip the resampled calibration of the PSI and JS p-values (they are then asymptotic)')

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type * as CsvSync from 'csv-parse/sync';
 import type { CsvError } from 'csv-parse/sync';
 import { InputError } from '../../core/errors.js';
+import { flattenProbabilities, PROBABILITIES } from '../../core/event/probabilities.js';
 import { CsvFallback, scanCsv, TextColumn, type CsvArrayOptions } from './csv.js';
 
 export type InputFormat = 'csv' | 'jsonl';
@@ -180,7 +181,7 @@ export function parseJsonLines(text: string, name = 'input', onRows?: (rows: num
     } catch (cause) {
       throw new InputError(`${name}: line ${i + 1}: not valid JSON (${(cause as Error).message})`, { cause, context: { path: name, line: i + 1 } });
     }
-    const row = rowOf(value);
+    const row = rowOf(value, name, i + 1);
     if (row === null) {
       throw new InputError(`${name}: line ${i + 1}: expected a JSON object of features (or an event with "features" or "feature_vector"), got ${describe(value)}`, {
         context: { path: name, line: i + 1 },
@@ -195,19 +196,35 @@ export function parseJsonLines(text: string, name = 'input', onRows?: (rows: num
   return { rows, columns: arrays ? null : [...columns], format: 'jsonl' };
 }
 
-function rowOf(value: unknown): Record<string, unknown> | unknown[] | null {
+function rowOf(value: unknown, name: string, line: number): Record<string, unknown> | unknown[] | null {
   if (Array.isArray(value)) return value;
   if (value === null || typeof value !== 'object') return null;
   const object = value as Record<string, unknown>;
   if (object.features !== null && typeof object.features === 'object' && !Array.isArray(object.features)) {
     // The model's outputs ride beside the features (docs/references-and-check.md, "Model outputs").
-    if (!Object.hasOwn(object, 'prediction') && !Object.hasOwn(object, 'confidence')) return object.features as Record<string, unknown>;
+    if (!Object.hasOwn(object, 'prediction') && !Object.hasOwn(object, 'confidence') && !Object.hasOwn(object, PROBABILITIES)) return object.features as Record<string, unknown>;
     const row: Record<string, unknown> = { ...(object.features as Record<string, unknown>) };
     for (const output of ['prediction', 'confidence']) if (Object.hasOwn(object, output)) row[output] = object[output];
-    return row;
+    return Object.hasOwn(object, PROBABILITIES) ? { ...row, ...flatProbabilities(object[PROBABILITIES], name, line) } : row;
   }
   if (Array.isArray(object.feature_vector)) return object.feature_vector;
+  if (Object.hasOwn(object, PROBABILITIES)) {
+    const { [PROBABILITIES]: probabilities, ...rest } = object;
+    return { ...rest, ...flatProbabilities(probabilities, name, line) };
+  }
   return object;
+}
+
+/** A row's `probabilities` object as `probability_<class>` columns (null: none); anything else is an error naming the line. */
+function flatProbabilities(value: unknown, name: string, line: number): Record<string, unknown> {
+  if (value === null || value === undefined) return {};
+  const flat = flattenProbabilities(value);
+  if (flat === null) {
+    throw new InputError(`${name}: line ${line}: "${PROBABILITIES}" must be an object of class → probability (e.g. {"approve": 0.8, "deny": 0.2}), got ${describe(value)}`, {
+      context: { path: name, line },
+    });
+  }
+  return flat;
 }
 
 function describe(value: unknown): string {

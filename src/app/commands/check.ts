@@ -6,6 +6,8 @@ import type { Row } from '../../core/reference/build.js';
 import { loadReference } from '../../adapters/files/reference-file.js';
 import type { CommandOutput } from './io.js';
 import type { Progress } from '../../adapters/console/progress.js';
+import { classOf, INVALID_PROBABILITIES, isProbabilityOutput, resolveOutputs } from '../../core/event/probabilities.js';
+import { parseNumeric } from '../../core/stats/index.js';
 
 export interface CheckCommandOptions {
   reference: string;
@@ -44,14 +46,32 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
         { context: { path: options.input, feature: absent[0] } },
       );
     }
-    const absentOutputs = reference.outputNames.filter((name) => !input.columns!.includes(name));
+    // Object rows without a confidence take the largest of their probabilities (probabilities.ts).
+    const defaultsConfidence = input.format === 'jsonl' && input.columns.some((c) => isProbabilityOutput(c) && !reference.feature(c));
+    const absentOutputs = reference.outputNames.filter((name) => !input.columns!.includes(name) && !(name === 'confidence' && defaultsConfidence));
     if (absentOutputs.length > 0) {
       throw new InputError(
         `${options.input}: reference output${absentOutputs.length > 1 ? 's' : ''} ${absentOutputs.map((n) => `"${n}"`).join(', ')} absent from the input (columns: ${input.columns.join(', ')}); the reference monitors the model's outputs, so each row needs them`,
         { context: { path: options.input, feature: absentOutputs[0] } },
       );
     }
-    const extra = input.columns.filter((c) => !signalNames.includes(c));
+    const probabilityOutputs = reference.outputNames.filter(isProbabilityOutput);
+    const unknownClasses = probabilityOutputs.length > 0 ? input.columns.filter((c) => isProbabilityOutput(c) && !signalNames.includes(c)) : [];
+    if (unknownClasses.length > 0 && input.format === 'csv') {
+      throw new InputError(
+        `${options.input}: column${unknownClasses.length > 1 ? 's' : ''} ${unknownClasses.map((n) => `"${n}"`).join(', ')}: the probability of a class the reference does not know (its classes: ${probabilityOutputs.map(classOf).join(', ')}); the model's classes changed, so build a new reference`,
+        { context: { path: options.input, feature: unknownClasses[0] } },
+      );
+    }
+    if (input.format === 'jsonl' && (probabilityOutputs.length > 0 || defaultsConfidence)) {
+      const unknown = resolveRows(input.rows as Record<string, unknown>[], reference.outputNames, (key) => reference.feature(key) !== undefined);
+      if (unknown.rows > 0)
+        notes.push(
+          `note: ${unknown.rows} row(s) give the probability of a class the reference does not know (${unknown.classes.join(', ')}): their class probabilities count as invalid`,
+        );
+    }
+    if (input.format === 'csv' && probabilityOutputs.length > 0) outOfRangeInvalid(input.rows, probabilityOutputs, signalNames);
+    const extra = input.columns.filter((c) => !signalNames.includes(c) && !unknownClasses.includes(c));
     if (extra.length > 0) notes.push(`note: ignoring ${extra.length} input column(s) not in the reference: ${extra.join(', ')}`);
   } else if (reference.outputs.length > 0) {
     throw new InputError(
@@ -89,12 +109,47 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   ] as const) {
     for (const [name, f] of Object.entries(results)) {
       if (f.invalid_values > 0)
-        notes.push(`note: ${kind} "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`);
+        notes.push(
+          isProbabilityOutput(name) && kind === 'output'
+            ? `note: output "${name}": ${f.invalid_values} value(s) are no probability (a number in [0, 1]) of a class set the reference knows, and count as missing`
+            : `note: ${kind} "${name}": ${f.invalid_values} value(s) could not be read as ${f.type === 'numeric' ? 'numbers' : 'categories'} and count as missing`,
+        );
     }
   }
   const stdout = options.json ? JSON.stringify(result, null, 2) + '\n' : formatCheck(result);
   const exitCode = options.failOnDrift && result.drift_detected ? 3 : 0;
   return { stdout, stderr: notes.map((n) => n + '\n').join(''), exitCode };
+}
+
+/**
+ * Object rows' outputs as the events' rules make them (core/event/probabilities.ts): an unknown
+ * class makes the row's class probabilities invalid, a row without confidence takes its largest
+ * probability. Rewrites the rows in place; returns how many rows named an unknown class, and which.
+ */
+function resolveRows(rows: Record<string, unknown>[], outputNames: readonly string[], isFeature: (key: string) => boolean): { rows: number; classes: string[] } {
+  let count = 0;
+  const classes = new Set<string>();
+  for (let i = 0; i < rows.length; i++) {
+    const { outputs, unknownClasses } = resolveOutputs(rows[i], outputNames, { isFeature });
+    rows[i] = { ...rows[i], ...outputs };
+    if (unknownClasses.length > 0) count++;
+    for (const c of unknownClasses) classes.add(JSON.stringify(c));
+  }
+  return { rows: count, classes: [...classes].sort() };
+}
+
+/** CSV rows: a class probability outside [0, 1] is invalid, as in an event (probabilities.ts). */
+function outOfRangeInvalid(rows: (Record<string, unknown> | unknown[])[], outputs: readonly string[], order: readonly string[]): void {
+  const slots = outputs.map((name) => order.indexOf(name));
+  const outside = (v: unknown) => {
+    const x = parseNumeric(v);
+    return typeof x === 'number' && (x < 0 || x > 1);
+  };
+  for (const row of rows) {
+    if (Array.isArray(row)) {
+      for (const at of slots) if (outside(row[at])) row[at] = INVALID_PROBABILITIES;
+    } else for (const name of outputs) if (outside(row[name])) row[name] = INVALID_PROBABILITIES;
+  }
 }
 
 const fmt = (x: number | null, digits = 4) => (x === null ? '—' : x.toFixed(digits));

@@ -5,6 +5,7 @@ import type { Row } from '../../core/reference/build.js';
 import type { CommandOutput } from './io.js';
 import type { Progress } from '../../adapters/console/progress.js';
 import { saveReference } from '../../adapters/files/reference-file.js';
+import { isProbabilityOutput, PROBABILITIES } from '../../core/event/probabilities.js';
 import { threadedCalibrator } from '../../adapters/threads/calibration-pool.js';
 import { MAX_RANDOM_FEATURES, type MultivariateOptions } from '../../core/multivariate/model.js';
 
@@ -15,7 +16,7 @@ export interface ReferenceBuildOptions {
   categorical?: string[];
   numeric?: string[];
   features?: string[];
-  /** Columns holding the model's outputs (`prediction`, `confidence`), monitored apart from the features. */
+  /** Columns holding the model's outputs (`prediction`, `confidence`; `probabilities` for every `probability_<class>`), monitored apart from the features. */
   outputs?: string[];
   psiBins?: number;
   fineBins?: number;
@@ -63,22 +64,35 @@ function multivariateOptions(options: ReferenceBuildOptions): { multivariate: Mu
 export async function referenceBuildCommand(options: ReferenceBuildOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
   // CSV rows as arrays of the chosen features, numbers read from the bytes (docs/benchmarks.md).
   const outputs = options.outputs ?? [];
+  // `probabilities` stands for the probability_<class> columns, known once the rows are read.
+  const probabilities = outputs.includes(PROBABILITIES);
   // The outputs are columns like the features; --features then names the inputs only.
-  const order = options.features && outputs.length > 0 ? [...options.features.filter((f) => !outputs.includes(f)), ...outputs] : options.features;
+  const inputs = options.features?.filter((f) => !outputs.includes(f));
+  const order = probabilities ? undefined : options.features && outputs.length > 0 ? [...inputs!, ...outputs] : options.features;
   const input = await readRows(options.input, undefined, stdin, {
     csvArrays: { order, text: options.categorical },
     onRows: progress && ((rows) => progress.rows(rows)),
   });
   progress?.done(input.rows.length);
   if (input.columns) {
-    const absent = outputs.filter((f) => !input.columns!.includes(f));
+    const absent = outputs.filter((f) => (f === PROBABILITIES ? !input.columns!.some(isProbabilityOutput) : !input.columns!.includes(f)));
     if (absent.length > 0) {
-      throw new InputError(`${options.input}: --outputs names ${absent.map((f) => `"${f}"`).join(', ')}, absent from the input (columns: ${input.columns.join(', ')})`, {
-        context: { path: options.input, feature: absent[0] },
-      });
+      throw new InputError(
+        `${options.input}: --outputs names ${absent.map((f) => `"${f}"`).join(', ')}, absent from the input (columns: ${input.columns.join(', ')})${probabilities ? `; ${PROBABILITIES} are columns probability_<class> (CSV) or a "${PROBABILITIES}" object per JSON row` : ''}`,
+        {
+          context: { path: options.input, feature: absent[0] },
+        },
+      );
     }
   }
   let featureNames = order;
+  if (probabilities && input.columns) {
+    // The chosen inputs, then the named outputs, then every class's probability.
+    const classes = input.columns.filter((c) => isProbabilityOutput(c) && !outputs.includes(c));
+    const named = outputs.filter((f) => f !== PROBABILITIES);
+    featureNames = options.features ? [...inputs!, ...named, ...classes] : input.columns;
+    if (input.format === 'csv' && options.features) input.rows = project(input.rows as unknown[][], input.columns, featureNames);
+  }
   if (featureNames && input.columns) {
     const absent = featureNames.filter((f) => !input.columns!.includes(f));
     if (absent.length > 0) {
@@ -112,4 +126,10 @@ export async function referenceBuildCommand(options: ReferenceBuildOptions, stdi
     stderr: '',
     exitCode: 0,
   };
+}
+
+/** CSV rows (arrays in the header's order) as arrays of the columns `names`, in that order. */
+function project(rows: readonly unknown[][], header: readonly string[], names: readonly string[]): unknown[][] {
+  const at = names.map((n) => header.indexOf(n));
+  return rows.map((row) => at.map((i) => (i >= 0 && i < row.length ? row[i] : undefined)));
 }

@@ -18,6 +18,7 @@ import {
 import type { FeatureModel } from '../stats/index.js';
 import { calibratedCritical, calibratedPValue, normalisedStatistic, scoreOfStatistic, type CalibratedNull, type ReferenceDistribution } from '../reference/index.js';
 import { InputError } from '../errors.js';
+import { isProbabilityOutput } from '../event/probabilities.js';
 import type { CheckResult, DriftReason, DriftSeverity, FeatureResult, MultivariateResult, PValueMethod } from './result.js';
 import { mmd2 } from '../multivariate/rff-mmd.js';
 
@@ -248,7 +249,7 @@ export class DriftDetector {
       let severity: DriftSeverity = 'none';
       const isOutput = i >= featureCount;
       if (featureEnough && score !== null && score >= threshold) {
-        reasons.push(isOutput ? (`${model.name}_drift` as DriftReason) : 'score');
+        reasons.push(isOutput ? outputReason(model.name) : 'score');
         severity = score >= critical ? 'critical' : 'warning';
       }
       const refMissing = referenceMissingRate(comparison);
@@ -400,4 +401,9 @@ export function accumulate(rows: CurrentRows, reference: ReferenceDistribution):
     accumulator.recordArrays(rows as readonly (readonly unknown[])[]);
   }
   return accumulator;
+}
+
+/** The reason an output drifted: `prediction_drift`, `confidence_drift`, or `probability_drift` for a class's probability. */
+function outputReason(name: string): DriftReason {
+  return isProbabilityOutput(name) ? 'probability_drift' : (`${name}_drift` as DriftReason);
 }

@@ -2,11 +2,12 @@ import type { Correction, FeatureType, ScoreMetric } from '../stats/index.js';
 
 /**
  * Why a feature or an output was flagged: an input feature's score reached its threshold
- * (`score`), an output's did (`prediction_drift`, `confidence_drift`), or too many values went
- * missing (`missing_rate`); or the joint distribution of the numeric features moved
- * (`multivariate`, the check's multivariate score: docs/multivariate.md).
+ * (`score`), an output's did (`prediction_drift`, `confidence_drift`, and `probability_drift`
+ * for a class's probability), or too many values went missing (`missing_rate`); or the joint
+ * distribution of the numeric features moved (`multivariate`, the check's multivariate score:
+ * docs/multivariate.md).
  */
-export type DriftReason = 'score' | 'missing_rate' | 'prediction_drift' | 'confidence_drift' | 'multivariate';
+export type DriftReason = 'score' | 'missing_rate' | 'prediction_drift' | 'confidence_drift' | 'probability_drift' | 'multivariate';
 export type CheckStatus = 'ok' | 'insufficient_samples';
 /**
  * How bad a drift is (docs/statistics.md, "Severity"): `none` when not drifted, `warning` when

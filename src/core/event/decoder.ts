@@ -2,6 +2,7 @@ import { categoryNames, type FeatureModel } from '../stats/index.js';
 import { decodeEvent, type DecodeResult, type EventDefaults, type FeatureRecord } from './event.js';
 import type { RowArena } from './arena.js';
 import { EventScanner, type Layout } from './scanner.js';
+import { classOf, isProbabilityOutput } from './probabilities.js';
 
 /**
  * Event decoding for the hot path. `JSON.parse` spends most of a prediction event's cost on
@@ -14,7 +15,9 @@ import { EventScanner, type Layout } from './scanner.js';
  * null (categorical features, stored as the category's index), with plain ASCII `model`,
  * `model_version` and `timestamp`, and for a reference with model outputs a top-level
  * `prediction` and `confidence` that are absent, null, a number (numeric output) or a known class
- * (categorical) — and validates the whole text against the JSON grammar as it goes. Anything else (invalid JSON, escapes in keys, names or categories, a new category,
+ * (categorical), and `probabilities` absent, null, or an object of known classes → numbers in
+ * [0, 1] or null (the rules of probabilities.ts; an unknown class or a value they mark invalid
+ * is the slow path's) — and validates the whole text against the JSON grammar as it goes. Anything else (invalid JSON, escapes in keys, names or categories, a new category,
  * strings or booleans as numeric values, numbers as categories, duplicate keys,
  * `feature_vector`, no reference feature at all, a feature name with a lone surrogate) is
  * handed to `decodeEvent` (JSON.parse + zod), which stays the definition: for every input the
@@ -45,10 +48,21 @@ export class EventDecoder {
     private readonly featuresFor: FeatureModelsFor,
     private readonly outputsFor?: (model: string, modelVersion: string) => number,
   ) {
-    this.wantsOutputs = outputsFor && ((model, modelVersion) => outputsFor(model, modelVersion) > 0);
+    this.wantsOutputs =
+      outputsFor &&
+      ((model, modelVersion) => {
+        const count = outputsFor(model, modelVersion);
+        const models = count > 0 ? featuresFor(model, modelVersion) : undefined;
+        if (models === undefined) return undefined;
+        let names = this.outputNames.get(models);
+        if (names === undefined) this.outputNames.set(models, (names = models.slice(models.length - count).map((m) => m.name)));
+        return names;
+      });
   }
 
-  private readonly wantsOutputs?: (model: string, modelVersion: string) => boolean;
+  /** The names of the outputs the slow path reads for a reference (the last models of featuresFor's). */
+  private readonly wantsOutputs?: (model: string, modelVersion: string) => readonly string[] | undefined;
+  private readonly outputNames = new WeakMap<readonly FeatureModel[], readonly string[]>();
 
   /** Decodes one event: the fast path when it applies, else `decodeEvent`. */
   decode(value: Buffer | string | null, meta: { partition: number; offset: number; timestampMs: number }, defaults: EventDefaults, arena: RowArena): DecodeResult {
@@ -73,7 +87,10 @@ export class EventDecoder {
     const layout = models === this.lastModels ? this.lastLayout : this.layoutOf(models, this.outputsFor?.(scanner.model, scanner.modelVersion) ?? 0);
     if (layout === null) return null;
     const row = arena.take(models);
-    if (!scanner.fill(b, layout, row.data, row.offset) || (layout.outputs.length > 0 && !scanner.fillOutputs(b, layout, row.data, row.offset))) {
+    if (
+      !scanner.fill(b, layout, row.data, row.offset) ||
+      (layout.outputs.length > 0 && (!scanner.fillOutputs(b, layout, row.data, row.offset) || !scanner.fillProbabilities(b, layout, row.data, row.offset)))
+    ) {
       arena.giveBack(row);
       return null;
     }
@@ -128,6 +145,11 @@ function compileLayout(all: readonly FeatureModel[], outputCount: number): Layou
     categories: models.map(categoriesOf),
     index: new Map(models.map((m, i) => [m.name, i])),
     seen: new Float64Array(models.length),
-    outputs: outputs.map((m, j) => ({ slot: models.length + j, which: m.name === 'prediction' ? 0 : 1, categories: categoriesOf(m) })),
+    // A class's probability (which 2) is filled from the event's `probabilities` (fillProbabilities).
+    outputs: outputs.map((m, j) => ({ slot: models.length + j, which: m.name === 'prediction' ? 0 : m.name === 'confidence' ? 1 : 2, categories: categoriesOf(m) })),
+    classes: outputs.filter((m) => isProbabilityOutput(m.name)).map((m) => Buffer.from(classOf(m.name), 'utf8')),
+    classSlots: outputs.flatMap((m, j) => (isProbabilityOutput(m.name) ? [models.length + j] : [])),
+    confidenceSlot: outputs.findIndex((m) => m.name === 'confidence') < 0 ? -1 : models.length + outputs.findIndex((m) => m.name === 'confidence'),
+    classSeen: new Float64Array(outputs.length),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { NumericRow } from '../stats/index.js';
+import { PROBABILITIES, resolveOutputs } from './probabilities.js';
 
 /**
  * Decoding of prediction events (docs/wire-formats.md): JSON with `model`,
@@ -15,8 +16,9 @@ export interface FeatureRecord {
   /** By name (`features`), in the reference's order (`feature_vector`), or decoded by the fast path. */
   values: Readonly<Record<string, unknown>> | readonly unknown[] | NumericRow;
   /**
-   * The model's outputs the event carries (`prediction`, `confidence`: top-level fields), as
-   * given; absent when it carries neither. Recorded only for references with outputs.
+   * The model's outputs the event carries (`prediction`, `confidence`, and `probability_<class>`
+   * from its `probabilities`: top-level fields) by output name, as given or as the rules of
+   * probabilities.ts make them; absent when it carries none. Recorded only for references with outputs.
    */
   outputs?: Readonly<Record<string, unknown>>;
   partition: number;
@@ -64,6 +66,7 @@ export const predictionEventSchema = z
     feature_vector: z.array(z.unknown()).optional(),
     prediction: z.unknown().optional(),
     confidence: z.unknown().optional(),
+    probabilities: z.unknown().optional(),
   })
   .refine((e) => e.features !== undefined || e.feature_vector !== undefined, {
     message: 'an event needs "features" (an object) or "feature_vector" (an array)',
@@ -99,14 +102,15 @@ export function parseEventTime(value: string | number): number | null {
 export type DecodeResult = { ok: true; record: FeatureRecord } | { ok: false; failure: DecodeFailure };
 
 /**
- * `wantsOutputs`: whether the reference of a (model, version) monitors outputs; only then does
- * the record carry the event's `prediction` and `confidence` (`outputs`).
+ * `wantsOutputs`: the outputs the reference of a (model, version) monitors (their names; true
+ * stands for `prediction` and `confidence`), or false/undefined/none; only then does the record
+ * carry the event's outputs (`outputs`).
  */
 export function decodeEvent(
   bytes: Buffer | string | null,
   meta: { partition: number; offset: number; timestampMs: number },
   defaults: EventDefaults,
-  wantsOutputs?: (model: string, modelVersion: string) => boolean,
+  wantsOutputs?: (model: string, modelVersion: string) => boolean | readonly string[] | undefined,
 ): DecodeResult {
   if (bytes === null || bytes.length === 0) return fail('invalid_json', 'empty message value');
   let json: unknown;
@@ -143,19 +147,17 @@ export function decodeEvent(
   if (!Number.isFinite(eventTimeMs))
     return fail('invalid_timestamp', 'timestamp: required (this source has no record timestamp to fall back on)', 'timestamp', model, modelVersion);
   const values = event.features ?? (event.feature_vector as unknown[]);
-  const outputs = wantsOutputs?.(model, modelVersion) ? outputsOf(event) : undefined;
+  const wanted = wantsOutputs?.(model, modelVersion);
+  const outputs = wanted === true ? outputsOf(event, LEGACY_OUTPUTS) : wanted && wanted.length > 0 ? outputsOf(event, wanted) : undefined;
   return { ok: true, record: { model, modelVersion, eventTimeMs, values, ...(outputs ? { outputs } : {}), partition: meta.partition, offset: meta.offset } };
 }
 
-/** The outputs an event carries as top-level fields, or undefined when it carries none. */
-function outputsOf(event: PredictionEvent): Record<string, unknown> | undefined {
-  const hasPrediction = Object.hasOwn(event, 'prediction');
-  const hasConfidence = Object.hasOwn(event, 'confidence');
-  if (!hasPrediction && !hasConfidence) return undefined;
-  const outputs: Record<string, unknown> = {};
-  if (hasPrediction) outputs.prediction = event.prediction;
-  if (hasConfidence) outputs.confidence = event.confidence;
-  return outputs;
+const LEGACY_OUTPUTS = ['prediction', 'confidence'];
+
+/** The outputs `names` an event carries as top-level fields, or undefined when it carries none of its output fields. */
+function outputsOf(event: PredictionEvent, names: readonly string[]): Record<string, unknown> | undefined {
+  if (!Object.hasOwn(event, 'prediction') && !Object.hasOwn(event, 'confidence') && !Object.hasOwn(event, PROBABILITIES)) return undefined;
+  return resolveOutputs(event, names).outputs;
 }
 
 function fail(reason: FailureReason, detail: string, path?: string, model?: string, modelVersion?: string): DecodeResult {

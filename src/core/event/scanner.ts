@@ -35,6 +35,7 @@ const enum TopKey {
   FeatureVector,
   Prediction,
   Confidence,
+  Probabilities,
 }
 
 const bytesOf = (text: string) => Buffer.from(text, 'latin1');
@@ -48,6 +49,8 @@ const KEYS: readonly [Buffer, TopKey][] = [
 /** The model's outputs (docs/wire-formats.md): both ten bytes long, so looked up apart from KEYS. */
 const PREDICTION = bytesOf('prediction');
 const CONFIDENCE = bytesOf('confidence');
+/** Per-class probabilities: as long as `model_version`, so looked up apart too. */
+const PROBABILITIES = bytesOf('probabilities');
 /** An output the event does not carry. */
 const KIND_ABSENT = 255;
 
@@ -66,9 +69,17 @@ export interface Layout {
   /**
    * The reference's model outputs, read from the event's top-level `prediction` and
    * `confidence` into the row's slots after the features: `which` 0 is prediction, 1 confidence;
-   * `categories` as for a feature. Empty when the reference has no outputs.
+   * `categories` as for a feature; 2 is a class's probability, filled from `probabilities` by
+   * fillProbabilities. Empty when the reference has no outputs.
    */
-  readonly outputs: readonly { readonly slot: number; readonly which: 0 | 1; readonly categories: readonly Buffer[] | null }[];
+  readonly outputs: readonly { readonly slot: number; readonly which: 0 | 1 | 2; readonly categories: readonly Buffer[] | null }[];
+  /** The UTF-8 bytes of each class whose probability the reference monitors (outputs `probability_<class>`), and its slot. */
+  readonly classes: readonly Buffer[];
+  readonly classSlots: readonly number[];
+  /** The slot of the `confidence` output, or −1: an event without one takes its largest probability. */
+  readonly confidenceSlot: number;
+  /** Per class, the decode that last set it (a class twice goes to the slow path). */
+  readonly classSeen: Float64Array;
 }
 
 /** Reads one event at a time; `scan`, then `fill` with the layout of the event's reference. */
@@ -76,6 +87,16 @@ export class EventScanner {
   model = '';
   modelVersion = '';
   eventTimeMs = 0;
+  /**
+   * The event's top-level `probabilities`: KIND_ABSENT, KIND_NULL, KIND_OTHER (anything but an
+   * object of plain keys → numbers or null: the slow path's when its reference has outputs) or
+   * KIND_NUMBER for such an object, whose entries are read into the scratch arrays below.
+   */
+  probabilitiesKind = KIND_ABSENT;
+  private probabilityCount = 0;
+  private probabilityKeyStart = new Int32Array(16);
+  private probabilityKeyEnd = new Int32Array(16);
+  private probabilityValues = new Float64Array(16);
   private decodes = 0;
   // The `features` object of the event being decoded: key spans, the value of each key (a
   // number, or NaN for null), its kind (KIND_*), and for strings without escapes their span.
@@ -112,6 +133,8 @@ export class EventScanner {
     let features = false;
     this.count = 0;
     this.outputKinds.fill(KIND_ABSENT);
+    this.probabilitiesKind = KIND_ABSENT;
+    this.probabilityCount = 0;
     for (;;) {
       if (i >= end || b[i] !== QUOTE) return false;
       const keyStart = i + 1;
@@ -158,6 +181,11 @@ export class EventScanner {
           break;
         case TopKey.FeatureVector:
           return false;
+        case TopKey.Probabilities:
+          if (this.probabilitiesKind !== KIND_ABSENT) return false;
+          i = this.scanProbabilities(b, i, end);
+          if (i < 0) return false;
+          break;
         case TopKey.Prediction:
         case TopKey.Confidence:
           i = this.scanOutput(b, i, end, key === TopKey.Prediction ? 0 : 1);
@@ -224,6 +252,7 @@ export class EventScanner {
    */
   fillOutputs(b: Uint8Array, layout: Layout, data: Float64Array, offset: number): boolean {
     for (const { slot, which, categories } of layout.outputs) {
+      if (which === 2) continue;
       const kind = this.outputKinds[which];
       if (kind === KIND_ABSENT || kind === KIND_NULL) continue;
       if (categories === null) {
@@ -240,6 +269,107 @@ export class EventScanner {
       data[offset + slot] = category;
     }
     return true;
+  }
+
+  /**
+   * Reads the `probabilities` value at `i`: an object of plain keys whose values are numbers or
+   * null into the scratch arrays (KIND_NUMBER), null (KIND_NULL), anything else validated only
+   * (KIND_OTHER). The index after it, or −1 when it is not valid JSON.
+   */
+  private scanProbabilities(b: Uint8Array, i: number, end: number): number {
+    const c = b[i];
+    if (c === 110 /* n */ && isLiteral(b, i, end, NULL)) {
+      this.probabilitiesKind = KIND_NULL;
+      return i + 4;
+    }
+    const from = i;
+    this.probabilitiesKind = KIND_OTHER;
+    if (c !== OPEN_OBJECT) return skipValue(b, i, end, 1);
+    i = skipSpace(b, i + 1, end);
+    if (i < end && b[i] === CLOSE_OBJECT) {
+      this.probabilitiesKind = KIND_NUMBER;
+      return i + 1;
+    }
+    for (;;) {
+      if (i >= end || b[i] !== QUOTE) return skipValue(b, from, end, 1);
+      const keyStart = i + 1;
+      const keyEnd = plainStringEnd(b, keyStart, end);
+      if (keyEnd < 0) return skipValue(b, from, end, 1);
+      i = skipSpace(b, keyEnd + 1, end);
+      if (i >= end || b[i] !== COLON) return -1;
+      i = skipSpace(b, i + 1, end);
+      if (i >= end) return -1;
+      const p = this.probabilityCount;
+      if (p === this.probabilityKeyStart.length) this.growProbabilities();
+      const v = b[i];
+      if (v === MINUS || (v >= 48 && v <= 57)) {
+        i = readNumber(b, i, end, this.probabilityValues, p);
+        if (i < 0) return -1;
+      } else if (v === 110 /* n */ && isLiteral(b, i, end, NULL)) {
+        this.probabilityValues[p] = Number.NaN;
+        i += 4;
+      } else return skipValue(b, from, end, 1);
+      this.probabilityKeyStart[p] = keyStart;
+      this.probabilityKeyEnd[p] = keyEnd;
+      this.probabilityCount = p + 1;
+      i = skipSpace(b, i, end);
+      if (i >= end) return -1;
+      if (b[i] === COMMA) {
+        i = skipSpace(b, i + 1, end);
+        continue;
+      }
+      if (b[i] !== CLOSE_OBJECT) return -1;
+      this.probabilitiesKind = KIND_NUMBER;
+      return i + 1;
+    }
+  }
+
+  /**
+   * Writes the event's class probabilities into the layout's class slots and, for an event
+   * without `confidence`, its largest probability into the confidence slot (the rules of
+   * probabilities.ts). False sends the event to the slow path: probabilities that are not an
+   * object of numbers or null, a class the reference does not know, a class twice, or a number
+   * outside [0, 1] — the cases whose values the slow path marks invalid.
+   */
+  fillProbabilities(b: Uint8Array, layout: Layout, data: Float64Array, offset: number): boolean {
+    const kind = this.probabilitiesKind;
+    if (kind === KIND_ABSENT || kind === KIND_NULL) return true;
+    if (kind !== KIND_NUMBER) return false;
+    const { classes, classSlots, classSeen, confidenceSlot } = layout;
+    const stamp = ++this.decodes;
+    let top = Number.NaN;
+    for (let p = 0; p < this.probabilityCount; p++) {
+      const value = this.probabilityValues[p];
+      if (value < 0 || value > 1) return false;
+      if (value === value && (top !== top || value > top)) top = value;
+      if (classes.length === 0) {
+        // The confidence alone (classes not monitored): a key twice is the slow path's (JSON.parse keeps the last).
+        if (this.keyRepeats(b, p)) return false;
+        continue;
+      }
+      const at = categoryIndex(b, this.probabilityKeyStart[p], this.probabilityKeyEnd[p], classes);
+      if (at < 0 || classSeen[at] === stamp) return false;
+      classSeen[at] = stamp;
+      data[offset + classSlots[at]] = value;
+    }
+    if (confidenceSlot >= 0 && this.outputKinds[1] === KIND_ABSENT && top === top) data[offset + confidenceSlot] = top;
+    return true;
+  }
+
+  /** Whether probability entry p's key is that of an earlier entry. */
+  private keyRepeats(b: Uint8Array, p: number): boolean {
+    const { probabilityKeyStart: starts, probabilityKeyEnd: ends } = this;
+    const key = b.subarray(starts[p], ends[p]);
+    for (let q = 0; q < p; q++) if (sameBytes(b, starts[q], ends[q], key)) return true;
+    return false;
+  }
+
+  private growProbabilities(): void {
+    const n = this.probabilityKeyStart.length * 2;
+    const widen = <T extends Int32Array | Float64Array>(from: T, to: T): T => (to.set(from), to);
+    this.probabilityKeyStart = widen(this.probabilityKeyStart, new Int32Array(n));
+    this.probabilityKeyEnd = widen(this.probabilityKeyEnd, new Int32Array(n));
+    this.probabilityValues = widen(this.probabilityValues, new Float64Array(n));
   }
 
   /** Reads the `features` object at `i` into the scratch arrays; the index after it, or −1. */
@@ -368,6 +498,7 @@ class TextCache {
 
 function topKey(b: Uint8Array, start: number, end: number): TopKey {
   if (end - start === PREDICTION.length) return sameBytes(b, start, end, PREDICTION) ? TopKey.Prediction : sameBytes(b, start, end, CONFIDENCE) ? TopKey.Confidence : TopKey.Other;
+  if (end - start === PROBABILITIES.length && sameBytes(b, start, end, PROBABILITIES)) return TopKey.Probabilities;
   // The five names differ in length: one comparison at most.
   const candidate = KEYS_BY_LENGTH[end - start];
   return candidate !== undefined && sameBytes(b, start, end, candidate[0]) ? candidate[1] : TopKey.Other;

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { numericModel, type FeatureModel } from '../stats/index.js';
 import { ReferenceFileError } from '../errors.js';
 import { buildFeatures, DEFAULT_PSI_BINS, type BuildOptions, type Row } from './build.js';
-import { OUTPUT_NAMES, REFERENCE_SCHEMA_VERSION, referenceFileSchema, type FeatureEntry, type OutputName, type ReferenceFile } from './schema.js';
+import { isOutputName, OUTPUT_NAMES, REFERENCE_SCHEMA_VERSION, referenceFileSchema, type FeatureEntry, type OutputName, type ReferenceFile } from './schema.js';
+import { flattenProbabilities, isProbabilityOutput, PROBABILITIES } from '../event/probabilities.js';
 import { InputError } from '../errors.js';
 import {
   calibratedNull,
@@ -34,6 +35,8 @@ export interface FromRowsOptions extends BuildOptions {
    * Columns of the rows that hold the model's outputs (`prediction`, `confidence`) rather than
    * input features: they are built like features (same bins, types and calibration) and kept
    * apart, as the reference's `outputs` (docs/references-and-check.md, "Model outputs").
+   * `probabilities` stands for one output `probability_<class>` per class the rows give: columns
+   * of that name, or the keys of an object row's `probabilities` object.
    */
   outputs?: readonly string[];
   /**
@@ -118,10 +121,24 @@ export class ReferenceDistribution {
     return this.features.find((f) => f.name === name);
   }
 
-  static fromRows(rows: readonly Row[], options: FromRowsOptions = {}): ReferenceDistribution {
+  static fromRows(givenRows: readonly Row[], options: FromRowsOptions = {}): ReferenceDistribution {
+    const rows = options.outputs?.includes(PROBABILITIES) ? withFlatProbabilities(givenRows) : givenRows;
     const outputNames = resolveOutputs(rows, options);
-    // Outputs are columns like the features: one build, then set apart by name.
-    const { names, features } = buildFeatures(rows, outputNames.length === 0 ? options : { ...options, featureNames: columnsWithOutputs(rows, options.featureNames, outputNames) });
+    const probabilities = outputNames.filter(isProbabilityOutput);
+    // Outputs are columns like the features: one build, then set apart by name. A class's
+    // probability is a number whatever its column holds.
+    const { names, features } = buildFeatures(
+      rows,
+      outputNames.length === 0
+        ? options
+        : { ...options, featureNames: columnsWithOutputs(rows, options.featureNames, outputNames), numeric: [...(options.numeric ?? []), ...probabilities] },
+    );
+    for (const { model } of features) {
+      if (model.type === 'numeric' && (probabilities as string[]).includes(model.name) && (model.summary.min < 0 || model.summary.max > 1))
+        throw new InputError(`output "${model.name}": a probability must lie in [0, 1], the training rows hold ${model.summary.min < 0 ? model.summary.min : model.summary.max}`, {
+          context: { feature: model.name },
+        });
+    }
     const isOutput = (f: { model: FeatureModel }) => (outputNames as string[]).includes(f.model.name);
     if (outputNames.length > 0 && features.every(isOutput)) throw new InputError(`a reference needs at least one input feature besides the outputs (${outputNames.join(', ')})`);
     const settings = options.calibration ? calibrationSettings(options.calibration === true ? {} : options.calibration) : null;
@@ -242,14 +259,22 @@ function buildMultivariate(
   return MultivariateModel.build(rows, columns, options === true ? {} : options);
 }
 
-/** The outputs named in the options, checked: known names, each once, present in the rows. */
+/**
+ * The outputs named in the options, checked: known names, each once, present in the rows;
+ * `probabilities` expanded to the `probability_<class>` columns, in the order the rows give them.
+ */
 function resolveOutputs(rows: readonly Row[], options: FromRowsOptions): OutputName[] {
-  const names = options.outputs ?? [];
-  names.forEach((name, i) => {
-    if (!(OUTPUT_NAMES as readonly string[]).includes(name))
-      throw new InputError(`unknown output "${name}"; outputs are ${OUTPUT_NAMES.join(', ')}`, { context: { feature: name } });
-    if (names.indexOf(name) !== i) throw new InputError(`output "${name}" is named twice`, { context: { feature: name } });
+  const given = options.outputs ?? [];
+  given.forEach((name, i) => {
+    if (name !== PROBABILITIES && !isOutputName(name))
+      throw new InputError(`unknown output "${name}"; outputs are ${OUTPUT_NAMES.join(', ')}, ${PROBABILITIES} or probability_<class>`, { context: { feature: name } });
+    if (given.indexOf(name) !== i) throw new InputError(`output "${name}" is named twice`, { context: { feature: name } });
   });
+  const names = given.flatMap((name) => (name === PROBABILITIES ? probabilityColumns(rows, options.featureNames).filter((c) => !given.includes(c)) : [name]));
+  if (given.includes(PROBABILITIES) && !names.some(isProbabilityOutput))
+    throw new InputError(`--outputs ${PROBABILITIES}: the reference rows give no class probabilities (columns probability_<class>, or a "${PROBABILITIES}" object per row)`, {
+      context: { feature: PROBABILITIES },
+    });
   if (names.length === 0 || rows.length === 0) return names as OutputName[];
   if (Array.isArray(rows[0])) {
     const absent = names.find((name) => !options.featureNames?.includes(name));
@@ -259,6 +284,32 @@ function resolveOutputs(rows: readonly Row[], options: FromRowsOptions): OutputN
     if (absent) throw new InputError(`output "${absent}" is absent from every reference row (give the model's ${absent} on the training rows)`, { context: { feature: absent } });
   }
   return names as OutputName[];
+}
+
+/** The `probability_<class>` columns of the rows (array rows: of `featureNames`), in order of first appearance. */
+function probabilityColumns(rows: readonly Row[], featureNames: readonly string[] | undefined): string[] {
+  if (rows.length > 0 && Array.isArray(rows[0])) return (featureNames ?? []).filter(isProbabilityOutput);
+  const seen = new Set<string>();
+  for (const row of rows) for (const key of Object.keys(row)) if (isProbabilityOutput(key)) seen.add(key);
+  return [...seen];
+}
+
+/**
+ * Object rows with a `probabilities` object given as `probability_<class>` keys instead (other
+ * rows as they are). A `probabilities` value that is not such an object is an error naming the row.
+ */
+function withFlatProbabilities(rows: readonly Row[]): readonly Row[] {
+  return rows.map((row, i) => {
+    if (Array.isArray(row) || !Object.hasOwn(row, PROBABILITIES)) return row;
+    const { [PROBABILITIES]: value, ...rest } = row as Record<string, unknown>;
+    if (value === null || value === undefined) return rest;
+    const flat = flattenProbabilities(value);
+    if (flat === null)
+      throw new InputError(`reference row ${i + 1}: "${PROBABILITIES}" must be an object of class → probability, got ${Array.isArray(value) ? 'an array' : typeof value}`, {
+        context: { line: i + 1, feature: PROBABILITIES },
+      });
+    return { ...rest, ...flat };
+  });
 }
 
 /** The columns to build: the given names (or the first row's keys), with every output among them. */

@@ -91,7 +91,15 @@ export const featureSchema = z.discriminatedUnion('type', [numericFeature, categ
  * "Model outputs"): the fields of a prediction event that carry them.
  */
 export const OUTPUT_NAMES = ['prediction', 'confidence'] as const;
-export type OutputName = (typeof OUTPUT_NAMES)[number];
+/**
+ * An output's name: one of OUTPUT_NAMES, or `probability_<class>` for a class's probability
+ * (core/event/probabilities.ts; docs/references-and-check.md, "Per-class probabilities").
+ */
+export type OutputName = (typeof OUTPUT_NAMES)[number] | `probability_${string}`;
+
+/** Whether a name is an output's (see OutputName). */
+export const isOutputName = (name: string): name is OutputName =>
+  (OUTPUT_NAMES as readonly string[]).includes(name) || (name.length > 'probability_'.length && name.startsWith('probability_'));
 
 export const referenceFileSchema = z
   .object({
@@ -106,7 +114,7 @@ export const referenceFileSchema = z
     features: z.record(z.string(), featureSchema),
     /** The model outputs monitored beside the features, in order; absent when there are none. */
     output_names: z
-      .array(z.enum(OUTPUT_NAMES, { error: (issue) => `unknown output ${JSON.stringify(issue.input)}; outputs are ${OUTPUT_NAMES.join(', ')}` }))
+      .array(z.string().refine(isOutputName, { error: (issue) => `unknown output ${JSON.stringify(issue.input)}; outputs are ${OUTPUT_NAMES.join(', ')} and probability_<class>` }))
       .min(1)
       .optional(),
     outputs: z.record(z.string(), featureSchema).optional(),

@@ -17,6 +17,7 @@ import {
   FEATURES,
   isOutputQuery,
   OUTPUTS,
+  queriesOutput,
   seededEvaluations,
   substitute,
   writtenPoints,
@@ -64,7 +65,8 @@ function expectedSeries(points: WrittenPoint[], model: string, query: string, fe
   for (const p of points) {
     if (p.tags.model !== model || p.measurement !== measurement) continue;
     // The outputs' panel reads the points tagged kind=output, whatever the feature variable.
-    if (measurement === 'feature_drift' && (isOutputQuery(query) ? p.tags.kind !== 'output' : !features.includes(p.tags.feature))) continue;
+    if (measurement === 'feature_drift' && (isOutputQuery(query) ? p.tags.kind !== 'output' || !queriesOutput(query, p.tags.feature) : !features.includes(p.tags.feature)))
+      continue;
     for (const field of fields) {
       if (!(field in p.fields)) continue;
       const start = Math.floor(p.timeMs / periodMs) * periodMs; // timeSrc: "_start"

@@ -113,10 +113,17 @@ export function substituteInfluxQL(query: string, s: InfluxQLSubstitution): stri
 
 export const FEATURES = ['age', 'income', 'credit_score', 'loan_amount', 'employment_type'] as const;
 /** The model outputs of `seededEvaluations({ outputs: true })`. */
-export const OUTPUTS = ['prediction', 'confidence'] as const;
+export const OUTPUTS = ['prediction', 'confidence', 'probability_approve', 'probability_deny'] as const;
 
-/** A query of the outputs' panel: it selects points tagged kind=output, not the feature variable. */
+/** A query of the outputs' panels: it selects points tagged kind=output, not the feature variable. */
 export const isOutputQuery = (query: string): boolean => query.includes('r.kind == "output"') || query.includes(`"kind" = 'output'`);
+
+/**
+ * Whether an output query draws this output: the model-output panel the outputs other than
+ * the class probabilities (`!~ /^probability_/`), the class-probability panel those (`=~`).
+ */
+export const queriesOutput = (query: string, output: string): boolean =>
+  query.includes('!~ /^probability_/') ? !output.startsWith('probability_') : query.includes('=~ /^probability_/') ? output.startsWith('probability_') : true;
 
 /**
  * Evaluations of consecutive windows for one model: the reference from clean seeded rows, then
@@ -135,7 +142,8 @@ export function seededEvaluations(options: {
   /**
    * Also the model's outputs (docs/references-and-check.md, "Model outputs"): a prediction and
    * a confidence computed from each row (no extra random draws, so the features are the same
-   * as without), the confidence 0.15 lower in drifted windows.
+   * as without), the confidence 0.15 lower in drifted windows; and the two classes' probabilities
+   * (docs/references-and-check.md, "Per-class probabilities").
    */
   outputs?: boolean;
   /** Also the multivariate score (docs/multivariate.md), from a small null (200 draws at 3 sizes). */
@@ -146,14 +154,14 @@ export function seededEvaluations(options: {
   const withOutputs = (row: ReturnType<typeof creditRow>, drift = false) => {
     if (!options.outputs) return row;
     const p = 1 / (1 + Math.exp((row.credit_score - 680) / 40));
-    return { ...row, prediction: p > 0.5 ? 'deny' : 'approve', confidence: Math.max(p, 1 - p) - (drift ? 0.15 : 0) };
+    return { ...row, prediction: p > 0.5 ? 'deny' : 'approve', confidence: Math.max(p, 1 - p) - (drift ? 0.15 : 0), probability_approve: 1 - p, probability_deny: p };
   };
   const reference = ReferenceDistribution.fromRows(
     Array.from({ length: 4000 }, () => withOutputs(creditRow(r))),
     {
       modelVersion,
       now: new Date('2026-11-25T12:00:00Z'),
-      ...(options.outputs ? { outputs: ['prediction', 'confidence'] } : {}),
+      ...(options.outputs ? { outputs: ['prediction', 'confidence', 'probabilities'] } : {}),
       ...(options.multivariate ? { multivariate: { replicates: 200, sizes: [100, 500, 1000] } } : {}),
     },
   );
