@@ -48,27 +48,96 @@ export function drawRffMap(dims: number, features: number, bandwidth: number, ra
   return { dims, features, omega, phase };
 }
 
+/** |t| up to which `cosine` evaluates its polynomial; beyond it (and for NaN, ±Infinity) it is Math.cos. */
+export const COSINE_POLYNOMIAL_BOUND = 1024;
+
+/**
+ * cos t to within 1e-13 absolute of Math.cos for |t| ≤ COSINE_POLYNOMIAL_BOUND (about 3e-16
+ * for |t| ≤ 10, where the map's arguments are; test/unit/core/multivariate/cosine.test.ts), in
+ * about half Math.cos's time here (docs/multivariate.md, "Cost"): with k = round(t / 2π) and
+ * h = t/2 − kπ ∈ [−π/2, π/2] (π in two parts, Cody–Waite), cos t = 2 cos²h − 1, and cos h is
+ * its Taylor polynomial to h²⁰ (truncation below (π/2)²²/22! ≈ 3e-15). No branch on the
+ * quadrant, so nothing to mispredict. Outside the bound the reduction's rounding (k·π's) would
+ * grow past 1e-13, so Math.cos answers.
+ */
+export function cosine(t: number): number {
+  if (!(Math.abs(t) <= COSINE_POLYNOMIAL_BOUND)) return Math.cos(t);
+  const k = Math.round(t * 0.15915494309189535);
+  const h = t * 0.5 - k * 3.141592653589793 - k * 1.2246467991473532e-16;
+  const u = h * h;
+  const c =
+    1 +
+    u *
+      (-0.5 +
+        u *
+          (0.041666666666666664 +
+            u *
+              (-0.001388888888888889 +
+                u *
+                  (2.48015873015873e-5 +
+                    u *
+                      (-2.755731922398589e-7 +
+                        u * (2.08767569878681e-9 + u * (-1.1470745597729725e-11 + u * (4.779477332387385e-14 + u * (-1.5619206968586225e-16 + u * 4.110317623312165e-19)))))))));
+  return 2 * c * c - 1;
+}
+
 /** Adds φ(x) to `sum` (length D). `x` holds `dims` standardised values. */
 export function addFeatureMap(spec: RffMapSpec, x: ArrayLike<number>, sum: Float64Array): void {
   const { dims, features, omega, phase } = spec;
   const scale = Math.sqrt(2 / features);
-  const blocked = dims & ~3;
   for (let i = 0, o = 0; i < features; i++, o += dims) {
-    // Four partial sums: four independent chains of additions instead of one (the dot products
-    // are most of an event's multivariate cost: docs/multivariate.md, "Cost").
-    let t0 = phase[i];
-    let t1 = 0;
-    let t2 = 0;
-    let t3 = 0;
-    let j = 0;
-    for (; j < blocked; j += 4) {
-      t0 += omega[o + j] * x[j];
-      t1 += omega[o + j + 1] * x[j + 1];
-      t2 += omega[o + j + 2] * x[j + 2];
-      t3 += omega[o + j + 3] * x[j + 3];
+    // The same order of additions as addFeatureMapBlock, so a row's φ is the same bits either way.
+    let t = phase[i];
+    for (let j = 0; j < dims; j++) t += omega[o + j] * x[j];
+    sum[i] += scale * cosine(t);
+  }
+}
+
+/** Rows addFeatureMapBlock maps together. */
+export const MAP_BLOCK_ROWS = 4;
+
+/**
+ * Adds φ of MAP_BLOCK_ROWS rows to `sum`: the rows are `xs[base + r·dims .. base + (r+1)·dims)`,
+ * r = 0..3. Each ω_i is read once for the four rows (a quarter of the loads of four
+ * addFeatureMap calls: docs/multivariate.md, "Cost"); every row's dot product and its addition
+ * to `sum` happen in the same order as addFeatureMap's, row after row, so the result is bitwise
+ * that of four addFeatureMap calls. `args` is scratch space of 4·D values.
+ */
+export function addFeatureMapBlock(spec: RffMapSpec, xs: Float64Array, base: number, sum: Float64Array, args: Float64Array): void {
+  const { dims, features, omega, phase } = spec;
+  const scale = Math.sqrt(2 / features);
+  const a = base;
+  const b = base + dims;
+  const c = base + 2 * dims;
+  const e = base + 3 * dims;
+  for (let i = 0, o = 0, m = 0; i < features; i++, o += dims, m += 4) {
+    const p = phase[i];
+    let t0 = p;
+    let t1 = p;
+    let t2 = p;
+    let t3 = p;
+    for (let j = 0; j < dims; j++) {
+      const w = omega[o + j];
+      t0 += w * xs[a + j];
+      t1 += w * xs[b + j];
+      t2 += w * xs[c + j];
+      t3 += w * xs[e + j];
     }
-    for (; j < dims; j++) t0 += omega[o + j] * x[j];
-    sum[i] += scale * Math.cos(t0 + t1 + (t2 + t3));
+    args[m] = t0;
+    args[m + 1] = t1;
+    args[m + 2] = t2;
+    args[m + 3] = t3;
+  }
+  // The cosines in a loop of their own: one inlined copy of `cosine`, no call per feature.
+  const n = 4 * features;
+  for (let m = 0; m < n; m++) args[m] = scale * cosine(args[m]);
+  for (let i = 0, m = 0; i < features; i++, m += 4) {
+    let s = sum[i];
+    s += args[m];
+    s += args[m + 1];
+    s += args[m + 2];
+    s += args[m + 3];
+    sum[i] = s;
   }
 }
 
