@@ -92,7 +92,9 @@ export class Ingest {
   private async ingestBatch(messages: readonly SourceMessage[], isCurrent: () => boolean): Promise<void> {
     const { engine, ledger, metrics, references, defaults } = this.options;
     const now = this.options.now();
-    const decoded: { message: SourceMessage; record: FeatureRecord }[] = [];
+    // Two parallel arrays rather than a { message, record } pair per event (less garbage).
+    const decodedMessages: SourceMessage[] = [];
+    const decoded: FeatureRecord[] = [];
     const dead: DeadLetter[] = [];
     const unknown = new Map<string, readonly [string, string]>();
     let knownModel: string | undefined;
@@ -140,7 +142,8 @@ export class Ingest {
         knownModel = record.model;
         knownVersion = record.modelVersion;
       }
-      decoded.push({ message, record });
+      decodedMessages.push(message);
+      decoded.push(record);
     }
     if (unknown.size > 0) await references.ensure(unknown.values(), now);
     // A rebalance during the await above reset the windows: these records belong to the old assignment.
@@ -154,7 +157,7 @@ export class Ingest {
     let lastVersion: string | undefined;
     let lastKnown = false;
     for (let i = 0; i < decoded.length; i++) {
-      const { record } = decoded[i];
+      const record = decoded[i];
       if (record.model !== lastModel || record.modelVersion !== lastVersion) {
         lastModel = record.model;
         lastVersion = record.modelVersion;
@@ -165,11 +168,11 @@ export class Ingest {
       observed[i] = 1;
     }
     for (let i = 0; i < decoded.length; i++) {
-      const { message, record } = decoded[i];
+      const record = decoded[i];
       const outcome = engine.ingest(record, now, ledger.isHandled(record.partition, record.offset), observed[i] === 1);
       if (outcome.status === 'failed') {
         if (outcome.failure.reason === 'late') metrics.eventLate(record.model);
-        dead.push(this.deadLetter(message, outcome.failure));
+        dead.push(this.deadLetter(decodedMessages[i], outcome.failure));
         continue;
       }
       ledger.note(record.partition, record.offset);

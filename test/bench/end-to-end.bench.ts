@@ -11,7 +11,9 @@
  *    value, the least a consumer that reads its events does (issue 17 item 4). Each is run
  *    before and after the service, the better of the two is the baseline. Figures: the
  *    service's rate and CPU per event, its ratio to the parsing loop (target ≥ 1.0×) and to
- *    the bare loop (reported).
+ *    the bare loop (reported); on Linux also the main thread's CPU time per event and its share
+ *    of the run spent runnable but waiting for a CPU (/proc schedstat), which is where the
+ *    service's "idle" time goes on a loaded machine (docs/benchmarks.md, "Streaming").
  * 2. Latency: live events (timestamp = now, 500/s) into a fresh topic, the service with
  *    DRIFT_WINDOW=10s, DRIFT_CHECK_INTERVAL=2s, ALLOWED_LATENESS=0s, EMIT_ALL_CHECKS=true; per
  *    window, the time its drift_check event is received from the drift events topic minus the
@@ -19,6 +21,7 @@
  *    same run: the transport alone, receive time minus event time of the live events read by a
  *    bare consumer. Target: ≤ 2 s for every window (max).
  */
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { resolveConfig } from '../../src/app/config/load.js';
 import { createKafkajsClient, type InboundMessage, type KafkaClient } from '../../src/adapters/kafka/index.js';
@@ -59,12 +62,29 @@ const cpuMs = () => {
   return (user + system) / 1000;
 };
 
+/**
+ * The main thread's scheduler account (Linux, /proc/self/task/<pid>/schedstat), ms: time on a
+ * CPU and time runnable but waiting for one. On a loaded machine the second is where a
+ * consumer's "idle" time goes (issue 17 item 4); null elsewhere.
+ */
+function mainThreadSched(): { runMs: number; waitMs: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { runMs: run / 1e6, waitMs: wait / 1e6 };
+  } catch {
+    return null;
+  }
+}
+const schedDelta = (a: ReturnType<typeof mainThreadSched>, b: ReturnType<typeof mainThreadSched>) => (a && b ? { runMs: b.runMs - a.runMs, waitMs: b.waitMs - a.waitMs } : null);
+
 interface LoopRun {
   firstToLastMs: number;
   totalMs: number;
   cpuShare: number;
   /** CPU time of this process from the first message to the last, per message (µs). */
   cpuPerEventUs: number;
+  /** The main thread's time on a CPU and waiting for one, first message to last (null off Linux). */
+  sched: { runMs: number; waitMs: number } | null;
 }
 
 /**
@@ -79,17 +99,21 @@ async function consumeLoop(topic: string, expected: number, parse: boolean): Pro
   let lastMs = 0;
   let firstCpu = 0;
   let lastCpu = 0;
+  let firstSched: ReturnType<typeof mainThreadSched> = null;
+  let lastSched: ReturnType<typeof mainThreadSched> = null;
   const t0 = Date.now();
   await consumer.start({
     onBatch: async (batch, context) => {
       if (count === 0) {
         firstMs = Date.now();
         firstCpu = cpuMs();
+        firstSched = mainThreadSched();
       }
       count += batch.messages.length;
       if (parse) for (const m of batch.messages) sink += (JSON.parse(m.value!.toString('utf8')) as { features: object }).features ? 1 : 0;
       lastMs = Date.now();
       lastCpu = cpuMs();
+      lastSched = mainThreadSched();
       context.resolveOffset(batch.messages[batch.messages.length - 1].offset);
     },
   });
@@ -104,6 +128,7 @@ async function consumeLoop(topic: string, expected: number, parse: boolean): Pro
     totalMs: lastMs - t0,
     cpuShare: (lastCpu - firstCpu) / (lastMs - firstMs),
     cpuPerEventUs: ((lastCpu - firstCpu) * 1000) / count,
+    sched: schedDelta(firstSched, lastSched),
   };
 }
 
@@ -153,11 +178,13 @@ const s0 = Date.now();
 let serviceFirstMs = 0;
 let serviceSeenAtFirst = 0;
 let serviceFirstCpu = 0;
+let serviceFirstSched: ReturnType<typeof mainThreadSched> = null;
 await waitUntil('the first event in the service', 120_000, async () => {
   const n = await consumed();
   if (n > 0) {
     serviceFirstMs = Date.now();
     serviceFirstCpu = cpuMs();
+    serviceFirstSched = mainThreadSched();
     serviceSeenAtFirst = n;
   }
   return n > 0;
@@ -166,6 +193,7 @@ await waitUntil(`${EVENTS} events in the service`, 300_000, async () => (await c
 await service.pipeline.idle();
 const serviceLastMs = Date.now();
 const serviceCpuMs = cpuMs() - serviceFirstCpu;
+const serviceSched = schedDelta(serviceFirstSched, mainThreadSched());
 const serviceCpuShare = serviceCpuMs / (serviceLastMs - serviceFirstMs);
 const evaluations = memory.evaluations.length;
 const invalid = (await service.metrics.eventsInvalid.get()).values.reduce((s, v) => s + v.value, 0);
@@ -185,6 +213,7 @@ const bareBest = Math.max(...bareRates);
 const parseBest = Math.max(...parseRates);
 const serviceCpuPerEventUs = (serviceCpuMs * 1000) / (EVENTS - serviceSeenAtFirst);
 const us = (x: number) => x.toFixed(1);
+const share = (sched: { waitMs: number }, wallMs: number) => `${((sched.waitMs / wallMs) * 100).toFixed(0)} %`;
 figures.push(
   {
     name: `service consume + score, ${FEATURES} features`,
@@ -206,6 +235,19 @@ figures.push(
     baseline: { name: 'consume + JSON.parse loop, median of 2', value: median([parse1, parse2].map((b) => b.cpuPerEventUs)) },
     note: `bare loop ${[bare1, bare2].map((b) => us(b.cpuPerEventUs)).join(' / ')} µs, parse loop ${[parse1, parse2].map((b) => us(b.cpuPerEventUs)).join(' / ')} µs`,
   },
+  ...(serviceSched && parse1.sched && parse2.sched
+    ? [
+        {
+          name: 'service main-thread CPU per event',
+          value: (serviceSched.runMs * 1000) / (EVENTS - serviceSeenAtFirst),
+          unit: 'µs',
+          baseline: { name: 'consume + JSON.parse loop, median of 2', value: median([parse1, parse2].map((b) => (b.sched!.runMs * 1000) / EVENTS)) },
+          note:
+            `main thread waiting for a CPU (runnable, not running), share of first→last: service ${share(serviceSched, serviceLastMs - serviceFirstMs)}, ` +
+            `parse ${[parse1, parse2].map((b) => share(b.sched!, b.firstToLastMs)).join(' / ')}, bare ${[bare1, bare2].map((b) => (b.sched ? share(b.sched, b.firstToLastMs) : '?')).join(' / ')}`,
+        } satisfies Figure,
+      ]
+    : []),
   {
     name: 'service / consume + JSON.parse loop',
     value: serviceRate / parseBest,

@@ -170,15 +170,14 @@ export class KafkaSource {
         if (this.stopping || !context.isRunning()) return;
       }
       if (this.stopping || !context.isRunning() || context.isStale() || generation !== this.generation) return;
-      const chunk: SourceMessage[] = messages.slice(i, i + this.chunkSize).map((m) => ({
-        topic: m.topic,
-        partition: m.partition,
-        offset: Number(m.offset),
-        timestampMs: m.timestampMs,
-        key: m.key,
-        value: m.value,
-        headers: m.headers,
-      }));
+      // One object per message and no intermediate array: per-event garbage is what the
+      // streaming path pays most for beside decoding (docs/benchmarks.md, "Streaming").
+      const end = Math.min(i + this.chunkSize, messages.length);
+      const chunk = new Array<SourceMessage>(end - i);
+      for (let j = i; j < end; j++) {
+        const m = messages[j];
+        chunk[j - i] = { topic: m.topic, partition: m.partition, offset: Number(m.offset), timestampMs: m.timestampMs, key: m.key, value: m.value, headers: m.headers };
+      }
       await pipeline.ingest(chunk, () => generation === this.generation && !context.isStale());
       context.resolveOffset(String(chunk[chunk.length - 1].offset));
       await context.heartbeat();

@@ -189,7 +189,11 @@ class KafkajsGroupConsumer implements GroupConsumer {
 
 function stringHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
+  if (headers === undefined) return out;
+  // for…in rather than Object.entries: no array per message on the common header-less path.
+  for (const key in headers) {
+    if (!Object.hasOwn(headers, key)) continue;
+    const value = headers[key];
     if (value === undefined) continue;
     out[key] = Array.isArray(value) ? value.map(String).join(',') : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
   }
