@@ -24,7 +24,7 @@ import { KafkaDeadLetterSink } from '../adapters/kafka/dead-letter.js';
 import { LogDeadLetterSink } from '../adapters/console/dead-letter.js';
 import type { DeadLetterSink } from '../runtime/ports.js';
 import { Pipeline } from '../runtime/pipeline.js';
-import { ConfigError, DriftwatchError, SinkError } from '../core/errors.js';
+import { DriftwatchError, SinkError } from '../core/errors.js';
 import { ReferenceStore } from '../adapters/files/reference-store.js';
 import { HistoryExporter } from '../adapters/report/index.js';
 import { WindowHistory } from '../runtime/history.js';
@@ -136,20 +136,6 @@ async function dlqLimit(admin: Awaited<ReturnType<KafkaClient['admin']>>, topic:
 }
 
 /**
- * SCALE_MODE=partitioned merges partial panes whose wire format carries no multivariate state
- * (docs/multivariate.md, "Scale-out"): a reference with a multivariate block is refused at start.
- */
-function refuseMultivariate(references: ReferenceStore): void {
-  const path = references.entries().find(([, reference]) => reference.multivariate)?.[0];
-  if (path) {
-    throw new ConfigError(
-      `SCALE_MODE=partitioned does not carry the multivariate score, and the reference ${path} was built with --multivariate: use SCALE_MODE=single, or rebuild the reference without --multivariate`,
-      { context: { path } },
-    );
-  }
-}
-
-/**
  * Starts the service. With Kafka brokers configured it consumes the prediction events topic;
  * without, it replays `replayPath` (default: the bundled example) through the same pipeline.
  */
@@ -161,7 +147,6 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   const references = new ReferenceStore(referenceDir, logger, config.reference.fallbackVersion);
   const loaded = await references.loadAll();
   if (loaded === 0) logger.warn({ dir: referenceDir }, 'no reference distribution found yet; events are dead-lettered (no_reference) until one appears');
-  if (useKafka && config.scale.mode === 'partitioned') refuseMultivariate(references);
 
   const exporters: EvaluationExporter[] = [...(deps.exporters ?? [])];
   if (config.output.console ?? !useKafka) exporters.push(new ConsoleExporter(deps.write));

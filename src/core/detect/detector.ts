@@ -179,8 +179,12 @@ export class DriftDetector {
     return this.evaluate(accumulated, reference);
   }
 
-  /** Scores accumulated values (a batch, or a window's running sum). */
-  evaluate(current: FeatureSetAccumulator, reference: ReferenceDistribution): CheckResult {
+  /**
+   * Scores accumulated values (a batch, or a window's running sum). `only.multivariate: false`
+   * skips the multivariate score for these values alone (a window merged from partial panes
+   * without multivariate state: runtime/partitioned/merge-stage.ts).
+   */
+  evaluate(current: FeatureSetAccumulator, reference: ReferenceDistribution, only: { multivariate?: boolean } = {}): CheckResult {
     const features: Record<string, FeatureResult> = {};
     const driftedFeatures: Record<string, number> = {};
     const outputs: Record<string, FeatureResult> = {};
@@ -298,7 +302,7 @@ export class DriftDetector {
       }
     });
 
-    const multivariate = this.options.multivariate === false ? null : this.multivariateResult(current, reference, enough);
+    const multivariate = this.options.multivariate === false || only.multivariate === false ? null : this.multivariateResult(current, reference, enough);
     if (multivariate?.severity === 'critical') anyCritical = true;
     const share = this.options.driftShare;
     const detected = enough && ((drifted > 0 && (share === undefined || drifted / reference.features.length >= share)) || outputDrifted || multivariate?.drifted === true);
@@ -329,12 +333,10 @@ export class DriftDetector {
       throw new InputError('the current values carry no multivariate state for this reference: accumulate them on reference.signals');
     }
     const n = state.count;
-    // Every record path and merge moves both together; values decoded from partial panes
-    // (SCALE_MODE=partitioned, whose wire format carries no multivariate state) would not.
+    // Every record path, merge and partial-pane decoding moves both together; values whose
+    // rows were added by hand (or merged from parts without the state) would not.
     if (n !== current.rows) {
-      throw new InputError(
-        `the multivariate state covers ${n} of the window's ${current.rows} rows: values merged from partial panes (SCALE_MODE=partitioned) carry no multivariate state; use SCALE_MODE=single with a reference built with --multivariate`,
-      );
+      throw new InputError(`the multivariate state covers ${n} of the window's ${current.rows} rows: every part of the window must be recorded or merged on reference.signals`);
     }
     const score = n > 0 ? mmd2(model.referenceMean, state) : null;
     let pValue: number | null = null;

@@ -1,3 +1,4 @@
+import { attachedMultivariate } from '../multivariate/state.js';
 import { FeatureSetAccumulator, type FeatureModel } from '../stats/index.js';
 import type { PartialPane } from './partial-pane.js';
 
@@ -14,7 +15,11 @@ import type { PartialPane } from './partial-pane.js';
  *
  * Pure: no clock, no I/O. Windows are sums of panes [end/slide − P, end/slide − 1], as in the
  * single-instance sliding window (sliding-window.ts); the sums are exact (integer counts and
- * ExactSum tails), so the order partial panes are merged in does not change a bit.
+ * ExactSum tails), so the order partial panes are merged in does not change a bit. The
+ * multivariate state (Σφ, docs/multivariate.md, "Scale-out") is a floating-point sum: each window
+ * is summed afresh in a fixed order (pane, then source partition), so the same partial panes give
+ * the same bits however they arrived; against single mode's running sum (added and subtracted)
+ * the order differs, and the score agrees to rounding (1e-12 relative, stages.test.ts).
  */
 export type OfferOutcome = 'merged' | 'replaced' | 'late';
 
@@ -23,6 +28,12 @@ export interface MergedWindow {
   values: FeatureSetAccumulator;
   /** Partial panes summed into it. */
   partials: number;
+  /**
+   * Partial panes of the window without multivariate state (format version 1) while the
+   * reference has a multivariate block: then `values` carry none, and the window cannot be
+   * given a multivariate score. 0 otherwise.
+   */
+  withoutMultivariate: number;
 }
 
 export class PaneMerger {
@@ -116,18 +127,19 @@ export class PaneMerger {
         this.nextEndMs = (held + 1) * this.slideMs;
         continue;
       }
-      const values = new FeatureSetAccumulator(this.models);
-      let partials = 0;
-      // A fixed order (pane, then partition); the sums are exact, so it only fixes the work done.
+      const summed: FeatureSetAccumulator[] = [];
+      // A fixed order (pane, then partition): the counts are exact whatever the order, and the
+      // multivariate sums then come out the same bits on every run.
       for (let index = last - this.panesPerWindow + 1; index <= last; index++) {
         const byPartition = this.panes.get(index);
         if (!byPartition) continue;
-        for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
-          values.merge(byPartition.get(partition)!.values);
-          partials++;
-        }
+        for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) summed.push(byPartition.get(partition)!.values);
       }
-      out.push({ endMs: this.nextEndMs, values, partials });
+      const map = attachedMultivariate(this.models);
+      const withoutMultivariate = map === null ? 0 : summed.filter((v) => v.mmd === null).length;
+      const values = new FeatureSetAccumulator(this.models, withoutMultivariate === 0 ? map : null);
+      for (const v of summed) values.merge(v);
+      out.push({ endMs: this.nextEndMs, values, partials: summed.length, withoutMultivariate });
       this.panes.delete(last - this.panesPerWindow + 1);
       this.nextEndMs += this.slideMs;
     }

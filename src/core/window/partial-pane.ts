@@ -3,6 +3,7 @@ import { type CategoricalAccumulator, NumericAccumulator } from '../stats/featur
 import { FeatureSetAccumulator } from '../stats/feature-set.js';
 import { ExactSum, type ExactSumParts } from '../stats/histogram.js';
 import type { FeatureModel } from '../stats/feature.js';
+import { attachedMultivariate, type MultivariateInput } from '../multivariate/state.js';
 
 /**
  * A partial pane: what one instance saw of one (model, version) pane from one source partition,
@@ -11,9 +12,9 @@ import type { FeatureModel } from '../stats/feature.js';
  * addition: counts, missing and invalid counts, and the exact Wasserstein tail sums, so the
  * merged window is the same, bit for bit, whatever the order the partial panes arrive in.
  *
- * Wire format, version 1, little-endian, no padding:
+ * Wire format, version 2, little-endian, no padding:
  *
- *   magic "DWPP" · u8 version (1)
+ *   magic "DWPP" · u8 version (2)
  *   header: u32 byte length · UTF-8 JSON { model, version, partition, paneStartMs, paneEndMs,
  *           firstOffset, lastOffset, watermarkMs, features }   (features = the count, a check)
  *   f64 rows
@@ -23,6 +24,16 @@ import type { FeatureModel } from '../stats/feature.js';
  *     categorical:  u32 categories · (u32 UTF-8 length · bytes · f64 count) × categories
  *                   · f64 missing · f64 invalid
  *   sum: u32 partials · f64 × partials · f64 +∞ count · f64 −∞ count · f64 NaN count
+ *   multivariate (version 2): u8 (0 none, 1 rff-mmd)
+ *     rff-mmd: u32 dims · u32 random features D · u32 map checksum · f64 count · f64 × D Σφ
+ *
+ * The multivariate part is the pane's MmdState (docs/multivariate.md, "Scale-out"): present
+ * exactly when the reference has a multivariate block. The checksum (FNV-1a over the map's ω,
+ * b, standardisation and input indices) tells a state made with another map (another reference
+ * under the same model version) from one this reference can merge. Version 1, the same without
+ * the multivariate part, still decodes: as a pane without multivariate state (`values.mmd` null),
+ * which PaneMerger counts in the window it falls in (the window is scored without its
+ * multivariate score; merge-stage.ts logs it).
  *
  * Counts are float64 (exact below 2^53), as in the accumulators. Decoding checks the magic, the
  * version, every length against the buffer and every feature against the reference's models,
@@ -47,10 +58,14 @@ export interface PartialPane extends PartialPaneHeader {
   values: FeatureSetAccumulator;
 }
 
-export const PARTIAL_PANE_VERSION = 1;
+export const PARTIAL_PANE_VERSION = 2;
+/** The previous version (no multivariate part), still read. */
+const PARTIAL_PANE_V1 = 1;
 const MAGIC = [0x44, 0x57, 0x50, 0x50]; // "DWPP"
 const NUMERIC = 0;
 const CATEGORICAL = 1;
+const NO_MULTIVARIATE = 0;
+const RFF_MMD = 1;
 
 export function encodePartialPane(pane: PartialPane): Uint8Array {
   const w = new Writer();
@@ -80,6 +95,18 @@ export function encodePartialPane(pane: PartialPane): Uint8Array {
       w.f64(feature.invalid);
     }
   }
+  const mmd = values.mmd;
+  if (mmd === null) w.u8(NO_MULTIVARIATE);
+  else {
+    const input = attachedMultivariate(values.models);
+    if (input === null || input.spec.features !== mmd.sum.length) throw new RangeError('partial pane: the values carry a multivariate state not built on the reference signals');
+    w.u8(RFF_MMD);
+    w.u32(input.spec.dims);
+    w.u32(input.spec.features);
+    w.u32(mapChecksum(input));
+    w.f64(mmd.count);
+    for (let i = 0; i < mmd.sum.length; i++) w.f64(mmd.sum[i]);
+  }
   return w.finish();
 }
 
@@ -88,10 +115,14 @@ export function decodePartialPane(bytes: Uint8Array, models: readonly FeatureMod
   const r = new Reader(bytes);
   for (let i = 0; i < MAGIC.length; i++) if (r.u8('magic') !== MAGIC[i]) throw r.error('not a partial pane (bad magic)');
   const version = r.u8('version');
-  if (version !== PARTIAL_PANE_VERSION) throw r.error(`partial pane version ${version} is not supported (this build reads ${PARTIAL_PANE_VERSION})`);
+  if (version !== PARTIAL_PANE_VERSION && version !== PARTIAL_PANE_V1) {
+    throw r.error(`partial pane version ${version} is not supported (this build reads ${PARTIAL_PANE_V1} and ${PARTIAL_PANE_VERSION})`);
+  }
   const header = parseHeader(r);
   if (header.features !== models.length) throw r.error(`the pane has ${header.features} features, the reference ${models.length}`);
-  const values = new FeatureSetAccumulator(models);
+  const input = attachedMultivariate(models);
+  // Version 1 carries no multivariate state: its values have none, whatever the reference.
+  const values = new FeatureSetAccumulator(models, version === PARTIAL_PANE_V1 ? null : input);
   values.rows = r.count('rows');
   values.features.forEach((feature, index) => {
     const name = models[index]!.name;
@@ -113,6 +144,7 @@ export function decodePartialPane(bytes: Uint8Array, models: readonly FeatureMod
       readCategories(r, feature, name);
     }
   });
+  if (version !== PARTIAL_PANE_V1) readMultivariate(r, values, input);
   if (!r.atEnd) throw r.error(`${bytes.length - r.offset} bytes after the last feature`);
   return {
     model: header.model,
@@ -125,6 +157,51 @@ export function decodePartialPane(bytes: Uint8Array, models: readonly FeatureMod
     watermarkMs: header.watermarkMs,
     values,
   };
+}
+
+/** The multivariate part into `values` (built with `input`, the reference's map, or none). */
+function readMultivariate(r: Reader, values: FeatureSetAccumulator, input: MultivariateInput | null): void {
+  const kind = r.u8('multivariate kind');
+  if (kind === NO_MULTIVARIATE) {
+    if (input !== null) throw r.error('the pane carries no multivariate state, the reference has a multivariate block (a pane built on another reference?)');
+    return;
+  }
+  if (kind !== RFF_MMD) throw r.error(`multivariate kind ${kind} is not known (0 none, 1 rff-mmd)`);
+  if (input === null) throw r.error('the pane carries a multivariate state, the reference has no multivariate block (a pane built on another reference?)');
+  const dims = r.u32('multivariate dims');
+  const features = r.u32('multivariate random features');
+  const { spec } = input;
+  if (dims !== spec.dims || features !== spec.features) {
+    throw r.error(`the pane's multivariate map has ${dims} inputs and ${features} random features, the reference's ${spec.dims} and ${spec.features}`);
+  }
+  const checksum = r.u32('multivariate map checksum');
+  if (checksum !== mapChecksum(input))
+    throw r.error(`the pane's multivariate map (checksum ${checksum}) is not the reference's (${mapChecksum(input)}): another seed, bandwidth or standardisation`);
+  const state = values.mmd!;
+  const count = r.count('multivariate count');
+  if (count !== values.rows) throw r.error(`the multivariate state covers ${count} rows, the pane ${values.rows}`);
+  state.count = count;
+  for (let i = 0; i < features; i++) {
+    const x = r.f64(`multivariate sum ${i}`);
+    if (!Number.isFinite(x)) throw r.error(`multivariate sum ${i} is not finite`);
+    state.sum[i] = x;
+  }
+}
+
+const checksums = new WeakMap<MultivariateInput, number>();
+
+/** FNV-1a (32 bits) over the bytes of the map's ω, b, mean, scale and input indices: the same map gives the same number on every instance. */
+function mapChecksum(input: MultivariateInput): number {
+  const known = checksums.get(input);
+  if (known !== undefined) return known;
+  let h = 0x811c9dc5;
+  for (const a of [input.spec.omega, input.spec.phase, input.standardisation.mean, input.standardisation.scale, input.indices]) {
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  }
+  const sum = h >>> 0;
+  checksums.set(input, sum);
+  return sum;
 }
 
 function readCategories(r: Reader, feature: CategoricalAccumulator, name: string): void {

@@ -4,6 +4,7 @@ import type { Evaluation, ModelCheck } from '../../core/detect/evaluation.js';
 import { Hysteresis, type HysteresisOptions, type HysteresisSnapshot } from '../../core/detect/hysteresis.js';
 import { parseModelVersionKey } from '../../core/keys.js';
 import type { ReferenceDistribution } from '../../core/reference/index.js';
+import { attachedMultivariate } from '../../core/multivariate/state.js';
 import { FeatureSetAccumulator } from '../../core/stats/index.js';
 import { decodePartialPane } from '../../core/window/partial-pane.js';
 import { PaneMerger } from '../../core/window/pane-merger.js';
@@ -93,7 +94,7 @@ export class MergeStage {
   private readonly now: () => number;
   private readonly panesPerWindow: number;
   /** Offered panes, merge work (for the benchmark and the logs). */
-  readonly counts = { panes: 0, replaced: 0, late: 0, reports: 0, windows: 0, undecodable: 0, mergeMs: 0 };
+  readonly counts = { panes: 0, replaced: 0, late: 0, reports: 0, windows: 0, undecodable: 0, mergeMs: 0, withoutMultivariate: 0 };
 
   constructor(private readonly options: MergeStageOptions) {
     this.now = options.now ?? Date.now;
@@ -230,11 +231,21 @@ export class MergeStage {
     this.counts.mergeMs += performance.now() - t0;
     for (const w of windows) {
       const started = performance.now();
-      const check = this.options.detector.evaluate(w.values, mm.reference);
+      // Partial panes of format version 1 (a publisher not yet upgraded) carry no multivariate
+      // state: such a window gets its univariate scores, and no multivariate score, loudly.
+      const noMultivariate = w.withoutMultivariate > 0 && mm.reference.multivariate !== null;
+      if (noMultivariate) {
+        this.counts.withoutMultivariate++;
+        this.options.logger.warn(
+          { model: mm.model, modelVersion: mm.modelVersion, windowEnd: new Date(w.endMs).toISOString(), panes: w.withoutMultivariate, of: w.partials },
+          'window merged from partial panes without multivariate state (format version 1, from an instance not yet upgraded): scored without its multivariate score',
+        );
+      }
+      const check = this.options.detector.evaluate(w.values, mm.reference, noMultivariate ? { multivariate: false } : undefined);
       const decided = check.status === 'ok' ? check.drift_detected : null;
       const change = mm.hysteresis.update(decided);
       let current: FeatureSetAccumulator | undefined;
-      if (this.options.keepCurrent) (current = new FeatureSetAccumulator(w.values.models)).merge(w.values);
+      if (this.options.keepCurrent) (current = new FeatureSetAccumulator(w.values.models, w.values.mmd ? attachedMultivariate(w.values.models) : null)).merge(w.values);
       const mc: ModelCheck = {
         model: mm.model,
         modelVersion: mm.modelVersion,

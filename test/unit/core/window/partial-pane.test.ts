@@ -89,14 +89,18 @@ describe('partial pane wire format', () => {
       throw new Error('accepted');
     };
     expect(refused(new TextEncoder().encode('{"not":"a pane"}'))).toMatch(/bad magic/);
-    const v2 = good.slice();
-    v2[4] = PARTIAL_PANE_VERSION + 1;
-    expect(refused(v2)).toMatch(/version 2 is not supported/);
+    const next = good.slice();
+    next[4] = PARTIAL_PANE_VERSION + 1;
+    expect(refused(next)).toMatch(new RegExp(`version ${PARTIAL_PANE_VERSION + 1} is not supported \\(this build reads 1 and ${PARTIAL_PANE_VERSION}\\)`));
     // Every truncation is refused, never read past the end.
     for (let n = 0; n < good.length; n += Math.max(1, Math.floor(good.length / 97))) expect(refused(good.slice(0, n))).toMatch(/truncated|magic|header/);
     const longer = new Uint8Array(good.length + 3);
     longer.set(good);
     expect(refused(longer)).toMatch(/3 bytes after the last feature/);
+    // The multivariate part: a kind this build does not know.
+    const kind = good.slice();
+    kind[kind.length - 1] = 7;
+    expect(refused(kind)).toMatch(/multivariate kind 7 is not known/);
     // Another reference: fewer features, or a different bin count.
     const other = ReferenceDistribution.fromRows(
       Array.from({ length: 500 }, () => ({ income: g.uniform() })),
@@ -108,5 +112,93 @@ describe('partial pane wire format', () => {
     const bad = good.slice();
     bad[5 + 4 + headerLength + 7] ^= 0x80;
     expect(refused(bad)).toMatch(/rows is not a count/);
+  });
+});
+
+/** A version-1 record of the same pane: version 2 without its multivariate part (the layout of version 1). */
+function asVersion1(v2: Uint8Array, multivariateBytes: number): Uint8Array {
+  const v1 = v2.slice(0, v2.length - multivariateBytes);
+  v1[4] = 1;
+  return v1;
+}
+
+describe('partial pane wire format, version 2: the multivariate state', () => {
+  // References from the same rows: the same bins, with and without the block (or another map).
+  const training = Array.from({ length: 2000 }, () => creditRow(g));
+  const mvOf = (multivariate?: object) => ReferenceDistribution.fromRows(training, { modelVersion: 'v1', ...(multivariate ? { multivariate } : {}) });
+  const plainRef = mvOf();
+  const mvRef = mvOf({ randomFeatures: 64, replicates: 100, sizes: [100, 1000] });
+  const D = mvRef.multivariate!.spec.features;
+  const mvPane = (slice: Record<string, unknown>[], partition: number, on = mvRef): PartialPane => {
+    const values = new FeatureSetAccumulator(on.signals);
+    for (const row of slice) values.recordObject(row);
+    return { ...partials[0]!, partition, firstOffset: 0, lastOffset: slice.length, values };
+  };
+  const mvPartials = cuts.slice(0, -1).map((lo, i) => mvPane(rows.slice(lo, cuts[i + 1]), i % 4));
+  // kind · dims · D · checksum · count · D sums
+  const MV_BYTES = 1 + 4 + 4 + 4 + 8 + 8 * D;
+
+  it('round-trips Σφ and the count bit for bit, and the merged window scores like the batch check', () => {
+    for (const p of mvPartials) {
+      const back = decodePartialPane(encodePartialPane(p), mvRef.signals);
+      expect(back.values.mmd!.count).toBe(p.values.rows);
+      expect([...back.values.mmd!.sum]).toEqual([...p.values.mmd!.sum]);
+    }
+    expect(encodePartialPane(mvPartials[1]!).length - encodePartialPane(mvPane(rows.slice(cuts[1], cuts[2]), 1, plainRef)).length).toBe(MV_BYTES - 1);
+    const detector = new DriftDetector({ minSamples: 10, now: () => new Date(0) });
+    const batch = detector.evaluate(accumulate(rows, mvRef), mvRef);
+    expect(batch.multivariate?.status).toBe('ok');
+    const merged = new FeatureSetAccumulator(mvRef.signals);
+    for (const p of mvPartials) merged.merge(decodePartialPane(encodePartialPane(p), mvRef.signals).values);
+    const got = detector.evaluate(merged, mvRef);
+    // Σφ summed per pane, then over the panes: another order of additions than the batch's.
+    expect(got.multivariate!.score!).toBeCloseTo(batch.multivariate!.score!, 12);
+    expect(Math.abs(got.multivariate!.score! / batch.multivariate!.score! - 1)).toBeLessThan(1e-12);
+    expect({ ...got, multivariate: undefined }).toEqual({ ...batch, multivariate: undefined });
+  });
+
+  it('a version-1 record still decodes, as a pane without multivariate state', () => {
+    const plain = encodePartialPane(partials[3]!);
+    // Without a multivariate block, version 1 and version 2 hold the same pane.
+    const fromV1 = decodePartialPane(asVersion1(plain, 1), ref.features);
+    expect(fromV1.values.mmd).toBeNull();
+    expect(fromV1.values).toEqual(decodePartialPane(plain, ref.features).values);
+    // With one, the version-1 pane has the histograms and no multivariate state.
+    const v2 = encodePartialPane(mvPartials[3]!);
+    const back = decodePartialPane(asVersion1(v2, MV_BYTES), mvRef.signals);
+    expect(back.values.mmd).toBeNull();
+    expect(back.values.rows).toBe(mvPartials[3]!.values.rows);
+    expect(back.values.features).toEqual(decodePartialPane(v2, mvRef.signals).values.features);
+    expect({ ...back, values: undefined }).toEqual({ ...mvPartials[3]!, values: undefined });
+  });
+
+  it('refuses a multivariate state the reference cannot merge, naming why', () => {
+    const refused = (bytes: Uint8Array, models: Parameters<typeof decodePartialPane>[1]) => {
+      try {
+        decodePartialPane(bytes, models);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InputError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    const good = encodePartialPane(mvPartials[2]!);
+    // A pane with the state, a reference without the block; and the other way round.
+    expect(refused(good, plainRef.signals)).toMatch(/carries a multivariate state, the reference has no multivariate block/);
+    expect(refused(encodePartialPane(mvPane(rows.slice(0, 50), 2, plainRef)), mvRef.signals)).toMatch(/carries no multivariate state, the reference has a multivariate block/);
+    // Another map: another seed gives other ω and b (checksum), another D another size.
+    expect(refused(good, mvOf({ randomFeatures: 64, replicates: 100, sizes: [100], seed: 7 }).signals)).toMatch(
+      /the pane's multivariate map \(checksum \d+\) is not the reference's \(\d+\)/,
+    );
+    expect(refused(good, mvOf({ randomFeatures: 32, replicates: 100, sizes: [100] }).signals)).toMatch(/4 inputs and 64 random features, the reference's 4 and 32/);
+    // A count that is not the pane's rows, a sum that is not finite.
+    const start = good.length - 8 * D - 8;
+    const count = good.slice();
+    new DataView(count.buffer).setFloat64(start, mvPartials[2]!.values.rows + 1, true);
+    expect(refused(count, mvRef.signals)).toMatch(new RegExp(`the multivariate state covers ${mvPartials[2]!.values.rows + 1} rows, the pane ${mvPartials[2]!.values.rows}`));
+    const nan = good.slice();
+    new DataView(nan.buffer).setFloat64(start + 8 + 8 * 5, Number.NaN, true);
+    expect(refused(nan, mvRef.signals)).toMatch(/multivariate sum 5 is not finite/);
+    for (let n = good.length - MV_BYTES; n < good.length; n += 97) expect(refused(good.slice(0, n), mvRef.signals)).toMatch(/truncated/);
   });
 });
