@@ -10,7 +10,8 @@ import { attachedMultivariate, type MultivariateInput } from '../multivariate/st
  * the unit that scale-out (docs/architecture.md, "Scale-out") sends through the internal topic to
  * the instance that merges and evaluates the (model, version). Everything in it merges by
  * addition: counts, missing and invalid counts, and the exact Wasserstein tail sums, so the
- * merged window is the same, bit for bit, whatever the order the partial panes arrive in.
+ * merged window is the same, bit for bit, whatever the order the partial panes arrive in; and
+ * the multivariate Σφ, a floating-point sum that PaneMerger adds in a fixed order.
  *
  * Wire format, version 2, little-endian, no padding:
  *
@@ -27,13 +28,15 @@ import { attachedMultivariate, type MultivariateInput } from '../multivariate/st
  *   multivariate (version 2): u8 (0 none, 1 rff-mmd)
  *     rff-mmd: u32 dims · u32 random features D · u32 map checksum · f64 count · f64 × D Σφ
  *
- * The multivariate part is the pane's MmdState (docs/multivariate.md, "Scale-out"): present
+ * The multivariate part is the pane's MmdState (docs/multivariate.md, "Scale-out"), present
  * exactly when the reference has a multivariate block. The checksum (FNV-1a over the map's ω,
  * b, standardisation and input indices) tells a state made with another map (another reference
- * under the same model version) from one this reference can merge. Version 1, the same without
- * the multivariate part, still decodes: as a pane without multivariate state (`values.mmd` null),
- * which PaneMerger counts in the window it falls in (the window is scored without its
- * multivariate score; merge-stage.ts logs it).
+ * under the same model version) from one this reference can merge. Version 1 is the same
+ * without the multivariate part; a pane without multivariate state is written as version 1, so
+ * that instances not yet upgraded still read it. A version-1 pane decodes as a pane without
+ * multivariate state (`values.mmd` null): for a reference with a multivariate block (a publisher
+ * not yet upgraded) PaneMerger counts it in the window it falls in, and the window is scored
+ * without its multivariate score (merge-stage.ts logs it).
  *
  * Counts are float64 (exact below 2^53), as in the accumulators. Decoding checks the magic, the
  * version, every length against the buffer and every feature against the reference's models,
@@ -70,8 +73,11 @@ const RFF_MMD = 1;
 export function encodePartialPane(pane: PartialPane): Uint8Array {
   const w = new Writer();
   for (const b of MAGIC) w.u8(b);
-  w.u8(PARTIAL_PANE_VERSION);
   const { values, ...header } = pane;
+  // The oldest version that holds the pane: without multivariate state, version 1, which
+  // instances not yet upgraded read too (a rolling upgrade loses nothing).
+  const mmd = values.mmd;
+  w.u8(mmd === null ? PARTIAL_PANE_V1 : PARTIAL_PANE_VERSION);
   w.text(JSON.stringify({ ...header, features: values.features.length }));
   w.f64(values.rows);
   for (const feature of values.features) {
@@ -95,9 +101,7 @@ export function encodePartialPane(pane: PartialPane): Uint8Array {
       w.f64(feature.invalid);
     }
   }
-  const mmd = values.mmd;
-  if (mmd === null) w.u8(NO_MULTIVARIATE);
-  else {
+  if (mmd !== null) {
     const input = attachedMultivariate(values.models);
     if (input === null || input.spec.features !== mmd.sum.length) throw new RangeError('partial pane: the values carry a multivariate state not built on the reference signals');
     w.u8(RFF_MMD);

@@ -97,10 +97,6 @@ describe('partial pane wire format', () => {
     const longer = new Uint8Array(good.length + 3);
     longer.set(good);
     expect(refused(longer)).toMatch(/3 bytes after the last feature/);
-    // The multivariate part: a kind this build does not know.
-    const kind = good.slice();
-    kind[kind.length - 1] = 7;
-    expect(refused(kind)).toMatch(/multivariate kind 7 is not known/);
     // Another reference: fewer features, or a different bin count.
     const other = ReferenceDistribution.fromRows(
       Array.from({ length: 500 }, () => ({ income: g.uniform() })),
@@ -144,7 +140,10 @@ describe('partial pane wire format, version 2: the multivariate state', () => {
       expect(back.values.mmd!.count).toBe(p.values.rows);
       expect([...back.values.mmd!.sum]).toEqual([...p.values.mmd!.sum]);
     }
-    expect(encodePartialPane(mvPartials[1]!).length - encodePartialPane(mvPane(rows.slice(cuts[1], cuts[2]), 1, plainRef)).length).toBe(MV_BYTES - 1);
+    const plain = encodePartialPane(mvPane(rows.slice(cuts[1], cuts[2]), 1, plainRef));
+    const withState = encodePartialPane(mvPartials[1]!);
+    expect([plain[4], withState[4]]).toEqual([1, PARTIAL_PANE_VERSION]);
+    expect(withState.length - plain.length).toBe(MV_BYTES);
     const detector = new DriftDetector({ minSamples: 10, now: () => new Date(0) });
     const batch = detector.evaluate(accumulate(rows, mvRef), mvRef);
     expect(batch.multivariate?.status).toBe('ok');
@@ -157,13 +156,12 @@ describe('partial pane wire format, version 2: the multivariate state', () => {
     expect({ ...got, multivariate: undefined }).toEqual({ ...batch, multivariate: undefined });
   });
 
-  it('a version-1 record still decodes, as a pane without multivariate state', () => {
+  it('a pane without multivariate state is written as version 1; a version-1 record still decodes, as a pane without multivariate state', () => {
+    // Version 1 is what instances not yet upgraded read: a pane with nothing more to say keeps it.
     const plain = encodePartialPane(partials[3]!);
-    // Without a multivariate block, version 1 and version 2 hold the same pane.
-    const fromV1 = decodePartialPane(asVersion1(plain, 1), ref.features);
-    expect(fromV1.values.mmd).toBeNull();
-    expect(fromV1.values).toEqual(decodePartialPane(plain, ref.features).values);
-    // With one, the version-1 pane has the histograms and no multivariate state.
+    expect(plain[4]).toBe(1);
+    expect(decodePartialPane(plain, ref.features).values.mmd).toBeNull();
+    // With a multivariate block, the version-1 pane has the histograms and no multivariate state.
     const v2 = encodePartialPane(mvPartials[3]!);
     const back = decodePartialPane(asVersion1(v2, MV_BYTES), mvRef.signals);
     expect(back.values.mmd).toBeNull();
@@ -185,7 +183,16 @@ describe('partial pane wire format, version 2: the multivariate state', () => {
     const good = encodePartialPane(mvPartials[2]!);
     // A pane with the state, a reference without the block; and the other way round.
     expect(refused(good, plainRef.signals)).toMatch(/carries a multivariate state, the reference has no multivariate block/);
-    expect(refused(encodePartialPane(mvPane(rows.slice(0, 50), 2, plainRef)), mvRef.signals)).toMatch(/carries no multivariate state, the reference has a multivariate block/);
+    // A version-2 pane that says it has none (kind 0), for a reference with the block; a kind this build does not know.
+    const v1 = encodePartialPane(mvPane(rows.slice(0, 50), 2, plainRef));
+    const none = new Uint8Array(v1.length + 1);
+    none.set(v1);
+    none[4] = 2;
+    expect(refused(none, mvRef.signals)).toMatch(/carries no multivariate state, the reference has a multivariate block/);
+    expect(decodePartialPane(none, plainRef.signals).values.mmd).toBeNull();
+    const kind = good.slice();
+    kind[good.length - MV_BYTES] = 7;
+    expect(refused(kind, mvRef.signals)).toMatch(/multivariate kind 7 is not known \(0 none, 1 rff-mmd\)/);
     // Another map: another seed gives other ω and b (checksum), another D another size.
     expect(refused(good, mvOf({ randomFeatures: 64, replicates: 100, sizes: [100], seed: 7 }).signals)).toMatch(
       /the pane's multivariate map \(checksum \d+\) is not the reference's \(\d+\)/,
