@@ -22,11 +22,20 @@
  * millions. Both parts are measured apart (per event: partial aggregation; per slide: merge,
  * evaluate, export) and the cost at a saturated instance is derived from them.
  *
+ * Issue 12 on top: the same partitioned run against a reference with a multivariate block
+ * (D = 128, built from the same rows), for the bytes per partial pane with the MMD state beside
+ * those without it, and the merge cost per pane with it (same run).
+ *
  * Target: the extra stage costs ≤ 15 % of the single path's events/s at 20 features.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
+import { saveReference } from '../../src/adapters/files/reference-file.js';
 import { ReferenceStore } from '../../src/adapters/files/reference-store.js';
 import { DriftDetector } from '../../src/core/detect/detector.js';
+import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
 import { MergeStage, type PartialsMessage } from '../../src/runtime/partitioned/merge-stage.js';
@@ -35,7 +44,8 @@ import { KIND_HEADER } from '../../src/runtime/partitioned/wire.js';
 import { Pipeline, type SourceMessage } from '../../src/runtime/pipeline.js';
 import { NO_METRICS } from '../../src/runtime/ports.js';
 import { Status } from '../../src/runtime/status.js';
-import { encodeEvents, referenceDir } from './events.js';
+import { featureNames, numericRows } from './data.js';
+import { encodeEvents, referenceDir, VERSION } from './events.js';
 import { median, progress, report, timeRuns, type Figure } from './harness.js';
 
 const WINDOW_MS = 3_600_000;
@@ -91,6 +101,14 @@ for (const { features, events } of cases) {
   const { dir } = await referenceDir(features);
   const references = new ReferenceStore(dir, logger);
   await references.loadAll();
+  // The same reference rows (events.ts's referenceDir), with the multivariate block.
+  const mvDir = await mkdtemp(join(tmpdir(), 'driftwatch-bench-scale-mv-'));
+  await saveReference(
+    ReferenceDistribution.fromRows(numericRows(20_000, features, 1), { featureNames: featureNames(features), modelVersion: VERSION, multivariate: true }),
+    join(mvDir, VERSION, 'reference_distribution.json'),
+  );
+  const mvReferences = new ReferenceStore(mvDir, logger);
+  await mvReferences.loadAll();
   const messages = messagesOf(events, features);
   const sparse = messagesOf(events / 4, features);
 
@@ -124,12 +142,12 @@ for (const { features, events } of cases) {
   };
 
   let last = { windows: 0, panes: 0, bytes: 0, mergeMs: 0, merged: 0, partialMs: 0, mergeStageMs: 0 };
-  const runPartitioned = async (input: SourceMessage[]) => {
+  const runPartitioned = async (input: SourceMessage[], store = references) => {
     const exporter = new InMemoryExporter();
     const log = new Log();
     const signal = new AbortController().signal;
     const stage = new PartialStage({
-      references,
+      references: store,
       deadLetters: { send: async () => undefined },
       metrics: NO_METRICS,
       logger,
@@ -144,7 +162,7 @@ for (const { features, events } of cases) {
       signal,
     });
     const merge = new MergeStage({
-      references,
+      references: store,
       exporters: [exporter],
       detector: new DriftDetector(),
       hysteresis: { raiseAfter: 1, clearAfter: 2 },
@@ -186,6 +204,7 @@ for (const { features, events } of cases) {
   const singleMs: number[] = [];
   const partitionedMs: number[] = [];
   const partialMsRuns: number[] = [];
+  const plainMergeRuns: number[] = [];
   const mergeStageMsRuns: number[] = [];
   await runSingle();
   await runPartitioned(messages);
@@ -193,12 +212,22 @@ for (const { features, events } of cases) {
     singleMs.push(...(await timeRuns(runSingle, 1, 0)));
     partitionedMs.push(...(await timeRuns(() => runPartitioned(messages), 1, 0)));
     partialMsRuns.push(last.partialMs);
+    plainMergeRuns.push((last.mergeMs * 1000) / last.merged);
     mergeStageMsRuns.push(last.mergeStageMs);
   }
   const dense = last;
   progress(`partitioned at a quarter of the rate: 1 warm-up + ${RUNS} runs`);
   await timeRuns(() => runPartitioned(sparse), RUNS);
   const quarter = last;
+  progress(`partitioned with a multivariate reference: 1 warm-up + ${RUNS} runs`);
+  const mvMergeRuns: number[] = [];
+  const mvMs = await timeRuns(async () => {
+    await runPartitioned(messages, mvReferences);
+    mvMergeRuns.push((last.mergeMs * 1000) / last.merged);
+  }, RUNS);
+  mvMergeRuns.shift(); // the warm-up's
+  const mv = last;
+  if (mv.windows !== dense.windows) throw new Error(`the multivariate run closed ${mv.windows} windows, the plain one ${dense.windows}`);
 
   const rate = (ms: number[], n = events) => n / (median(ms) / 1000);
   const cost = (1 - rate(partitionedMs) / rate(singleMs)) * 100;
@@ -251,6 +280,27 @@ for (const { features, events } of cases) {
       value: dense.bytes / dense.panes,
       unit: 'B',
       note: `${dense.panes} panes published (${PARTITIONS.length} partitions × ${SPAN_MS / SLIDE_MS} panes), ${(dense.bytes / 1024).toFixed(0)} KiB in all; per slide ${((PARTITIONS.length * dense.bytes) / dense.panes / 1024).toFixed(1)} KiB to the internal topic`,
+    },
+    {
+      name: `bytes per partial pane with the multivariate state (D = 128), ${features} features`,
+      value: mv.bytes / mv.panes,
+      unit: 'B',
+      baseline: { name: 'without (same panes)', value: dense.bytes / dense.panes },
+      note: `+${(mv.bytes / mv.panes - dense.bytes / dense.panes).toFixed(0)} B a pane (+${((100 * (mv.bytes / mv.panes)) / (dense.bytes / dense.panes) - 100).toFixed(1)} %); ${mv.panes} panes`,
+    },
+    {
+      name: `merge cost per partial pane with the multivariate state, ${features} features`,
+      value: median(mvMergeRuns),
+      unit: 'µs',
+      baseline: { name: `without (median of the ${RUNS} plain runs)`, value: median(plainMergeRuns) },
+      note: `decode (with Σφ and its checks) + offer + window sums; per run with ${mvMergeRuns.map((t) => t.toFixed(0)).join('/')} µs, without ${plainMergeRuns.map((t) => t.toFixed(0)).join('/')} µs`,
+    },
+    {
+      name: `partitioned with the multivariate state, ${features} features, events/s (one instance, both stages)`,
+      value: rate(mvMs),
+      unit: 'ev/s',
+      baseline: { name: 'partitioned without', value: rate(partitionedMs) },
+      note: `median of ${RUNS} runs after 1 warm-up, ${mvMs.map((t) => t.toFixed(0)).join('/')} ms (run after the plain ones); the map's cost per event, as in single (multivariate.bench.ts)`,
     },
     {
       name: `merge cost per partial pane, ${features} features (${events.toLocaleString()} events)`,
