@@ -2,10 +2,12 @@
  * Issue 17, item 3 — start-up: `driftwatch --version` and `driftwatch check` on a small file
  * (config/examples: 1,000 rows × 5 features against the example reference) as fresh processes,
  * beside `node -e 0` in the same run, alternating so that the machine's load touches all alike.
- * Wall time and CPU (user + system, from /usr/bin/time) per run.
+ * Wall time and CPU (user + system, from /usr/bin/time) per run. `dist/app/cli.js` is the
+ * bundle `npm run build` writes (scripts/bundle-cli.mjs), as installed.
  *
  * The work itself: the check command's own time in one process (reading the reference and
- * the file, scoring, formatting), its modules already loaded, timed on its first call there.
+ * the file, scoring, formatting), its modules (tsc's, unbundled) already loaded, timed on its
+ * first call there.
  * Targets: `--version` ≤ 1.5× `node -e 0`; `check` ≤ 1.5× (`node -e 0` + the work).
  * BENCH_STARTUP_RUNS (default 20) sets the runs per command.
  */
