@@ -48,7 +48,7 @@ and the file-only settings: docs/configuration.md.`;
  * module is imported only when that command runs, so that `--version`, `check` and `reference`
  * never load kafkajs, the InfluxDB client, nodemailer, RxJS or the store drivers
  * (docs/benchmarks.md, "Start-up"; test/unit/cli/startup.test.ts holds it). `npm run build`
- * bundles this file with one chunk per command (scripts/bundle-cli.mjs), so these imports stay
+ * bundles this file with one chunk per command (config/build/bundle-cli.mjs), so these imports stay
  * lazy there too (test/unit/cli/bundle.test.ts).
  */
 export function buildProgram(io: CliIo, exit: { code: number }): Command {

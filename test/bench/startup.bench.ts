@@ -3,7 +3,7 @@
  * (config/examples: 1,000 rows × 5 features against the example reference) as fresh processes,
  * beside `node -e 0` in the same run, alternating so that the machine's load touches all alike.
  * Wall time and CPU (user + system, from /usr/bin/time) per run. `dist/app/cli.js` is the
- * bundle `npm run build` writes (scripts/bundle-cli.mjs), as installed.
+ * bundle `npm run build` writes (config/build/bundle-cli.mjs), as installed.
  *
  * The work itself: the check command's own time in one process (reading the reference and
  * the file, scoring, formatting), its modules (tsc's, unbundled) already loaded, timed on its

@@ -1,5 +1,5 @@
 // Start-up (issue 17, item 3): `npm run build` replaces dist/app/cli.js with an esbuild bundle
-// of src/app/cli.ts (scripts/bundle-cli.mjs). The bundle is built here into a directory of its
+// of src/app/cli.ts (config/build/bundle-cli.mjs). The bundle is built here into a directory of its
 // own and run as a real process; each command's output must be the one the sources give
 // (main() in process), and a resolve hook writes down every module the process loads: zod and
 // commander are inside the bundle, so `--version` and `check` load no package at all, while
@@ -72,7 +72,7 @@ beforeAll(async () => {
   await mkdir(app, { recursive: true });
   // The bundle's external packages resolve from here, as from an installed package.
   await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const built = await exec(process.execPath, [join(root, 'scripts/bundle-cli.mjs'), join(dir, 'dist')], {});
+  const built = await exec(process.execPath, [join(root, 'config/build/bundle-cli.mjs'), join(dir, 'dist')], {});
   expect(built.stderr).toBe('');
   expect(built.code).toBe(0);
 }, 60_000);
@@ -80,7 +80,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('the bundled CLI (scripts/bundle-cli.mjs)', () => {
+describe('the bundled CLI (config/build/bundle-cli.mjs)', () => {
   it('--version and --help print what the sources print, and --version loads no package', async () => {
     const version = await bundled(['--version']);
     expect(version.code).toBe(0);
@@ -153,7 +153,7 @@ describe('the bundled CLI (scripts/bundle-cli.mjs)', () => {
   });
 
   it('every import.meta.url of the bundle names the tsc twin of a source module', async () => {
-    // scripts/bundle-cli.mjs rewrites each module's import.meta.url to the URL its module has in
+    // config/build/bundle-cli.mjs rewrites each module's import.meta.url to the URL its module has in
     // tsc's layout, so that the paths built from it (the package root, config/examples, the
     // calibration worker) are the same as from tsc's output.
     const twins = new Set<string>();

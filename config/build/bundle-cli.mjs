@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the CLI (issue 17, item 3: start-up; docs/benchmarks.md, "Start-up").
 //
-//   node scripts/bundle-cli.mjs [distDir]      (default dist; run by `npm run build` after tsc)
+//   node config/build/bundle-cli.mjs [distDir]      (default dist; run by `npm run build` after tsc)
 //
 // tsc's output stays the library (dist/index.js and every module beside it). This replaces
 // only dist/app/cli.js, the program, with an esbuild bundle of src/app/cli.ts: the project's
@@ -20,7 +20,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const src = join(root, 'src');
 const dist = resolve(root, process.argv[2] ?? 'dist');
 const outdir = join(dist, 'app');
