@@ -146,3 +146,28 @@ describe('per-class probabilities in the job', () => {
     );
   });
 });
+
+describe('the file store hands the probabilities over', () => {
+  it('from a JSON Lines event (probabilities object) and CSV columns probability_<class>, equal to check on the same rows', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileSource } = await import('../../../src/adapters/stores/file.js');
+    const dir = await mkdtemp(join(tmpdir(), 'driftwatch-probabilities-files-'));
+    try {
+      const rows = training(300, 3);
+      const jsonl = join(dir, 'events.jsonl');
+      await writeFile(jsonl, rows.map((r) => JSON.stringify({ feature_vector: [r.x, r.y], probabilities: r.probabilities })).join('\n') + '\n');
+      const csv = join(dir, 'rows.csv');
+      const header = ['x', 'y', ...CLASSES.map((c) => `probability_${c}`)];
+      await writeFile(csv, [header.join(','), ...rows.map((r) => [r.x, r.y, ...CLASSES.map((c) => (r.probabilities as Record<string, number>)[c])].join(','))].join('\n') + '\n');
+      for (const path of [jsonl, csv]) {
+        const a = accumulation();
+        await new FileSource({ paths: [path] }).read({ startMs: 0, endMs: 1 }, (row) => a.add(row));
+        expect(snapshot(a)).toEqual(oracle(rows));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
