@@ -4,7 +4,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { readRows } from '../files/rows.js';
-import { parseVectorText, rowFromJson, StoreError, type FeatureSource, type ReadSummary, type StoreRow, type TimeWindow } from './source.js';
+import { isProbabilityOutput } from '../../core/event/probabilities.js';
+import { OUTPUT_FIELDS, parseVectorText, rowFromJson, StoreError, type FeatureSource, type ReadSummary, type StoreRow, type TimeWindow } from './source.js';
 
 export interface FileSourceOptions {
   /** CSV, JSON Lines or Parquet files (FEATURE_STORE_PATHS); `*` and `?` match within a file name. */
@@ -79,7 +80,12 @@ function rowOfRecord(record: Record<string, unknown>): StoreRow {
       vector = parsed.ok ? parsed.value : vector;
     }
     // A stored prediction event's outputs ride along (docs/references-and-check.md, "Model outputs").
-    const outputs = Object.fromEntries(['prediction', 'confidence'].filter((k) => Object.hasOwn(record, k)).map((k) => [k, record[k]]));
+    // Per-class probabilities as a `probabilities` object or as `probability_<class>` columns (CSV, Parquet).
+    const outputs = Object.fromEntries(
+      Object.keys(record)
+        .filter((k) => (OUTPUT_FIELDS as readonly string[]).includes(k) || isProbabilityOutput(k))
+        .map((k) => [k, record[k]]),
+    );
     return rowFromJson({ feature_vector: vector, ...outputs }, { model, modelVersion });
   }
   const features = Object.create(null) as Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { isProbabilityOutput } from '../../core/event/probabilities.js';
 import { describeCause, quoteIdentifier, StoreError, type FeatureSource, type ReadSummary, type StoreRow, type TimeWindow } from './source.js';
 
 export interface InfluxSourceOptions {
@@ -13,8 +14,9 @@ export interface InfluxSourceOptions {
    * `long`: the guide's option C, one point per feature per prediction, tag `feature_name`,
    * field `value`; the points of one prediction share their timestamp (and `model` /
    * `model_version` tags when present). `wide`: one point per prediction, a field per feature.
-   * The model's outputs are the points with `feature_name` `prediction` / `confidence` (long)
-   * or the fields of those names (wide), handed over as the row's `outputs`.
+   * The model's outputs are the points with `feature_name` `prediction` / `confidence` /
+   * `probability_<class>` (long) or the fields of those names (wide), handed over as the row's
+   * `outputs`.
    */
   layout?: 'long' | 'wide';
   timeoutMs?: number;
@@ -24,7 +26,9 @@ const STORE = 'influxdb';
 /** Columns that are never features in the wide form. */
 const NOT_FEATURES = new Set(['time', 'model', 'model_version', 'request_id']);
 /** The model's outputs (docs/references-and-check.md, "Model outputs"): never features. */
-const OUTPUTS = new Set(['prediction', 'confidence']);
+const OUTPUT_NAMES = new Set(['prediction', 'confidence']);
+/** `prediction`, `confidence`, and a class's probability `probability_<class>`. */
+const isOutput = (name: string): boolean => OUTPUT_NAMES.has(name) || isProbabilityOutput(name);
 
 /**
  * Reads the window with InfluxQL over `/query` (chunked, so rows are handed over as the
@@ -85,12 +89,12 @@ export class InfluxSource implements FeatureSource {
             pending = { key, row: { features: Object.create(null) as Record<string, unknown>, model, modelVersion: version } };
           }
           const name = String(v[iName]);
-          if (OUTPUTS.has(name)) (pending!.row.outputs ??= {})[name] = v[iValue];
+          if (isOutput(name)) (pending!.row.outputs ??= {})[name] = v[iValue];
           else pending!.row.features[name] = v[iValue];
         }
       } else {
-        const featureColumns = columns.map((c, i) => [c, i] as const).filter(([c]) => !NOT_FEATURES.has(c) && !OUTPUTS.has(c));
-        const outputColumns = columns.map((c, i) => [c, i] as const).filter(([c]) => OUTPUTS.has(c));
+        const featureColumns = columns.map((c, i) => [c, i] as const).filter(([c]) => !NOT_FEATURES.has(c) && !isOutput(c));
+        const outputColumns = columns.map((c, i) => [c, i] as const).filter(([c]) => isOutput(c));
         const [iModel, iVersion] = [at('model'), at('model_version')];
         for (const v of values) {
           const features = Object.create(null) as Record<string, unknown>;

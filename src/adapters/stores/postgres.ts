@@ -28,9 +28,15 @@ export interface PostgresSourceOptions {
   predictionColumn?: string;
   confidenceColumn?: string;
   /**
+   * The model's per-class probabilities (FEATURE_STORE_PROBABILITIES_COLUMN): a `jsonb` / `json`
+   * (or JSON text) object class → probability, read as text and parsed. Unset: `probabilities`
+   * when the table has it, else none.
+   */
+  probabilitiesColumn?: string;
+  /**
    * The user's own query instead (FEATURE_STORE_QUERY): `$1` and `$2` are the window bounds
    * (timestamptz, start inclusive, end exclusive); it returns `feature_vector` and optionally
-   * `model`, `model_version`, `prediction` and `confidence`.
+   * `model`, `model_version`, `prediction`, `confidence` and `probabilities`.
    */
   query?: string;
   /** Rows fetched per cursor read. */
@@ -64,13 +70,14 @@ interface Plan {
 }
 
 /** The optional columns after the vector, each under its own name in the select list (and the cursor's rows). */
-const OPTIONAL = ['model', 'model_version', 'prediction', 'confidence'] as const;
+const OPTIONAL = ['model', 'model_version', 'prediction', 'confidence', 'probabilities'] as const;
 type OptionalColumn = (typeof OPTIONAL)[number];
 const SETTING: Record<OptionalColumn, string> = {
   model: 'FEATURE_STORE_MODEL_COLUMN',
   model_version: 'FEATURE_STORE_VERSION_COLUMN',
   prediction: 'FEATURE_STORE_PREDICTION_COLUMN',
   confidence: 'FEATURE_STORE_CONFIDENCE_COLUMN',
+  probabilities: 'FEATURE_STORE_PROBABILITIES_COLUMN',
 };
 
 /** A row from the vector and the optional columns' values (text or null), by name. */
@@ -79,6 +86,9 @@ function storeRow(features: unknown, value: (column: OptionalColumn) => unknown)
   const prediction = value('prediction');
   const confidence = value('confidence');
   if (prediction !== undefined || confidence !== undefined) row.outputs = { prediction: prediction ?? null, confidence: confidence ?? null };
+  // JSON text, parsed by the job with the events' rules (app/job/accumulate.ts).
+  const probabilities = value('probabilities');
+  if (probabilities !== undefined) (row.outputs ??= {}).probabilities = probabilities;
   return row;
 }
 
@@ -117,6 +127,7 @@ export class PostgresSource implements FeatureSource {
       model_version: options.versionColumn,
       prediction: options.predictionColumn,
       confidence: options.confidenceColumn,
+      probabilities: options.probabilitiesColumn,
     };
     for (const c of OPTIONAL) {
       const name = configured[c];
@@ -201,7 +212,8 @@ export class PostgresSource implements FeatureSource {
     );
     const types = new Map(rows.map((r) => [r.name, r.type]));
     // Optional columns: the guide's table has none; a multi-model table adds the model's, a
-    // table with the model's outputs `prediction` / `confidence` (read as text: a number or a label).
+    // table with the model's outputs `prediction` / `confidence` (read as text: a number or a
+    // label) and `probabilities` (json/jsonb read as its JSON text).
     const optional = OPTIONAL.filter((c) => plan.columns[c] !== undefined || types.has(c));
     const select = [`${plan.vector} AS feature_vector`, ...optional.map((c) => `${plan.columns[c] ?? `"${c}"`}::text AS "${c}"`)].join(', ');
     const vectorType = types.get(plan.vectorName);

@@ -10,7 +10,9 @@ export interface RedisSourceOptions {
    * `list`: the guide's LPUSH + LTRIM + EXPIRE list of JSON arrays, which has no times: the job
    * reads all of it (the list's trim and TTL are its window). `stream`: XADD entries whose ids
    * are their times (`<ms>-<seq>`), read for the window with XRANGE; the model's outputs are
-   * the entries' `prediction` and `confidence` fields.
+   * the entries' `prediction` and `confidence` fields, and `probabilities` (JSON text of an
+   * object class → probability). A list item that is a JSON object with `feature_vector` carries
+   * them as its keys of the same names.
    */
   mode?: 'list' | 'stream';
   pageSize?: number;
@@ -84,7 +86,7 @@ export class RedisSource implements FeatureSource {
             let features: string | undefined;
             let model: string | undefined;
             let version: string | undefined;
-            // The model's outputs, as entry fields (text: a number or a class label).
+            // The model's outputs, as entry fields (text: a number or a class label; JSON for probabilities).
             let outputs: Record<string, string> | undefined;
             for (let i = 0; i + 1 < fields.length; i += 2) {
               const name = fields[i];
@@ -92,7 +94,7 @@ export class RedisSource implements FeatureSource {
               else if (name === 'features') features = fields[i + 1];
               else if (name === 'model') model = fields[i + 1];
               else if (name === 'model_version') version = fields[i + 1];
-              else if (name === 'prediction' || name === 'confidence') (outputs ??= {})[name] = fields[i + 1]!;
+              else if (name === 'prediction' || name === 'confidence' || name === 'probabilities') (outputs ??= {})[name] = fields[i + 1]!;
             }
             emit(vector ?? features, { model: model || undefined, modelVersion: version || undefined }, outputs);
           }

@@ -1,4 +1,5 @@
 import { DriftwatchError } from '../../core/errors.js';
+import { isProbabilityOutput } from '../../core/event/probabilities.js';
 
 /**
  * The feature-store side of the scheduled job (docs/feature-stores.md): a source reads the
@@ -24,7 +25,12 @@ export interface StoreRow {
    * job with a counted reason, never dropped silently.
    */
   features: unknown;
-  /** The model's outputs stored beside the features (`prediction`, `confidence`), when the row has them. */
+  /**
+   * The model's outputs stored beside the features, when the row has them: `prediction`,
+   * `confidence`, and per-class probabilities either as one `probabilities` object
+   * (`{class: p}`, or JSON text of one) or as `probability_<class>` entries. The job applies
+   * the prediction events' rules to them (core/event/probabilities.ts).
+   */
   outputs?: Record<string, unknown>;
 }
 
@@ -112,6 +118,9 @@ export function describeCause(cause: unknown): string {
   return (message + code).replace(/\/\/([^:@/]*):[^@/]*@/g, '//$1:***@');
 }
 
+/** The fields of a stored prediction that hold the model's outputs (docs/references-and-check.md, "Model outputs"). */
+export const OUTPUT_FIELDS = ['prediction', 'confidence', 'probabilities'] as const;
+
 /** Turns one stored value (a JSON array, or an object with `feature_vector`/`features` and the model) into a row. */
 export function rowFromJson(value: unknown, fields: { model?: string | null; modelVersion?: string | null } = {}): StoreRow {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -119,7 +128,7 @@ export function rowFromJson(value: unknown, fields: { model?: string | null; mod
     if ('feature_vector' in o || 'features' in o) {
       const row: StoreRow = { features: o.feature_vector ?? o.features ?? null, model: text(o.model) ?? fields.model, modelVersion: text(o.model_version) ?? fields.modelVersion };
       // A stored prediction event's outputs (docs/references-and-check.md, "Model outputs").
-      for (const output of ['prediction', 'confidence']) if (Object.hasOwn(o, output)) (row.outputs ??= {})[output] = o[output];
+      for (const output of Object.keys(o)) if ((OUTPUT_FIELDS as readonly string[]).includes(output) || isProbabilityOutput(output)) (row.outputs ??= {})[output] = o[output];
       return row;
     }
   }

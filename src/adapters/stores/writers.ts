@@ -1,4 +1,5 @@
 import { quoteIdentifier } from './source.js';
+import { probabilityOutput } from '../../core/event/probabilities.js';
 
 /**
  * The integration guide's step 2 for Node model servers: store a prediction's features in
@@ -15,6 +16,11 @@ export interface StoredOutputs {
   /** A numeric score, or a class label (a string: a `text` column in PostgreSQL, the wide form in InfluxDB). */
   prediction?: number | string | null;
   confidence?: number | null;
+  /**
+   * Per-class probabilities, class → probability: a `probabilities` jsonb column, the JSON
+   * object of a Redis list entry or stream field, InfluxDB points / fields `probability_<class>`.
+   */
+  probabilities?: Readonly<Record<string, number | null>> | null;
 }
 
 /**
@@ -25,14 +31,16 @@ export interface StoredOutputs {
 export function predictionLogsDdl(table = 'prediction_logs', vector: 'double precision[]' | 'jsonb' = 'double precision[]'): string {
   const t = quoteIdentifier(table, 'table', { qualified: true });
   const index = quoteIdentifier(`${table.replace('.', '_')}_created_at_idx`.slice(0, 63), 'index');
-  return `CREATE TABLE IF NOT EXISTS ${t} (request_id text PRIMARY KEY, feature_vector ${vector} NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), model text, model_version text, prediction double precision, confidence double precision);
-ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS prediction double precision, ADD COLUMN IF NOT EXISTS confidence double precision;
+  return `CREATE TABLE IF NOT EXISTS ${t} (request_id text PRIMARY KEY, feature_vector ${vector} NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), model text, model_version text, prediction double precision, confidence double precision, probabilities jsonb);
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS prediction double precision, ADD COLUMN IF NOT EXISTS confidence double precision, ADD COLUMN IF NOT EXISTS probabilities jsonb;
 CREATE INDEX IF NOT EXISTS ${index} ON ${t} (created_at)`;
 }
 
 const OUTPUT_NAMES = ['prediction', 'confidence'] as const;
 /** The outputs given (undefined ones left out), in the order prediction, confidence. */
 const givenOutputs = (o: StoredOutputs) => OUTPUT_NAMES.filter((n) => o[n] !== undefined).map((n) => [n, o[n]] as const);
+/** The probabilities given as `probability_<class>` entries (InfluxDB's names), in the object's order. */
+const probabilityEntries = (o: StoredOutputs) => Object.entries(o.probabilities ?? {}).map(([c, p]) => [probabilityOutput(c), p] as const);
 
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<unknown>;
@@ -57,7 +65,8 @@ export async function storePredictionPostgres(
       `features of ${prediction.requestId}: a double precision[] column takes an array in the reference's order; an object keyed by feature name needs vector: 'jsonb'`,
     );
   }
-  const outputs = givenOutputs(prediction);
+  const outputs: (readonly [string, unknown])[] = givenOutputs(prediction);
+  if (prediction.probabilities !== undefined) outputs.push(['probabilities', prediction.probabilities === null ? null : JSON.stringify(prediction.probabilities)]);
   const columns = ['request_id', 'feature_vector', 'created_at', 'model', 'model_version', ...outputs.map(([n]) => n)];
   await client.query(`INSERT INTO ${t} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, [
     prediction.requestId,
@@ -79,7 +88,7 @@ export interface RedisWritable {
 /**
  * Option B: the guide's list (`LPUSH` a JSON array, `LTRIM` to the last `maxLength`, `EXPIRE`).
  * With `model` / `model_version` or the model's outputs the entry is a JSON object
- * `{feature_vector, model, model_version, prediction, confidence}` (the given ones), which the job reads as well.
+ * `{feature_vector, model, model_version, prediction, confidence, probabilities}` (the given ones), which the job reads as well.
  */
 export async function storeFeaturesRedis(
   client: RedisWritable,
@@ -87,7 +96,8 @@ export async function storeFeaturesRedis(
   options: { key?: string; maxLength?: number; ttlSeconds?: number; model?: string; modelVersion?: string } & StoredOutputs = {},
 ): Promise<void> {
   const key = options.key ?? 'recent_features';
-  const outputs = givenOutputs(options);
+  const outputs: (readonly [string, unknown])[] = givenOutputs(options);
+  if (options.probabilities !== undefined) outputs.push(['probabilities', options.probabilities]);
   const entry =
     options.model || options.modelVersion || outputs.length > 0
       ? {
@@ -104,7 +114,7 @@ export async function storeFeaturesRedis(
 
 /**
  * Option B for windows in time: `XADD key <ms>-* feature_vector <json> [model …] [model_version …]
- * [prediction …] [confidence …]`, the outputs as text (a number as JavaScript prints it, which
+ * [prediction …] [confidence …] [probabilities <json>]`, the outputs as text (a number as JavaScript prints it, which
  * reads back as the same double; a label as it is; null left out).
  */
 export async function storeFeaturesRedisStream(
@@ -116,6 +126,7 @@ export async function storeFeaturesRedisStream(
   if (options.model) message.model = options.model;
   if (options.modelVersion) message.model_version = options.modelVersion;
   for (const [name, value] of givenOutputs(options)) if (value !== null) message[name] = String(value);
+  if (options.probabilities) message.probabilities = JSON.stringify(options.probabilities);
   await client.xAdd(options.key ?? 'recent_features', options.at ? `${options.at.getTime()}-*` : '*', message);
 }
 
@@ -130,7 +141,8 @@ const escapeTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
  * values are left out. InfluxDB keeps one point per series and time: two predictions with the
  * same time overwrite each other, so give each its own (`atNs`, or distinct `at`s; the job
  * reads times to the microsecond). The model's outputs (`prediction`, `confidence`) are written
- * like features of those names: points with `feature_name=prediction` (long) or fields (wide).
+ * like features of those names: points with `feature_name=prediction` (long) or fields (wide),
+ * and each class's probability as `probability_<class>`.
  */
 export function influxFeatureLines(
   features: FeatureVector | readonly (number | string | null)[],
@@ -140,7 +152,7 @@ export function influxFeatureLines(
   if (features.length !== featureNames.length) throw new RangeError(`features has ${features.length} values, featureNames ${featureNames.length} names`);
   const clash = featureNames.find((n) => (OUTPUT_NAMES as readonly string[]).includes(n));
   if (clash) throw new RangeError(`feature ${clash}: the name is the model's output's; pass it as the option ${clash}`);
-  const outputs = givenOutputs(options);
+  const outputs = [...givenOutputs(options), ...probabilityEntries(options)];
   if (outputs.length > 0) {
     features = [...features, ...outputs.map(([, v]) => v ?? null)];
     featureNames = [...featureNames, ...outputs.map(([n]) => n)];

@@ -215,6 +215,8 @@ export async function startJob(options: JobCommandOptions, deps: JobDeps = {}): 
   const lastSuccess = new Gauge({ name: 'driftwatch_job_last_success_seconds', help: 'Scheduled time of the latest successful run, epoch seconds', registers: [metrics.registry] });
   const status = new Status(runtimeMetrics(metrics));
   let failure: string | null = null;
+  // Whether a run has finished, well or not: before then there is no last run to speak of.
+  let ran = false;
   const trigger = jobTrigger(config);
   const scheduler = new JobScheduler({
     trigger,
@@ -229,6 +231,7 @@ export async function startJob(options: JobCommandOptions, deps: JobDeps = {}): 
       runs.inc({ outcome: report.outcome });
       const at = new Date(report.scheduledMs).toISOString();
       if (report.outcome === 'failed') {
+        ran = true;
         failure = `run scheduled at ${at} failed: ${report.error?.message}`;
         logger.error({ scheduled: at, err: report.error?.message }, 'drift check failed; the next tick tries again');
       } else if (report.outcome === 'missed') {
@@ -236,6 +239,7 @@ export async function startJob(options: JobCommandOptions, deps: JobDeps = {}): 
       } else if (report.outcome === 'skipped_overlap') {
         logger.warn({ scheduled: at }, 'the previous run is still in progress: tick skipped (one run at a time)');
       } else {
+        ran = true;
         failure = null;
         lastSuccess.set(report.scheduledMs / 1000);
       }
@@ -248,7 +252,8 @@ export async function startJob(options: JobCommandOptions, deps: JobDeps = {}): 
         registry: metrics.registry,
         status: {
           drift: () => status.driftSummary(),
-          readiness: async () => ({ references_loaded: runner.references.size > 0, last_run_ok: failure === null }),
+          // last_run_ok is absent until a run has finished (docs/http.md): nothing ran, so nothing failed yet, nor succeeded.
+          readiness: async () => ({ references_loaded: runner.references.size > 0, ...(ran ? { last_run_ok: failure === null } : {}) }),
           reasons: (): Record<string, string> => (failure ? { last_run_ok: failure } : {}),
         },
       })

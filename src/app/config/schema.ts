@@ -154,6 +154,8 @@ export const configSchema = z.object({
       /** PostgreSQL: the model's outputs beside the vector (docs/feature-stores.md); unset: `prediction` / `confidence` when the table has them. */
       predictionColumn: str(),
       confidenceColumn: str(),
+      /** PostgreSQL: the model's per-class probabilities, a json/jsonb object; unset: `probabilities` when the table has it. */
+      probabilitiesColumn: str(),
       /** PostgreSQL: the user's own query, $1 and $2 the window bounds. */
       query: str(),
       /** Redis: the list (the guide's recent_features) or stream key. */
@@ -297,6 +299,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'FEATURE_STORE_CONFIDENCE_COLUMN',
     path: ['store', 'confidenceColumn'],
     description: "PostgreSQL column of the model's confidence output (default: confidence when the table has it)",
+  },
+  {
+    name: 'FEATURE_STORE_PROBABILITIES_COLUMN',
+    path: ['store', 'probabilitiesColumn'],
+    description: "PostgreSQL json/jsonb column of the model's per-class probabilities, an object class → probability (default: probabilities when the table has it)",
   },
   {
     name: 'FEATURE_STORE_QUERY',

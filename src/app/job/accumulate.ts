@@ -2,6 +2,8 @@ import { FeatureSetAccumulator } from '../../core/stats/index.js';
 import type { ReferenceDistribution } from '../../core/reference/index.js';
 import { modelVersionKey } from '../../core/keys.js';
 import type { DeadLetterEntry, StoreRow } from '../../adapters/stores/source.js';
+import { PROBABILITIES, resolveOutputs } from '../../core/event/probabilities.js';
+import { parseVectorText } from '../../adapters/stores/source.js';
 import { Reservoir } from './reservoir.js';
 
 /** Why a stored row could not be scored. Values inside a usable row that are not numbers are not rejections: they count as the feature's `invalid_values`, as in `check`. */
@@ -14,6 +16,13 @@ export interface WindowGroup {
   accumulator: FeatureSetAccumulator;
   /** Rows of this (model, version) that were rejected, by reason. */
   rejected: Partial<Record<RejectReason, number>>;
+  /**
+   * Scored rows whose class probabilities could not be compared with the reference's: a class
+   * it does not know, or `probabilities` that is no object class → probability. Their
+   * `probability_<class>` values count as invalid (the outputs' `invalid_values`), as for a
+   * prediction event; here the rows are counted, with the classes named.
+   */
+  invalidProbabilities?: { rows: number; unknownClasses: string[]; notAnObject: number };
 }
 
 export interface AccumulationOptions {
@@ -71,7 +80,7 @@ export class WindowAccumulation {
     } else {
       return this.count(group, 'not_a_vector', features);
     }
-    if (group.reference.outputs.length > 0) usable = withOutputs(usable, row.outputs, group.reference.outputNames);
+    if (group.reference.outputs.length > 0) usable = withOutputs(group, usable, row.outputs);
     if (this.reservoir) this.reservoir.offer({ group, features: usable });
     else record(group, usable);
   }
@@ -114,16 +123,39 @@ export class WindowAccumulation {
 }
 
 /**
- * A row's values with the model's outputs after the features (the accumulator's signal order):
- * from the row's `outputs`, else (object rows) from keys of the same name; missing otherwise.
+ * A row's values with the model's outputs after the features (the accumulator's signal order),
+ * under the prediction events' rules (core/event/probabilities.ts): from the row's `outputs`,
+ * else (object rows) from keys of the same name; missing otherwise. Per-class probabilities come
+ * as a `probabilities` object (JSON text of one is parsed) or as `probability_<class>` entries;
+ * an unknown class or a value that is no object makes the row's class probabilities invalid
+ * (counted in the group), a number outside [0, 1] is invalid, a row without `confidence` takes
+ * its largest probability.
  */
-function withOutputs(features: unknown[] | Record<string, unknown>, outputs: Record<string, unknown> | undefined, names: readonly string[]): unknown[] | Record<string, unknown> {
-  if (Array.isArray(features)) return [...features, ...names.map((name) => outputs?.[name])];
-  if (!outputs) return features;
+function withOutputs(group: WindowGroup, features: unknown[] | Record<string, unknown>, outputs: Record<string, unknown> | undefined): unknown[] | Record<string, unknown> {
+  const { reference } = group;
+  const names = reference.outputNames;
+  let given: Record<string, unknown> = Array.isArray(features) ? (outputs ?? {}) : outputs ? { ...features, ...outputs } : features;
+  const carried = given[PROBABILITIES];
+  if (typeof carried === 'string') {
+    const parsed = parseVectorText(carried);
+    if (parsed.ok) given = { ...given, [PROBABILITIES]: parsed.value };
+  }
+  const resolved = Object.hasOwn(given, PROBABILITIES) ? resolveOutputs(given, names) : resolveOutputs(given, names, { isFeature: (key) => reference.feature(key) !== undefined });
+  if (resolved.unknownClasses.length > 0 || isNotAnObject(given[PROBABILITIES])) {
+    const issue = (group.invalidProbabilities ??= { rows: 0, unknownClasses: [], notAnObject: 0 });
+    issue.rows++;
+    if (resolved.unknownClasses.length === 0) issue.notAnObject++;
+    for (const c of resolved.unknownClasses) if (!issue.unknownClasses.includes(c)) issue.unknownClasses.push(c);
+    issue.unknownClasses.sort();
+  }
+  if (Array.isArray(features)) return [...features, ...names.map((name) => resolved.outputs[name])];
   const merged: Record<string, unknown> = { ...features };
-  for (const name of names) if (Object.hasOwn(outputs, name)) merged[name] = outputs[name];
+  for (const name of names) merged[name] = resolved.outputs[name];
   return merged;
 }
+
+/** A `probabilities` value that is given but is no object class → probability (null and absent are missing). */
+const isNotAnObject = (v: unknown): boolean => v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v));
 
 function record(group: WindowGroup, features: unknown[] | Record<string, unknown>): void {
   if (Array.isArray(features)) group.accumulator.recordArray(features);

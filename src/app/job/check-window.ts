@@ -4,7 +4,7 @@ import type { Evaluation, ModelCheck } from '../../core/detect/evaluation.js';
 import { Hysteresis, type HysteresisOptions } from '../../core/detect/hysteresis.js';
 import { modelVersionKey } from '../../core/keys.js';
 import type { DeadLetterEntry, FeatureSource, TimeWindow } from '../../adapters/stores/source.js';
-import { WindowAccumulation, type AccumulationOptions, type RejectReason } from './accumulate.js';
+import { WindowAccumulation, type AccumulationOptions, type RejectReason, type WindowGroup } from './accumulate.js';
 import { formatCheck } from '../commands/check.js';
 import { seedOfWindowEnd } from './reservoir.js';
 
@@ -14,6 +14,8 @@ export interface JobCheck {
   check: CheckResult;
   /** Rows of this (model, version) that could not be scored, by reason. */
   rejected: Partial<Record<RejectReason, number>>;
+  /** Scored rows whose class probabilities count as invalid, and why (accumulate.ts). */
+  invalidProbabilities?: WindowGroup['invalidProbabilities'];
 }
 
 export interface JobRunResult {
@@ -62,7 +64,13 @@ export async function checkWindow(options: CheckWindowOptions): Promise<JobRunRe
   const detector = new DriftDetector({ ...options.detector, now: () => end });
   const checks = [...accumulation.groups.values()]
     .sort((a, b) => (a.model === b.model ? a.modelVersion.localeCompare(b.modelVersion) : a.model.localeCompare(b.model)))
-    .map((g) => ({ model: g.model, modelVersion: g.modelVersion, check: detector.evaluate(g.accumulator, g.reference), rejected: g.rejected }));
+    .map((g) => ({
+      model: g.model,
+      modelVersion: g.modelVersion,
+      check: detector.evaluate(g.accumulator, g.reference),
+      rejected: g.rejected,
+      ...(g.invalidProbabilities ? { invalidProbabilities: g.invalidProbabilities } : {}),
+    }));
   return {
     window: { start: new Date(options.window.startMs), end },
     rows: accumulation.rows,
@@ -96,7 +104,11 @@ export function jobJsonLines(result: JobRunResult): string {
   const sample = result.sample
     ? { sampled: result.sample.seen > result.sample.kept, rows_seen: result.sample.seen, rows_kept: result.sample.kept, max_rows: result.sample.cap }
     : {};
-  const lines = result.checks.map((c) => JSON.stringify({ model: c.model, ...c.check, window, rejected_rows: c.rejected, ...sample }));
+  const lines = result.checks.map((c) => {
+    const p = c.invalidProbabilities;
+    const probabilities = p ? { invalid_probabilities: { rows: p.rows, unknown_classes: p.unknownClasses, not_an_object: p.notAnObject } } : {};
+    return JSON.stringify({ model: c.model, ...c.check, window, rejected_rows: c.rejected, ...probabilities, ...sample });
+  });
   for (const u of result.unassigned) lines.push(JSON.stringify({ model: u.model, model_version: u.modelVersion, status: 'rejected', reason: u.reason, rows: u.count, window }));
   return lines.map((l) => l + '\n').join('');
 }
@@ -106,7 +118,8 @@ export function jobTable(result: JobRunResult): string {
   const span = `${result.window.start.toISOString()} → ${result.window.end.toISOString()}`;
   const parts = result.checks.map((c) => {
     const rejected = Object.entries(c.rejected);
-    const note = rejected.length > 0 ? `rejected rows: ${rejected.map(([r, n]) => `${n} ${r}`).join(', ')}\n` : '';
+    let note = rejected.length > 0 ? `rejected rows: ${rejected.map(([r, n]) => `${n} ${r}`).join(', ')}\n` : '';
+    if (c.invalidProbabilities) note += `note: ${invalidProbabilitiesNote(c.invalidProbabilities)}\n`;
     return `== ${c.model} ${c.modelVersion}  window ${span}\n${formatCheck(c.check)}${note}`;
   });
   for (const u of result.unassigned) parts.push(`rejected: ${u.count} row(s) of ${u.model}${u.modelVersion ? ` ${u.modelVersion}` : ''}: ${u.reason}\n`);
@@ -115,4 +128,13 @@ export function jobTable(result: JobRunResult): string {
   }
   if (parts.length === 0) parts.push(`no rows in window ${span} (${result.rows} read)\n`);
   return parts.join('\n');
+}
+
+/** What the rows with invalid class probabilities were, in the words `check` uses. */
+export function invalidProbabilitiesNote(p: NonNullable<WindowGroup['invalidProbabilities']>): string {
+  const parts: string[] = [];
+  const unknown = p.rows - p.notAnObject;
+  if (unknown > 0) parts.push(`${unknown} row(s) give the probability of a class the reference does not know (${p.unknownClasses.map((c) => JSON.stringify(c)).join(', ')})`);
+  if (p.notAnObject > 0) parts.push(`${p.notAnObject} row(s) have "probabilities" that is no object of class → probability`);
+  return `${parts.join('; ')}: their class probabilities count as invalid`;
 }

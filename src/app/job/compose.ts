@@ -27,6 +27,7 @@ export function createFeatureSource(config: Config): FeatureSource {
         versionColumn: s.versionColumn,
         predictionColumn: s.predictionColumn,
         confidenceColumn: s.confidenceColumn,
+        probabilitiesColumn: s.probabilitiesColumn,
         query: s.query,
       });
     case 'redis':
