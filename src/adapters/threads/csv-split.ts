@@ -1,9 +1,9 @@
 /**
- * A large CSV file read on two threads (issue 17; docs/benchmarks.md, "Reading CSV on two
- * threads"). The file is cut at the first LF after its middle: the main thread reads the first
- * part with the scanner of adapters/files/csv.ts, a worker thread reads the rest with the same
- * scanner and posts its rows as row-major Float64Arrays, which the main thread turns into row
- * arrays as they arrive. The rows, errors and fallbacks are those of one scanner over the whole
+ * A large CSV file read on two threads (issue 17; docs/benchmarks.md, "Reading CSV: one pass
+ * per field, and a second thread when a core is idle"). The file is cut at the first LF after
+ * its middle: the main thread reads the first part with the scanner of adapters/files/csv.ts, a
+ * worker thread reads the rest with the same scanner and posts its rows as row-major
+ * Float64Arrays, which the main thread turns into row arrays as they arrive. The rows, errors and fallbacks are those of one scanner over the whole
  * file:
  * - the cut is kept only if the main thread's scanner ends a record exactly there (nothing
  *   held back). A quoted field with a line break across the cut leaves bytes held: the worker
@@ -15,7 +15,7 @@
  * Only numeric columns go through the worker (no `text` columns, every column of `order` in the
  * header); anything else, and a worker that fails to start, is read in one pass.
  *
- * The second thread costs 15–20 % more CPU (its start, and turning its rows into arrays), and
+ * The second thread costs 15–25 % more CPU (its start, and turning its rows into arrays), and
  * pays only when a core is idle: on a busy machine the kernel shares the CPU between sessions
  * (autogroup), not threads, so a second thread gets no more of it. The split is therefore taken
  * only while the load average leaves a core free (`idleCore`).
