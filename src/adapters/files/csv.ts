@@ -54,34 +54,100 @@ const isBlank = (c: number) => c === SPACE || c === TAB;
  * `readCsvArrays` handles both.
  */
 export async function scanCsv(chunks: AsyncIterable<Uint8Array>, options: CsvArrayOptions = {}): Promise<CsvArrays> {
-  const reader = new CsvArrayReader(options);
-  let pending: Buffer | null = null;
-  let first = true;
-  for await (const chunk of chunks) {
-    let buf: Buffer = pending ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (first) {
+  const scanner = new CsvScanner(options);
+  for await (const chunk of chunks) scanner.feed(chunk);
+  return scanner.finish();
+}
+
+/** Where a scanner starts when it reads a file's later part (adapters/threads/csv-split.ts). */
+export interface CsvResume {
+  /** The file's header, as the scanner of its start read it. */
+  header: readonly string[];
+  /** The record delimiter seen so far: true CRLF, false LF, null none yet. */
+  crlf: boolean | null;
+}
+
+/**
+ * The reader of `scanCsv`, fed one chunk at a time. `resume` starts it after the header, in
+ * the middle of a file; `packed` gives the rows as one row-major Float64Array (`takePacked`)
+ * instead of arrays, for a worker thread to transfer (numeric columns only).
+ */
+export class CsvScanner {
+  private readonly reader: CsvArrayReader;
+  private pending: Buffer | null = null;
+  private first: boolean;
+
+  constructor(options: CsvArrayOptions = {}, resume?: CsvResume, packed = false) {
+    this.reader = new CsvArrayReader(options, packed);
+    this.first = resume === undefined;
+    if (resume) this.reader.resume(resume);
+  }
+
+  feed(chunk: Uint8Array): void {
+    let pending = this.pending;
+    let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (pending && !this.first) {
+      // The record held back usually ends at the chunk's first LF: join only up to there
+      // instead of copying the whole chunk behind it.
+      const lf = bytes.indexOf(LF);
+      if (lf >= 0) {
+        const joined = Buffer.concat([pending, bytes.subarray(0, lf + 1)]);
+        const used = this.reader.consume(joined, false);
+        pending = used < joined.length ? joined.subarray(used) : null;
+        bytes = bytes.subarray(lf + 1);
+      }
+    }
+    let buf: Buffer = pending ? Buffer.concat([pending, bytes]) : bytes;
+    if (this.first) {
       if (buf.length < 3 && buf.length > 0 && buf[0] === 0xef) {
-        pending = buf;
-        continue;
+        this.pending = buf;
+        return;
       }
       if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
-      first = false;
+      this.first = false;
     }
-    const used = reader.consume(buf, false);
-    pending = used < buf.length ? buf.subarray(used) : null;
+    const used = this.reader.consume(buf, false);
+    this.pending = used < buf.length ? buf.subarray(used) : null;
   }
-  if (pending) {
-    let buf = pending;
-    if (first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
-    reader.consume(buf, true);
+
+  /** Bytes of an incomplete record held back: 0 when every byte fed ended a record. */
+  get held(): number {
+    return this.pending ? this.pending.length : 0;
   }
-  return { header: reader.header ?? [], rows: reader.rows };
+
+  get header(): string[] | null {
+    return this.reader.header;
+  }
+
+  get crlf(): boolean | null {
+    return this.reader.crlf;
+  }
+
+  get rows(): unknown[][] {
+    return this.reader.rows;
+  }
+
+  /** The rows read since the last call, row-major (packed mode). */
+  takePacked(): { rows: number; values: Float64Array } {
+    return this.reader.takePacked();
+  }
+
+  /** Reads the held bytes as the input's last record, and gives the rows. */
+  finish(): CsvArrays {
+    let buf = this.pending;
+    if (buf) {
+      if (this.first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      this.reader.consume(buf, true);
+      this.pending = null;
+    }
+    return { header: this.reader.header ?? [], rows: this.reader.rows };
+  }
 }
 
 class CsvArrayReader {
   header: string[] | null = null;
   readonly rows: unknown[][] = [];
-  private crlf: boolean | null = null;
+  crlf: boolean | null = null;
   /** Per header column: its index in the row array, or −1 when it is not kept. */
   private slots = new Int32Array(0);
   private textual = new Uint8Array(0);
@@ -89,7 +155,40 @@ class CsvArrayReader {
   private readonly number = new Float64Array(1);
   private fields: string[] = [];
 
-  constructor(private readonly options: CsvArrayOptions) {}
+  /** Packed mode: rows row-major in `packed`, `packedRows` of them. */
+  private packed: Float64Array | null = null;
+  private packedRows = 0;
+
+  constructor(
+    private readonly options: CsvArrayOptions,
+    private readonly packing = false,
+  ) {}
+
+  resume(from: CsvResume): void {
+    this.setHeader([...from.header]);
+    this.crlf = from.crlf;
+  }
+
+  takePacked(): { rows: number; values: Float64Array } {
+    const rows = this.packedRows;
+    const values = this.packed ? this.packed.subarray(0, rows * this.width) : new Float64Array(0);
+    this.packed = null;
+    this.packedRows = 0;
+    return { rows, values };
+  }
+
+  /** The next packed row's slots (NaN-filled: an empty field), growing the buffer as needed. */
+  private packedRow(): Float64Array {
+    const width = this.width;
+    let packed = this.packed;
+    const at = this.packedRows * width;
+    if (packed === null || at + width > packed.length) {
+      const grown = new Float64Array(Math.max(1024 * width, packed ? packed.length * 2 : 0));
+      if (packed) grown.set(packed.subarray(0, at));
+      this.packed = packed = grown;
+    }
+    return packed.subarray(at, at + width);
+  }
 
   /** Reads every whole record of `b`; returns where the first incomplete one starts. */
   consume(b: Buffer, final: boolean): number {
@@ -122,7 +221,7 @@ class CsvArrayReader {
   /** One record from `p`: the index after it, or −1 when `b` ends before it does. */
   private record(b: Buffer, p: number, end: number, final: boolean): number {
     const header = this.header;
-    const row: unknown[] | null = header ? new Array(this.width) : null;
+    const row: unknown[] | Float64Array | null = header ? (this.packing ? this.packedRow() : new Array(this.width)) : null;
     const fields = this.fields;
     fields.length = 0;
     let column = 0;
@@ -130,11 +229,27 @@ class CsvArrayReader {
     for (;;) {
       let s = p;
       while (s < end && isBlank(b[s])) s++;
-      let t: number;
+      let t = s;
       let quoted = false;
-      let e: number;
+      let e = s;
       let escaped = false;
-      if (s < end && b[s] === QUOTE) {
+      // The common field, a number of a numeric column ending at a delimiter, is read in one
+      // pass over its bytes; anything else takes the general path below, which reads it again.
+      let fast = false;
+      if (row !== null && column < this.slots.length && this.slots[column] >= 0 && this.textual[column] === 0) {
+        const i = readNumber(b, s, end, this.number, 0);
+        if (i > s && i < end) {
+          const c = b[i];
+          if (c === COMMA || c === LF || c === CR) {
+            fast = true;
+            t = i;
+            e = i;
+          }
+        }
+      }
+      if (fast) {
+        // t and e are set: the field is the number.
+      } else if (s < end && b[s] === QUOTE) {
         quoted = true;
         let q = s + 1;
         for (;;) {
@@ -182,10 +297,12 @@ class CsvArrayReader {
         if (column >= this.slots.length) throw new CsvFallback();
         const slot = this.slots[column];
         if (slot >= 0) {
-          if (this.textual[column] === 1) {
+          if (fast) {
+            row[slot] = this.number[0];
+          } else if (this.textual[column] === 1) {
             let text = quoted || e > s ? b.toString('utf8', s, e) : '';
             if (escaped) text = text.replaceAll('""', '"');
-            row[slot] = text;
+            (row as unknown[])[slot] = text;
           } else if (e === s) {
             row[slot] = Number.NaN;
           } else if (!escaped && readNumber(b, s, e, this.number, 0) === e) {
@@ -219,7 +336,8 @@ class CsvArrayReader {
     if (row === null) this.setHeader([...fields]);
     else {
       if (column !== this.slots.length) throw new CsvFallback();
-      this.rows.push(row);
+      if (this.packing) this.packedRows++;
+      else this.rows.push(row as unknown[]);
     }
     return next;
   }

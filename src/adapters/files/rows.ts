@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as CsvSync from 'csv-parse/sync';
@@ -7,6 +7,7 @@ import type { CsvError } from 'csv-parse/sync';
 import { InputError } from '../../core/errors.js';
 import { flattenProbabilities, PROBABILITIES } from '../../core/event/probabilities.js';
 import { CsvFallback, scanCsv, TextColumn, type CsvArrayOptions } from './csv.js';
+import { readCsvSplit } from '../threads/csv-split.js';
 
 export type InputFormat = 'csv' | 'jsonl';
 
@@ -114,8 +115,10 @@ async function readCsvArrays(path: string, name: string, bytes: Buffer | null, o
   const text = new Set(options.text ?? []);
   for (;;) {
     try {
-      const source = bytes ? slices(bytes) : createReadStream(path, { highWaterMark: 1 << 20 });
-      const { header, rows } = await scanCsv(source, { order: options.order, text: [...text] });
+      const chosen = { order: options.order, text: [...text] };
+      // A large file on two threads (adapters/threads/csv-split.ts), the same rows and errors.
+      const split = bytes ? null : await readCsvSplit(path, (await stat(path)).size, chosen);
+      const { header, rows } = split ?? (await scanCsv(bytes ? slices(bytes) : createReadStream(path, { highWaterMark: 1 << 20 }), chosen));
       return { rows, columns: header, format: 'csv' };
     } catch (error) {
       if (error instanceof TextColumn && !text.has(error.column)) {

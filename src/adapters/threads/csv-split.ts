@@ -1,0 +1,160 @@
+/**
+ * A large CSV file read on two threads (issue 17; docs/benchmarks.md, "Reading CSV: one pass
+ * per field, and a second thread when a core is idle"). The file is cut at the first LF after
+ * its middle: the main thread reads the first part with the scanner of adapters/files/csv.ts, a
+ * worker thread reads the rest with the same scanner and posts its rows as row-major
+ * Float64Arrays, which the main thread turns into row arrays as they arrive. The rows, errors and fallbacks are those of one scanner over the whole
+ * file:
+ * - the cut is kept only if the main thread's scanner ends a record exactly there (nothing
+ *   held back). A quoted field with a line break across the cut leaves bytes held: the worker
+ *   is stopped and the main thread reads on from the cut itself;
+ * - the worker starts with the header and the record delimiter (LF or CRLF) the main thread
+ *   read, so a file that mixes them falls back to csv-parse as it would in one pass;
+ * - an error of the worker's part (a text field, a record csv-parse must read) is thrown only
+ *   once the first part has been read without one, which is the order of one pass.
+ * Only numeric columns go through the worker (no `text` columns, every column of `order` in the
+ * header); anything else, and a worker that fails to start, is read in one pass.
+ *
+ * The second thread costs 15–25 % more CPU (its start, and turning its rows into arrays), and
+ * pays only when a core is idle: on a busy machine the kernel shares the CPU between sessions
+ * (autogroup), not threads, so a second thread gets no more of it. The split is therefore taken
+ * only while the load average leaves a core free (`idleCore`).
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { CsvFallback, CsvScanner, TextColumn, type CsvArrayOptions, type CsvArrays } from '../files/csv.js';
+import type { CsvJob, CsvMessage } from './csv-protocol.js';
+
+/** Below this size a file is read in one pass: a worker takes about 40 ms to start and load. */
+export const SPLIT_MIN_BYTES = 16 << 20; // 16 MiB
+const CHUNK_BYTES = 1 << 20;
+
+const workerEntry = (() => {
+  const self = import.meta.url;
+  // Run from the sources (tsx, vitest) the entry is the .ts file and the worker needs tsx's loader.
+  return self.endsWith('.ts') ? { url: new URL('./csv-worker.ts', self).href, tsx: true } : { url: new URL('./csv-worker.js', self).href, tsx: false };
+})();
+
+/** The worker's bootstrap, plain JavaScript: a failure to load the entry is posted as an error. */
+const BOOTSTRAP = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsx) (await import('tsx/esm/api')).register();
+  await import(workerData.entry);
+})().catch((error) => parentPort.postMessage({ error: String((error && error.stack) || error) }));
+`;
+
+/** The offset just after the first LF at or after the middle of the file; null when none is near. */
+async function cutOf(path: string, size: number): Promise<number | null> {
+  const file = await open(path, 'r');
+  try {
+    const middle = Math.floor(size / 2);
+    const probe = Buffer.alloc(Math.min(CHUNK_BYTES, size - middle));
+    const { bytesRead } = await file.read(probe, 0, probe.length, middle);
+    const at = probe.subarray(0, bytesRead).indexOf(10);
+    return at < 0 || middle + at + 1 >= size ? null : middle + at + 1;
+  } finally {
+    await file.close();
+  }
+}
+
+/** A worker thread reading the file from `job.start`; its rows arrive in `rows`, in order. */
+class PartReader {
+  readonly rows: unknown[][] = [];
+  private readonly worker: Worker;
+  private readonly outcome: Promise<CsvMessage>;
+
+  constructor(job: CsvJob) {
+    const width = (job.options.order ?? job.header).length;
+    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: { job, entry: workerEntry.url, tsx: workerEntry.tsx } });
+    this.worker.unref();
+    this.outcome = new Promise((resolve) => {
+      this.worker.on('message', (message: CsvMessage) => {
+        if ('values' in message) this.take(message.rows, message.values, width);
+        else resolve(message);
+      });
+      this.worker.on('error', (error) => resolve({ error: String(error) }));
+      this.worker.on('exit', (code) => resolve({ error: `exited with code ${code}` }));
+    });
+  }
+
+  private take(count: number, values: Float64Array, width: number): void {
+    const rows = this.rows;
+    for (let r = 0, at = 0; r < count; r++) {
+      const row = new Array<number>(width);
+      for (let k = 0; k < width; k++) row[k] = values[at++];
+      rows.push(row);
+    }
+  }
+
+  /** The worker's last message: done, an error of its part, or a failure of the thread. */
+  result(): Promise<CsvMessage> {
+    return this.outcome;
+  }
+
+  stop(): void {
+    void this.worker.terminate();
+  }
+}
+
+export interface SplitOptions {
+  /** Files below this size are read in one pass (default SPLIT_MIN_BYTES). */
+  minBytes?: number;
+  /** Split whatever the machine's load (tests); default: only while a core is idle. */
+  always?: boolean;
+}
+
+/** A core is idle on average over the last minute: the second thread would get it. */
+export function idleCore(): boolean {
+  return loadavg()[0] <= availableParallelism() - 1;
+}
+
+/**
+ * Reads a CSV file on two threads when it is large enough, its columns are numeric and a core is
+ * idle (see above); null when not, for the caller to read it in one pass.
+ */
+export async function readCsvSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions = {}): Promise<CsvArrays | null> {
+  if (size < (split.minBytes ?? SPLIT_MIN_BYTES) || (options.text ?? []).length > 0) return null;
+  if (!split.always && !idleCore()) return null;
+  const cut = await cutOf(path, size);
+  if (cut === null) return null;
+  const scanner = new CsvScanner(options);
+  let part: PartReader | null = null;
+  let tried = false;
+  try {
+    for await (const chunk of createReadStream(path, { start: 0, end: cut - 1, highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+      scanner.feed(chunk);
+      const header = scanner.header;
+      if (!tried && header) {
+        tried = true;
+        if ((options.order ?? []).every((name) => header.includes(name))) {
+          try {
+            part = new PartReader({ path, start: cut, header, crlf: scanner.crlf, options: { order: options.order, text: [] } });
+          } catch {
+            part = null;
+          }
+        }
+      }
+    }
+    if (part && scanner.held === 0 && scanner.header) {
+      const outcome = await part.result();
+      if ('done' in outcome) {
+        const head = scanner.finish();
+        const rows = head.rows;
+        for (const row of part.rows) rows.push(row);
+        return { header: head.header, rows };
+      }
+      if ('fallback' in outcome) throw new CsvFallback();
+      if ('textColumn' in outcome) throw new TextColumn(outcome.textColumn);
+      // The thread failed (not the input): the main thread reads the rest.
+    }
+    part?.stop();
+    part = null;
+    for await (const chunk of createReadStream(path, { start: cut, highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) scanner.feed(chunk);
+    return scanner.finish();
+  } finally {
+    part?.stop();
+  }
+}
