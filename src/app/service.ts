@@ -302,6 +302,7 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
         topics: [config.kafka.topic],
         fromBeginning: config.kafka.fromBeginning,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        thread: config.kafka.consumerThread,
       }),
       topic: config.kafka.topic,
       pipeline,

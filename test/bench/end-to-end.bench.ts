@@ -161,106 +161,136 @@ const bare1 = await consumeLoop(topic, EVENTS, false);
 progress('consume + JSON.parse loop (1 of 2)');
 const parse1 = await consumeLoop(topic, EVENTS, true);
 
-progress('service');
-const memory = new InMemoryExporter();
-const service = await startService(
-  serviceConfig({
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: `bench-service-${id}`,
-    DRIFT_EVENTS_TOPIC: `bench-e2e-drift-${id}`,
-    DEAD_LETTER_TOPIC: `bench-e2e-dlq-${id}`,
-    REFERENCE_DIR: dir,
-  }),
-  { exporters: [memory], logger },
-);
-const consumed = async () => (await service.metrics.eventsConsumed.get()).values.reduce((s, v) => s + v.value, 0);
-const s0 = Date.now();
-let serviceFirstMs = 0;
-let serviceSeenAtFirst = 0;
-let serviceFirstCpu = 0;
-let serviceFirstSched: ReturnType<typeof mainThreadSched> = null;
-await waitUntil('the first event in the service', 120_000, async () => {
-  const n = await consumed();
-  if (n > 0) {
-    serviceFirstMs = Date.now();
-    serviceFirstCpu = cpuMs();
-    serviceFirstSched = mainThreadSched();
-    serviceSeenAtFirst = n;
-  }
-  return n > 0;
-});
-await waitUntil(`${EVENTS} events in the service`, 300_000, async () => (await consumed()) >= EVENTS, 5);
-await service.pipeline.idle();
-const serviceLastMs = Date.now();
-const serviceCpuMs = cpuMs() - serviceFirstCpu;
-const serviceSched = schedDelta(serviceFirstSched, mainThreadSched());
-const serviceCpuShare = serviceCpuMs / (serviceLastMs - serviceFirstMs);
-const evaluations = memory.evaluations.length;
-const invalid = (await service.metrics.eventsInvalid.get()).values.reduce((s, v) => s + v.value, 0);
-await service.stop();
+/** One service run over the topic, with the prediction consumer on the main thread or on a worker thread (KAFKA_CONSUMER_THREAD). */
+async function serviceRun(thread: 'main' | 'worker') {
+  progress(`service, consumer thread ${thread}`);
+  const memory = new InMemoryExporter();
+  const service = await startService(
+    serviceConfig({
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: `bench-service-${thread}-${id}`,
+      KAFKA_CONSUMER_THREAD: thread,
+      DRIFT_EVENTS_TOPIC: `bench-e2e-drift-${id}`,
+      DEAD_LETTER_TOPIC: `bench-e2e-dlq-${id}`,
+      REFERENCE_DIR: dir,
+    }),
+    { exporters: [memory], logger },
+  );
+  const consumed = async () => (await service.metrics.eventsConsumed.get()).values.reduce((s, v) => s + v.value, 0);
+  const startMs = Date.now();
+  let firstMs = 0;
+  let seenAtFirst = 0;
+  let firstCpu = 0;
+  let firstSched: ReturnType<typeof mainThreadSched> = null;
+  await waitUntil('the first event in the service', 120_000, async () => {
+    const n = await consumed();
+    if (n > 0) {
+      firstMs = Date.now();
+      firstCpu = cpuMs();
+      firstSched = mainThreadSched();
+      seenAtFirst = n;
+    }
+    return n > 0;
+  });
+  await waitUntil(`${EVENTS} events in the service`, 300_000, async () => (await consumed()) >= EVENTS, 5);
+  await service.pipeline.idle();
+  const lastMs = Date.now();
+  const cpu = cpuMs() - firstCpu;
+  const sched = schedDelta(firstSched, mainThreadSched());
+  const evaluations = memory.evaluations.length;
+  const invalid = (await service.metrics.eventsInvalid.get()).values.reduce((s, v) => s + v.value, 0);
+  const total = await consumed();
+  await service.stop();
+  if (total !== EVENTS) throw new Error(`the service (consumer thread ${thread}) counted ${total} events of ${EVENTS}`);
+  // The first poll already saw `seenAtFirst` events: the rate counts the rest.
+  const counted = EVENTS - seenAtFirst;
+  return {
+    thread,
+    rate: counted / ((lastMs - firstMs) / 1000),
+    cpuPerEventUs: (cpu * 1000) / counted,
+    mainCpuPerEventUs: sched ? (sched.runMs * 1000) / counted : null,
+    waitShare: sched ? sched.waitMs / (lastMs - firstMs) : null,
+    cpuShare: cpu / (lastMs - firstMs),
+    startToLastMs: lastMs - startMs,
+    evaluations,
+    invalid,
+  };
+}
+
+const serviceMain = await serviceRun('main');
+const serviceWorker = await serviceRun('worker');
 
 progress('bare consume-only loop (2 of 2)');
 const bare2 = await consumeLoop(topic, EVENTS, false);
 progress('consume + JSON.parse loop (2 of 2)');
 const parse2 = await consumeLoop(topic, EVENTS, true);
 
-// The first poll already saw `serviceSeenAtFirst` events: the rate counts the rest.
-const serviceRate = (EVENTS - serviceSeenAtFirst) / ((serviceLastMs - serviceFirstMs) / 1000);
 const rate = (b: LoopRun) => EVENTS / (b.firstToLastMs / 1000);
 const bareRates = [bare1, bare2].map(rate);
 const parseRates = [parse1, parse2].map(rate);
 const bareBest = Math.max(...bareRates);
 const parseBest = Math.max(...parseRates);
-const serviceCpuPerEventUs = (serviceCpuMs * 1000) / (EVENTS - serviceSeenAtFirst);
 const us = (x: number) => x.toFixed(1);
-const share = (sched: { waitMs: number }, wallMs: number) => `${((sched.waitMs / wallMs) * 100).toFixed(0)} %`;
-figures.push(
-  {
-    name: `service consume + score, ${FEATURES} features`,
-    value: serviceRate,
-    unit: 'ev/s',
-    baseline: { name: 'consume + JSON.parse loop via the seam, best of 2', value: parseBest },
-    note:
-      `first→last message; bare runs ${bareRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s, ` +
-      `parse runs ${parseRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s; ` +
-      `Node CPU busy first→last: service ${(serviceCpuShare * 100).toFixed(0)} %, bare ${[bare1, bare2].map((b) => (b.cpuShare * 100).toFixed(0)).join(' / ')} %, ` +
-      `parse ${[parse1, parse2].map((b) => (b.cpuShare * 100).toFixed(0)).join(' / ')} %; ` +
-      `start→last: service ${((serviceLastMs - s0) / 1000).toFixed(1)} s, bare ${(bare1.totalMs / 1000).toFixed(1)} / ${(bare2.totalMs / 1000).toFixed(1)} s; ` +
-      `${evaluations} windows scored, ${invalid} dead letters; produced at ${Math.round(EVENTS / (produceMs / 1000)).toLocaleString()} ev/s (${(encoded.bytes / 1_048_576).toFixed(0)} MiB)`,
-  },
-  {
-    name: 'service CPU per event',
-    value: serviceCpuPerEventUs,
-    unit: 'µs',
-    baseline: { name: 'consume + JSON.parse loop, median of 2', value: median([parse1, parse2].map((b) => b.cpuPerEventUs)) },
-    note: `bare loop ${[bare1, bare2].map((b) => us(b.cpuPerEventUs)).join(' / ')} µs, parse loop ${[parse1, parse2].map((b) => us(b.cpuPerEventUs)).join(' / ')} µs`,
-  },
-  ...(serviceSched && parse1.sched && parse2.sched
-    ? [
-        {
-          name: 'service main-thread CPU per event',
-          value: (serviceSched.runMs * 1000) / (EVENTS - serviceSeenAtFirst),
-          unit: 'µs',
-          baseline: { name: 'consume + JSON.parse loop, median of 2', value: median([parse1, parse2].map((b) => (b.sched!.runMs * 1000) / EVENTS)) },
-          note:
-            `main thread waiting for a CPU (runnable, not running), share of first→last: service ${share(serviceSched, serviceLastMs - serviceFirstMs)}, ` +
-            `parse ${[parse1, parse2].map((b) => share(b.sched!, b.firstToLastMs)).join(' / ')}, bare ${[bare1, bare2].map((b) => (b.sched ? share(b.sched, b.firstToLastMs) : '?')).join(' / ')}`,
-        } satisfies Figure,
-      ]
-    : []),
-  {
-    name: 'service / consume + JSON.parse loop',
-    value: serviceRate / parseBest,
-    unit: '×',
-    target: { kind: 'min', value: 1.0 },
-  },
-  {
-    name: 'service / bare consume loop',
-    value: serviceRate / bareBest,
-    unit: '×',
-    note: `consume + JSON.parse loop / bare loop: ${(parseBest / bareBest).toFixed(2)}×`,
-  },
-);
+const percent = (x: number) => `${(x * 100).toFixed(0)} %`;
+const share = (sched: { waitMs: number }, wallMs: number) => percent(sched.waitMs / wallMs);
+const baselineNote =
+  `first→last message; bare runs ${bareRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s, ` +
+  `parse runs ${parseRates.map((r) => Math.round(r).toLocaleString()).join(' / ')} ev/s; ` +
+  `Node CPU busy first→last: bare ${[bare1, bare2].map((b) => percent(b.cpuShare)).join(' / ')}, parse ${[parse1, parse2].map((b) => percent(b.cpuShare)).join(' / ')}; ` +
+  `main thread waiting for a CPU: parse ${[parse1, parse2].map((b) => (b.sched ? share(b.sched, b.firstToLastMs) : '?')).join(' / ')}, ` +
+  `bare ${[bare1, bare2].map((b) => (b.sched ? share(b.sched, b.firstToLastMs) : '?')).join(' / ')}; ` +
+  `produced at ${Math.round(EVENTS / (produceMs / 1000)).toLocaleString()} ev/s (${(encoded.bytes / 1_048_576).toFixed(0)} MiB)`;
+const parseMainCpu = parse1.sched && parse2.sched ? median([parse1, parse2].map((b) => (b.sched!.runMs * 1000) / EVENTS)) : null;
+for (const run of [serviceMain, serviceWorker]) {
+  const label = `service (KAFKA_CONSUMER_THREAD=${run.thread})`;
+  figures.push(
+    {
+      name: `${label} consume + score, ${FEATURES} features`,
+      value: run.rate,
+      unit: 'ev/s',
+      baseline: { name: 'consume + JSON.parse loop via the seam, best of 2', value: parseBest },
+      note:
+        `Node CPU busy first→last ${percent(run.cpuShare)}, main thread waiting for a CPU ${run.waitShare === null ? '?' : percent(run.waitShare)}; ` +
+        `start→last ${(run.startToLastMs / 1000).toFixed(1)} s; ${run.evaluations} windows scored, ${run.invalid} dead letters` +
+        (run === serviceMain ? `; ${baselineNote}` : ''),
+    },
+    {
+      name: `${label} CPU per event (every thread)`,
+      value: run.cpuPerEventUs,
+      unit: 'µs',
+      baseline: { name: 'consume + JSON.parse loop, median of 2', value: median([parse1, parse2].map((b) => b.cpuPerEventUs)) },
+      note: `bare loop ${[bare1, bare2].map((b) => us(b.cpuPerEventUs)).join(' / ')} µs, parse loop ${[parse1, parse2].map((b) => us(b.cpuPerEventUs)).join(' / ')} µs`,
+    },
+    ...(run.mainCpuPerEventUs !== null && parseMainCpu !== null
+      ? [
+          {
+            name: `${label} main-thread CPU per event`,
+            value: run.mainCpuPerEventUs,
+            unit: 'µs',
+            baseline: { name: 'consume + JSON.parse loop, median of 2', value: parseMainCpu },
+          } satisfies Figure,
+        ]
+      : []),
+    {
+      name: `${label} / consume + JSON.parse loop`,
+      value: run.rate / parseBest,
+      unit: '×',
+      target: { kind: 'min', value: 1.0 },
+    },
+    {
+      name: `${label} / bare consume loop`,
+      value: run.rate / bareBest,
+      unit: '×',
+      note: `consume + JSON.parse loop / bare loop: ${(parseBest / bareBest).toFixed(2)}×`,
+    },
+  );
+}
+figures.push({
+  name: 'service, worker consumer thread / main',
+  value: serviceWorker.rate / serviceMain.rate,
+  unit: '×',
+  note: `${Math.round(serviceWorker.rate).toLocaleString()} against ${Math.round(serviceMain.rate).toLocaleString()} ev/s, one after the other`,
+});
 
 // 2. Latency from a window's close to its drift event on the topic.
 const liveTopic = `bench-live-${id}`;
@@ -273,6 +303,7 @@ const live = await startService(
   serviceConfig({
     KAFKA_TOPIC: liveTopic,
     KAFKA_GROUP_ID: `bench-live-service-${id}`,
+    KAFKA_CONSUMER_THREAD: process.env.BENCH_CONSUMER_THREAD === 'worker' ? 'worker' : 'main',
     DRIFT_EVENTS_TOPIC: driftTopic,
     DEAD_LETTER_TOPIC: `bench-live-dlq-${id}`,
     REFERENCE_DIR: dir,

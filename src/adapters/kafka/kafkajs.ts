@@ -1,5 +1,6 @@
 import { Kafka, logLevel, Partitioners, type ConfigResourceTypes, type Consumer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import { WorkerGroupConsumer } from './consumer-thread.js';
 import type {
   Admin,
   CommittedOffset,
@@ -60,7 +61,7 @@ export function createKafkajsClient(connection: KafkaConnection, logger?: Logger
     },
   });
   return {
-    consumer: (options) => new KafkajsGroupConsumer(kafka, options),
+    consumer: (options) => (options.thread === 'worker' ? new WorkerGroupConsumer(connection, { ...options, thread: 'main' }, logger) : new KafkajsGroupConsumer(kafka, options)),
     producer: () => kafkajsProducer(kafka),
     admin: async () => kafkajsAdmin(kafka),
   };

@@ -82,6 +82,11 @@ export interface GroupConsumerOptions {
   heartbeatIntervalMs?: number;
   /** Upper bound on bytes fetched per partition per request. */
   maxBytesPerPartition?: number;
+  /**
+   * Where the client runs: `main` (default) or `worker`, a worker thread that fetches and
+   * decodes, handing batches over as transferred buffers (KAFKA_CONSUMER_THREAD).
+   */
+  thread?: 'main' | 'worker';
 }
 
 export interface GroupConsumerHandlers {

@@ -53,6 +53,8 @@ export const configSchema = z.object({
       /** A new consumer group starts at the earliest offset (true) or the latest. */
       fromBeginning: bool().default(true),
       sessionTimeoutMs: boundedDuration(3_600_000, '1h').default(30_000),
+      /** The source's Kafka client on the main thread or on a worker thread (docs/configuration.md). */
+      consumerThread: fromEnv.text(z.enum(['main', 'worker']).default('main')),
     })
     .prefault({}),
   influx: z
@@ -222,6 +224,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'KAFKA_SASL_PASSWORD', path: ['kafka', 'sasl', 'password'], description: 'SASL password (secret; never logged)' },
   { name: 'KAFKA_CREATE_TOPICS', path: ['kafka', 'createTopics'], description: 'create missing drift-events, dead-letter and state-changelog topics at start (default true)' },
   { name: 'KAFKA_FROM_BEGINNING', path: ['kafka', 'fromBeginning'], description: 'a new group starts at the earliest offset (default true)' },
+  { name: 'KAFKA_CONSUMER_THREAD', path: ['kafka', 'consumerThread'], description: 'main (default) or worker: run the prediction consumer on a worker thread' },
   { name: 'DRIFT_EVENTS_TOPIC', path: ['kafka', 'driftEventsTopic'], description: 'drift events topic (default drift-events)' },
   { name: 'DEAD_LETTER_TOPIC', path: ['kafka', 'deadLetterTopic'], description: 'dead-letter topic for bad and late events (default predictions.dlq)' },
   { name: 'DEAD_LETTER_TIMEOUT', path: ['kafka', 'deadLetterTimeoutMs'], description: 'a dead-letter write failing this long stops the service with a message (default 5m)' },
