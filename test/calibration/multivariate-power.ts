@@ -6,7 +6,7 @@
  * The reference: 20,000 rows of 20 numeric inputs, N(0, 1) each, f0 and f1 correlated ρ = 0.8,
  * the others independent, and the model's confidence as an output (the logistic model of
  * test/calibration/false-alarms.ts: max(s, 1 − s), s = σ(w·x / T), w_i = 2/√20, T = 1), built with
- * the multivariate block at its defaults (D = 128, 1,000 bootstrap windows per size). A window of
+ * the multivariate block at its defaults (D = 128, 2,000 bootstrap windows per size). A window of
  * n rows is drawn afresh: stationary (false alarms), f0 and f1 with their correlation flipped to
  * −0.8 (every marginal unchanged), a 0.25 σ mean shift in f5 alone, or the confidence drop of
  * false-alarms.ts (T = 1.25, every input unchanged). Each window is recorded once
