@@ -1,12 +1,12 @@
 /**
  * The multivariate score's false alarms and power per window (issue 12, item 6), from seeded draws.
  *
- *   npx tsx test/calibration/multivariate-power.ts [--windows 400] [--sizes 200,1000,5000]
+ *   npx tsx test/calibration/multivariate-power.ts [--windows 400] [--sizes 200,1000,5000] [--scenarios none,flip,shift,confidence]
  *
  * The reference: 20,000 rows of 20 numeric inputs, N(0, 1) each, f0 and f1 correlated ρ = 0.8,
  * the others independent, and the model's confidence as an output (the logistic model of
  * test/calibration/false-alarms.ts: max(s, 1 − s), s = σ(w·x / T), w_i = 2/√20, T = 1), built with
- * the multivariate block at its defaults (D = 128, 1,000 bootstrap windows per size). A window of
+ * the multivariate block at its defaults (D = 128, 2,000 bootstrap windows per size). A window of
  * n rows is drawn afresh: stationary (false alarms), f0 and f1 with their correlation flipped to
  * −0.8 (every marginal unchanged), a 0.25 σ mean shift in f5 alone, or the confidence drop of
  * false-alarms.ts (T = 1.25, every input unchanged). Each window is recorded once
@@ -108,11 +108,13 @@ function main(): void {
   const windows = at >= 0 ? Number(args[at + 1]) : 400;
   const sizesAt = args.indexOf('--sizes');
   const sizes = sizesAt >= 0 ? args[sizesAt + 1].split(',').map(Number) : [200, 1000, 5000];
+  const scenariosAt = args.indexOf('--scenarios');
+  const only = scenariosAt >= 0 ? args[scenariosAt + 1].split(',') : null;
   const started = Date.now();
   console.log(`\nMultivariate drift: 20 numeric inputs and the confidence, ${windows} windows per cell; % of windows flagged ± standard error\n`);
   console.log(`| windows of | rule | ${sizes.map((n) => `n = ${n.toLocaleString('en')}`).join(' | ')} |`);
   console.log(`|---|---|${sizes.map(() => '---').join('|')}|`);
-  for (const { scenario, label } of SCENARIOS) {
+  for (const { scenario, label } of SCENARIOS.filter((s) => !only || only.includes(s.scenario))) {
     const cells = sizes.map((n) => multivariateRates({ n, windows, scenario }));
     console.log(`| ${label} | multivariate (RFF-MMD, p ≤ 0.01) | ${cells.map((c) => fmt(c.multivariate)).join(' | ')} |`);
     console.log(`| ${label} | KS \`auto\` on an input (α 0.01, Bonferroni) | ${cells.map((c) => fmt(c.ksInputs)).join(' | ')} |`);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Random } from '../reference/random.js';
 import { nullFromQuantiles, weightedUpperQuantiles, type CalibratedNull } from '../reference/calibration.js';
 import { parseNumeric } from '../stats/feature.js';
-import { addFeatureMap, drawRffMap, fitStandardisation, medianPairwiseDistance, standardise, type RffMapSpec, type Standardisation } from './rff-mmd.js';
+import { addFeatureMap, drawRffMap, fitStandardisation, medianPairwiseDistance, standardise, type RffMapKind, type RffMapSpec, type Standardisation } from './rff-mmd.js';
 import type { MultivariateInput } from './state.js';
 
 /**
@@ -15,7 +15,8 @@ import type { MultivariateInput } from './state.js';
  * T = n_eff·MMD²_rff with n_eff = n·N/(n + N) has, to first order, the law of ‖Σ_φ^½ Z‖² at every n.
  * The build draws that law by the bootstrap: B windows of n rows resampled with replacement from
  * (a seeded subsample of) the reference rows, T_b = n·‖mean_b φ − mean φ‖², and stores its upper
- * quantiles at NULL_LEVELS for each n of the grid. A check interpolates them linearly in 1/n
+ * quantiles at NULL_LEVELS for each n of the grid (the windows of every size are the prefixes of
+ * B resampled paths of the largest size). A check interpolates them linearly in 1/n
  * (nearest size outside the grid) and reads its p-value off them as the calibrated PSI and JS
  * do (calibration.ts, nullFromQuantiles), so the threshold accounts for the window's size.
  */
@@ -26,7 +27,8 @@ export const DEFAULT_RANDOM_FEATURES = 128;
 /** The most random features a reference holds (D doubles of every pane's state). */
 export const MAX_RANDOM_FEATURES = 65536;
 export const DEFAULT_MULTIVARIATE_SEED = 20_261_212;
-export const DEFAULT_NULL_REPLICATES = 1000;
+/** Bootstrap windows per size: the 0.01 quantile's own error is then about ±0.2 % of false alarms (docs/multivariate.md, "Power"). */
+export const DEFAULT_NULL_REPLICATES = 2000;
 export const DEFAULT_NULL_SIZES: readonly number[] = [100, 200, 500, 1000, 2000, 5000];
 /** Upper-tail levels of the stored null quantiles (descending). */
 export const NULL_LEVELS: readonly number[] = [0.1, 0.05, 0.02, 0.01, 0.005];
@@ -39,11 +41,20 @@ const STREAM_BANDWIDTH = 1;
 const STREAM_MAP = 2;
 const STREAM_NULL = 3;
 
+/**
+ * The map a reference is built with by default (rff-mmd.ts, RffMapKind). `cos-sin` costs about
+ * half per event but its power at the default seed is below `phase`'s on the calibration data
+ * (docs/multivariate.md, "Cost"), so it is opt-in.
+ */
+export const DEFAULT_MAP: RffMapKind = 'phase';
+
 export interface MultivariateOptions {
-  /** Random features D. Default 128. */
+  /** Random features D. Default 128 (even for the `cos-sin` map). */
   randomFeatures?: number;
+  /** The form of the map. Default `phase` (the form of references built before the option); `cos-sin` halves the map's cost. */
+  map?: RffMapKind;
   seed?: number;
-  /** Bootstrap windows per size. Default 1000. */
+  /** Bootstrap windows per size. Default 2000. */
   replicates?: number;
   /** Window sizes of the null's grid, ascending. */
   sizes?: readonly number[];
@@ -55,6 +66,8 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 export const multivariateSchema = z
   .object({
     method: z.literal(MULTIVARIATE_METHOD),
+    /** The form of the map; absent in references built before it, which used `phase`. */
+    map: z.enum(['phase', 'cos-sin']).optional(),
     /** The numeric input features the map reads, in order. */
     features: z.array(z.string().min(1)).min(1),
     seed: z.number().int().min(0).max(0xffffffff),
@@ -77,6 +90,9 @@ export const multivariateSchema = z
   })
   .superRefine((m, ctx) => {
     const d = m.features.length;
+    if (m.map === 'cos-sin' && m.random_features % 2 !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['random_features'], message: `must be even for the cos-sin map (a cosine and a sine per projection), is ${m.random_features}` });
+    }
     if (m.mean.length !== d) ctx.addIssue({ code: 'custom', path: ['mean'], message: `needs ${d} values (one per feature), has ${m.mean.length}` });
     if (m.scale.length !== d) ctx.addIssue({ code: 'custom', path: ['scale'], message: `needs ${d} values (one per feature), has ${m.scale.length}` });
     if (m.reference_mean.length !== m.random_features) {
@@ -107,7 +123,7 @@ export class MultivariateModel {
   private readonly cache = new Map<number, CalibratedNull>();
 
   private constructor(readonly entry: MultivariateEntry) {
-    this.spec = drawRffMap(entry.features.length, entry.random_features, entry.bandwidth, new Random(entry.seed, STREAM_MAP));
+    this.spec = drawRffMap(entry.features.length, entry.random_features, entry.bandwidth, new Random(entry.seed, STREAM_MAP), entry.map ?? 'phase');
     this.standardisation = { mean: Float64Array.from(entry.mean), scale: Float64Array.from(entry.scale) };
     this.referenceMean = Float64Array.from(entry.reference_mean);
   }
@@ -176,11 +192,13 @@ export class MultivariateModel {
     options: MultivariateOptions = {},
   ): MultivariateModel {
     const D = options.randomFeatures ?? DEFAULT_RANDOM_FEATURES;
+    const map = options.map ?? DEFAULT_MAP;
     const seed = options.seed ?? DEFAULT_MULTIVARIATE_SEED;
     const replicates = options.replicates ?? DEFAULT_NULL_REPLICATES;
     const sizes = [...(options.sizes ?? DEFAULT_NULL_SIZES)];
     if (columns.length === 0) throw new RangeError('multivariate: the reference has no numeric input feature');
     if (!Number.isInteger(D) || D < 1 || D > MAX_RANDOM_FEATURES) throw new RangeError(`multivariate: randomFeatures (${D}) must be an integer in [1, ${MAX_RANDOM_FEATURES}]`);
+    if (map === 'cos-sin' && D % 2 !== 0) throw new RangeError(`multivariate: randomFeatures (${D}) must be even for the cos-sin map (a cosine and a sine per projection)`);
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`multivariate: seed (${seed}) must be an integer in [0, 2^32)`);
     if (!Number.isInteger(replicates) || replicates < 100) throw new RangeError(`multivariate: replicates (${replicates}) must be an integer ≥ 100`);
     sizes.forEach((n, i) => {
@@ -213,7 +231,7 @@ export class MultivariateModel {
     );
     // Identical rows have no spread to measure: any bandwidth gives every window the score 0.
     const bandwidth = median > 0 ? median : 1;
-    const spec = drawRffMap(d, D, bandwidth, new Random(seed, STREAM_MAP));
+    const spec = drawRffMap(d, D, bandwidth, new Random(seed, STREAM_MAP), map);
     const sum = new Float64Array(D);
     for (const row of z) addFeatureMap(spec, row, sum);
     const referenceMean = sum.map((s) => s / N);
@@ -228,27 +246,32 @@ export class MultivariateModel {
       addFeatureMap(spec, z[i], phi.subarray(r * D, (r + 1) * D));
       for (let k = 0; k < D; k++) subMean[k] += phi[r * D + k] / M;
     });
+    // One resampled path of max(sizes) rows per replicate, its T read at every size on the way:
+    // each size's replicates are independent windows (as separate draws would be), at the cost
+    // of the largest size instead of the sum of the sizes (docs/multivariate.md, "The score").
     const ones = new Float64Array(replicates).fill(1);
-    const draws = new Float64Array(replicates);
+    const draws = sizes.map(() => new Float64Array(replicates));
     const acc = new Float64Array(D);
-    const quantiles = sizes.map((n) => {
-      for (let b = 0; b < replicates; b++) {
-        acc.fill(0);
-        for (let t = 0; t < n; t++) {
+    for (let b = 0; b < replicates; b++) {
+      acc.fill(0);
+      let t = 0;
+      sizes.forEach((n, k) => {
+        for (; t < n; t++) {
           const o = Math.min(M - 1, Math.floor(random.uniform() * M)) * D;
-          for (let k = 0; k < D; k++) acc[k] += phi[o + k];
+          for (let j = 0; j < D; j++) acc[j] += phi[o + j];
         }
         let s = 0;
-        for (let k = 0; k < D; k++) {
-          const e = acc[k] / n - subMean[k];
+        for (let j = 0; j < D; j++) {
+          const e = acc[j] / n - subMean[j];
           s += e * e;
         }
-        draws[b] = n * s;
-      }
-      return weightedUpperQuantiles(draws, ones, NULL_LEVELS);
-    });
+        draws[k][b] = n * s;
+      });
+    }
+    const quantiles = draws.map((d) => weightedUpperQuantiles(d, ones, NULL_LEVELS));
     return new MultivariateModel({
       method: MULTIVARIATE_METHOD,
+      map,
       features: columns.map((c) => c.name),
       seed,
       random_features: D,

@@ -18,15 +18,31 @@
  * row count (D + 1 numbers), so merging panes is addition and the score costs O(D), not O(n).
  */
 
+/**
+ * The two forms of the map (docs/multivariate.md, "Definition"), for the same kernel:
+ *
+ * - `phase`: D projections, φ_i(x) = √(2/D) cos(ω_i·x + b_i), b_i ~ U[0, 2π) (references
+ *   built before the `map` field; still read);
+ * - `cos-sin`: D/2 projections, φ_2i(x) = √(2/D) cos(ω_i·x), φ_2i+1(x) = √(2/D) sin(ω_i·x), so
+ *   φ(x)·φ(y) = (2/D) Σ_i cos(ω_i·(x − y)): half the dot products for the same D, and no
+ *   random phase, whose cos(ω·(x+y) + 2b) term is the extra variance of the `phase` form
+ *   (Sutherland & Schneider, "On the Error of Random Fourier Features", UAI 2015). The default.
+ */
+export type RffMapKind = 'phase' | 'cos-sin';
+
 /** The fixed parts of the approximation, saved in the reference so every check uses the same map. */
 export interface RffMapSpec {
+  readonly kind: RffMapKind;
   /** Input dimension d: the standardised numeric features, in this order. */
   readonly dims: number;
-  /** Number of random features D. */
+  /** Number of random features D (even for `cos-sin`). */
   readonly features: number;
-  /** The frequencies ω, row-major: ω_i is omega[i·dims .. (i+1)·dims). Already divided by σ. */
+  /**
+   * The frequencies ω, row-major: ω_i is omega[i·dims .. (i+1)·dims). Already divided by σ.
+   * D of them for `phase`, D/2 for `cos-sin`.
+   */
   readonly omega: Float64Array;
-  /** The phases b_i ∈ [0, 2π). */
+  /** The phases b_i ∈ [0, 2π) (`phase`; empty for `cos-sin`). */
   readonly phase: Float64Array;
 }
 
@@ -36,16 +52,21 @@ export interface NormalSource {
   uniform(): number;
 }
 
-/** Draws ω ~ N(0, σ⁻² I) and b ~ U[0, 2π) for a Gaussian kernel of bandwidth σ. */
-export function drawRffMap(dims: number, features: number, bandwidth: number, random: NormalSource): RffMapSpec {
+/**
+ * Draws ω ~ N(0, σ⁻² I) (and, for `phase`, b ~ U[0, 2π)) for a Gaussian kernel of bandwidth σ:
+ * ω row by row, then the phases, from `random` in that order.
+ */
+export function drawRffMap(dims: number, features: number, bandwidth: number, random: NormalSource, kind: RffMapKind = 'phase'): RffMapSpec {
   if (!Number.isInteger(dims) || dims < 1) throw new RangeError(`multivariate: dims (${dims}) must be a positive integer`);
   if (!Number.isInteger(features) || features < 1) throw new RangeError(`multivariate: features (${features}) must be a positive integer`);
+  if (kind === 'cos-sin' && features % 2 !== 0) throw new RangeError(`multivariate: features (${features}) must be even for the cos-sin map (a cosine and a sine per projection)`);
   if (!(bandwidth > 0) || !Number.isFinite(bandwidth)) throw new RangeError(`multivariate: bandwidth (${bandwidth}) must be positive and finite`);
-  const omega = new Float64Array(dims * features);
+  const projections = kind === 'cos-sin' ? features / 2 : features;
+  const omega = new Float64Array(dims * projections);
   for (let i = 0; i < omega.length; i++) omega[i] = random.normal() / bandwidth;
-  const phase = new Float64Array(features);
-  for (let i = 0; i < features; i++) phase[i] = 2 * Math.PI * random.uniform();
-  return { dims, features, omega, phase };
+  const phase = new Float64Array(kind === 'cos-sin' ? 0 : features);
+  for (let i = 0; i < phase.length; i++) phase[i] = 2 * Math.PI * random.uniform();
+  return { kind, dims, features, omega, phase };
 }
 
 /** |t| up to which `cosine` evaluates its polynomial; beyond it (and for NaN, ±Infinity) it is Math.cos. */
@@ -81,8 +102,63 @@ export function cosine(t: number): number {
   return 2 * c * c - 1;
 }
 
+/**
+ * sin t with cosine's reduction: sin t = 2 sin h cos h, sin h its Taylor polynomial to h²¹
+ * (truncation below (π/2)²³/23! ≈ 3e-17); within 1e-13 of Math.sin for |t| ≤
+ * COSINE_POLYNOMIAL_BOUND (test/unit/core/multivariate/cosine.test.ts), Math.sin beyond.
+ */
+export function sine(t: number): number {
+  if (!(Math.abs(t) <= COSINE_POLYNOMIAL_BOUND)) return Math.sin(t);
+  const k = Math.round(t * 0.15915494309189535);
+  const h = t * 0.5 - k * 3.141592653589793 - k * 1.2246467991473532e-16;
+  const u = h * h;
+  return 2 * sinePolynomial(h, u) * cosinePolynomial(u);
+}
+
+/** cos h for |h| ≤ π/2, u = h² (the polynomial of `cosine`). */
+function cosinePolynomial(u: number): number {
+  return (
+    1 +
+    u *
+      (-0.5 +
+        u *
+          (0.041666666666666664 +
+            u *
+              (-0.001388888888888889 +
+                u *
+                  (2.48015873015873e-5 +
+                    u *
+                      (-2.755731922398589e-7 +
+                        u * (2.08767569878681e-9 + u * (-1.1470745597729725e-11 + u * (4.779477332387385e-14 + u * (-1.5619206968586225e-16 + u * 4.110317623312165e-19)))))))))
+  );
+}
+
+/** sin h for |h| ≤ π/2, u = h²: Taylor to h²¹. */
+function sinePolynomial(h: number, u: number): number {
+  return (
+    h *
+    (1 +
+      u *
+        (-0.16666666666666666 +
+          u *
+            (0.008333333333333333 +
+              u *
+                (-1.984126984126984e-4 +
+                  u *
+                    (2.7557319223985893e-6 +
+                      u *
+                        (-2.505210838544172e-8 +
+                          u *
+                            (1.6059043836821613e-10 + u * (-7.647163731819816e-13 + u * (2.8114572543455206e-15 + u * (-8.22063524662433e-18 + u * 1.9572941063391263e-20))))))))))
+  );
+}
+
 /** Adds φ(x) to `sum` (length D). `x` holds `dims` standardised values. */
 export function addFeatureMap(spec: RffMapSpec, x: ArrayLike<number>, sum: Float64Array): void {
+  if (spec.kind === 'cos-sin') {
+    addCosSinMap(spec, x, sum);
+    return;
+  }
   const { dims, features, omega, phase } = spec;
   const scale = Math.sqrt(2 / features);
   for (let i = 0, o = 0; i < features; i++, o += dims) {
@@ -90,6 +166,85 @@ export function addFeatureMap(spec: RffMapSpec, x: ArrayLike<number>, sum: Float
     let t = phase[i];
     for (let j = 0; j < dims; j++) t += omega[o + j] * x[j];
     sum[i] += scale * cosine(t);
+  }
+}
+
+/**
+ * out[i] = scale·cos t, out[j] = scale·sin t, with one reduction for both (the bits of `cosine`
+ * and `sine`).
+ */
+function cosSinInto(t: number, scale: number, out: Float64Array, i: number, j: number): void {
+  if (!(Math.abs(t) <= COSINE_POLYNOMIAL_BOUND)) {
+    out[i] = scale * Math.cos(t);
+    out[j] = scale * Math.sin(t);
+    return;
+  }
+  const k = Math.round(t * 0.15915494309189535);
+  const h = t * 0.5 - k * 3.141592653589793 - k * 1.2246467991473532e-16;
+  const u = h * h;
+  const c = cosinePolynomial(u);
+  out[i] = scale * (2 * c * c - 1);
+  out[j] = scale * (2 * sinePolynomial(h, u) * c);
+}
+
+const pair = new Float64Array(2);
+
+/** addFeatureMap of the `cos-sin` map: φ_2i, φ_2i+1 = √(2/D)·(cos, sin)(ω_i·x). */
+function addCosSinMap(spec: RffMapSpec, x: ArrayLike<number>, sum: Float64Array): void {
+  const { dims, features, omega } = spec;
+  const scale = Math.sqrt(2 / features);
+  for (let i = 0, o = 0; i < features; i += 2, o += dims) {
+    // The same order of additions as the block's, so a row's φ is the same bits either way.
+    let t = 0;
+    for (let j = 0; j < dims; j++) t += omega[o + j] * x[j];
+    cosSinInto(t, scale, pair, 0, 1);
+    sum[i] += pair[0];
+    sum[i + 1] += pair[1];
+  }
+}
+
+/** addFeatureMapBlock of the `cos-sin` map (the same bits as four addCosSinMap calls). */
+function addCosSinMapBlock(spec: RffMapSpec, xs: Float64Array, base: number, sum: Float64Array, args: Float64Array): void {
+  const { dims, features, omega } = spec;
+  const scale = Math.sqrt(2 / features);
+  const a = base;
+  const b = base + dims;
+  const c = base + 2 * dims;
+  const e = base + 3 * dims;
+  const projections = features >> 1;
+  for (let i = 0, o = 0, m = 0; i < projections; i++, o += dims, m += 4) {
+    let t0 = 0;
+    let t1 = 0;
+    let t2 = 0;
+    let t3 = 0;
+    for (let j = 0; j < dims; j++) {
+      const w = omega[o + j];
+      t0 += w * xs[a + j];
+      t1 += w * xs[b + j];
+      t2 += w * xs[c + j];
+      t3 += w * xs[e + j];
+    }
+    args[m] = t0;
+    args[m + 1] = t1;
+    args[m + 2] = t2;
+    args[m + 3] = t3;
+  }
+  // Cosines in args[0 .. 4P), sines in args[4P .. 8P) (8P = 4D, the scratch's length).
+  const n = 4 * projections;
+  for (let m = 0; m < n; m++) cosSinInto(args[m], scale, args, m, n + m);
+  for (let i = 0, m = 0; i < features; i += 2, m += 4) {
+    let s = sum[i];
+    s += args[m];
+    s += args[m + 1];
+    s += args[m + 2];
+    s += args[m + 3];
+    sum[i] = s;
+    let r = sum[i + 1];
+    r += args[n + m];
+    r += args[n + m + 1];
+    r += args[n + m + 2];
+    r += args[n + m + 3];
+    sum[i + 1] = r;
   }
 }
 
@@ -104,6 +259,10 @@ export const MAP_BLOCK_ROWS = 4;
  * that of four addFeatureMap calls. `args` is scratch space of 4·D values.
  */
 export function addFeatureMapBlock(spec: RffMapSpec, xs: Float64Array, base: number, sum: Float64Array, args: Float64Array): void {
+  if (spec.kind === 'cos-sin') {
+    addCosSinMapBlock(spec, xs, base, sum, args);
+    return;
+  }
   const { dims, features, omega, phase } = spec;
   const scale = Math.sqrt(2 / features);
   const a = base;

@@ -3,7 +3,7 @@
 // recorder that waits for them) against the one-row map, bit for bit.
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../../src/core/reference/random.js';
-import { addFeatureMap, addFeatureMapBlock, COSINE_POLYNOMIAL_BOUND, cosine, drawRffMap, MAP_BLOCK_ROWS, standardise } from '../../../../src/core/multivariate/rff-mmd.js';
+import { addFeatureMap, addFeatureMapBlock, COSINE_POLYNOMIAL_BOUND, cosine, drawRffMap, MAP_BLOCK_ROWS, sine, standardise } from '../../../../src/core/multivariate/rff-mmd.js';
 import { MultivariateRecorder } from '../../../../src/core/multivariate/state.js';
 
 function maxError(random: Random, halfWidth: number, count: number): number {
@@ -41,10 +41,54 @@ describe('cosine', () => {
   });
 });
 
-describe('the block map', () => {
+describe('sine', () => {
+  it('is within 1e-12 of Math.sin (1e-15 where the map’s arguments are) on 10^6 random arguments per range, Math.sin past the bound', () => {
+    const random = new Random(13, 7);
+    const worst = (halfWidth: number, count: number) => {
+      let w = 0;
+      for (let k = 0; k < count; k++) {
+        const t = (2 * random.uniform() - 1) * halfWidth;
+        w = Math.max(w, Math.abs(sine(t) - Math.sin(t)));
+      }
+      return w;
+    };
+    expect(worst(10, 1_000_000)).toBeLessThanOrEqual(1e-15);
+    expect(worst(100, 1_000_000)).toBeLessThanOrEqual(1e-13);
+    expect(worst(COSINE_POLYNOMIAL_BOUND, 1_000_000)).toBeLessThanOrEqual(1e-12);
+    expect(worst(1e9, 10_000)).toBe(0);
+    expect(sine(0)).toBe(0);
+    expect(sine(Number.NaN)).toBeNaN();
+  });
+});
+
+describe('the cos-sin map', () => {
+  it('is √(2/D)·(cos, sin)(ω_i·x) per projection, so φ(x)·φ(y) = (2/D) Σ cos(ω_i·(x − y))', () => {
+    const spec = drawRffMap(3, 6, 1.3, new Random(4, 2), 'cos-sin');
+    expect(spec.omega).toHaveLength(9);
+    expect(spec.phase).toHaveLength(0);
+    const x = [0.3, -1.2, 2.5];
+    const y = [1.1, 0.4, -0.7];
+    const px = new Float64Array(6);
+    const py = new Float64Array(6);
+    addFeatureMap(spec, x, px);
+    addFeatureMap(spec, y, py);
+    let dot = 0;
+    let expected = 0;
+    for (let i = 0; i < 3; i++) {
+      let t = 0;
+      for (let j = 0; j < 3; j++) t += spec.omega[3 * i + j] * (x[j] - y[j]);
+      expected += Math.cos(t) / 3;
+      dot += px[2 * i] * py[2 * i] + px[2 * i + 1] * py[2 * i + 1];
+    }
+    expect(Math.abs(dot - expected)).toBeLessThanOrEqual(1e-14);
+    expect(() => drawRffMap(3, 7, 1, new Random(1), 'cos-sin')).toThrow(/features \(7\) must be even for the cos-sin map/);
+  });
+});
+
+describe.each(['phase', 'cos-sin'] as const)('the block map (%s)', (kind) => {
   const dims = 7;
-  const features = 33;
-  const spec = drawRffMap(dims, features, 1.7, new Random(3, 2));
+  const features = kind === 'phase' ? 33 : 34;
+  const spec = drawRffMap(dims, features, 1.7, new Random(3, 2), kind);
   const random = new Random(5, 1);
   const rows = Array.from({ length: 4 * 10 + 3 }, () => Float64Array.from({ length: dims }, () => 6 * random.normal()));
 

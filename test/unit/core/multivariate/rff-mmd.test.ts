@@ -19,7 +19,7 @@ interface Fixture {
   cases: { name: string; current: number[][]; exact_mmd2: number; rff_mmd2: number; error_q99: number }[];
 }
 const fixture = JSON.parse(readFileSync(new URL('../../../golden/fixtures/multivariate.json', import.meta.url), 'utf8')) as Fixture;
-const spec: RffMapSpec = { dims: fixture.dims, features: fixture.features, omega: Float64Array.from(fixture.omega), phase: Float64Array.from(fixture.phase) };
+const spec: RffMapSpec = { kind: 'phase', dims: fixture.dims, features: fixture.features, omega: Float64Array.from(fixture.omega), phase: Float64Array.from(fixture.phase) };
 const close = (actual: number, expected: number, rel: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.abs(expected));
 
 const standardisation = fitStandardisation(fixture.reference, fixture.dims);

@@ -177,3 +177,34 @@ describe('the multivariate score of a check', () => {
     expect(driftEventSchema.parse(JSON.parse(JSON.stringify(event)))).toEqual(event);
   });
 });
+
+describe('the form of the map', () => {
+  it('a block without `map` (built before it) reads as the phase map; a cos-sin block round-trips, and an odd D is refused naming the field', () => {
+    const json = JSON.parse(JSON.stringify(reference.toJSON()));
+    expect(json.multivariate.map).toBe('phase');
+    delete json.multivariate.map;
+    const old = ReferenceDistribution.fromJSON(json, 'old.json');
+    expect(old.multivariate!.spec.kind).toBe('phase');
+    expect(Array.from(old.multivariate!.spec.omega)).toEqual(Array.from(reference.multivariate!.spec.omega));
+    const current = rows(300, -0.8, 9);
+    expect(detector.detect(current, old).multivariate).toEqual(detector.detect(current, reference).multivariate);
+
+    const pairs = ReferenceDistribution.fromRows(rows(4000, 0.8, 1), {
+      now: new Date('2026-12-02T00:00:00Z'),
+      multivariate: { replicates: 400, sizes: [100, 500, 2000], randomFeatures: 64, map: 'cos-sin' },
+    });
+    const pairJson = JSON.parse(JSON.stringify(pairs.toJSON()));
+    expect(pairJson.multivariate.map).toBe('cos-sin');
+    const again = ReferenceDistribution.fromJSON(pairJson);
+    expect(again.multivariate!.spec.omega).toHaveLength(32 * 3);
+    expect(detector.detect(current, again).multivariate).toEqual(detector.detect(current, pairs).multivariate);
+    expect(detector.detect(current, pairs).multivariate!.drifted).toBe(true);
+    expect(detector.detect(rows(300, 0.8, 10), pairs).multivariate!.drifted).toBe(false);
+
+    const odd = JSON.parse(JSON.stringify(pairJson));
+    odd.multivariate.random_features = 63;
+    odd.multivariate.reference_mean.pop();
+    expect(() => ReferenceDistribution.fromJSON(odd, 'ref.json')).toThrow(/multivariate\.random_features.*must be even for the cos-sin map/s);
+    expect(() => ReferenceDistribution.fromRows(rows(500, 0.8, 2), { multivariate: { randomFeatures: 63, map: 'cos-sin' } })).toThrow(/randomFeatures \(63\) must be even/);
+  });
+});
