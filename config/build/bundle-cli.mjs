@@ -64,11 +64,10 @@ const layout = {
   },
 };
 
-// Chunks of an earlier bundle (their names carry a content hash).
 await mkdir(outdir, { recursive: true });
-for (const name of await readdir(outdir)) if (/^cli\..+-[A-Z0-9]{8}\.js(\.map)?$/.test(name)) await rm(join(outdir, name));
 
-await build({
+const result = await build({
+  metafile: true,
   entryPoints: { cli: join(src, 'app/cli.ts') },
   outdir,
   bundle: true,
@@ -84,3 +83,11 @@ await build({
   plugins: [layout],
   logLevel: 'warning',
 });
+
+// Chunks of an earlier bundle (their names carry a content hash) are removed only after the new
+// ones are written: a process starting the CLI while another build runs (the integration and
+// fault suites build before starting theirs) never finds a chunk missing.
+const written = new Set(Object.keys(result.metafile.outputs).map((path) => resolve(path)));
+for (const name of await readdir(outdir)) {
+  if (/^cli\..+-[A-Z0-9]{8}\.js(\.map)?$/.test(name) && !written.has(resolve(outdir, name))) await rm(join(outdir, name));
+}
