@@ -83,13 +83,31 @@ beforeAll(async () => {
 
 afterAll(() => killAllLives());
 
+/**
+ * Creates the topics. On a loaded broker the metadata of a topic just created may lag its
+ * creation: kafkajs's wait for the leaders then fails with a retriable "This server does not host
+ * this topic-partition" (seen once in 10 runs at load 21); ensureTopics is idempotent, so retry.
+ */
+async function ensureTopics(topics: { topic: string; partitions?: number }[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const admin = await kafka.admin();
+    try {
+      await admin.ensureTopics(topics);
+      return;
+    } catch (error) {
+      if (attempt >= 5 || (error as { retriable?: boolean }).retriable !== true) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
+
 /** A run's own topics and group. */
 async function setup(name: string, mode: 'single' | 'partitioned') {
   const topic = `scale-${name}-${id}`;
   const eventsTopic = `scale-${name}-events-${id}`;
-  const admin = await kafka.admin();
-  await admin.ensureTopics([{ topic, partitions: PARTITIONS }, { topic: eventsTopic }]);
-  await admin.disconnect();
+  await ensureTopics([{ topic, partitions: PARTITIONS }, { topic: eventsTopic }]);
   const env = {
     KAFKA_BROKERS: brokers(),
     KAFKA_TOPIC: topic,
