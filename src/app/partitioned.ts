@@ -33,10 +33,27 @@ export async function preparePartitioned(config: Config, admin: Admin): Promise<
       { context: { topic } },
     );
   }
-  const internal = await admin.topicOffsets(topic);
-  const source = await admin.topicOffsets(config.kafka.topic);
+  const internal = await partitionsOf(admin, topic);
+  const source = await partitionsOf(admin, config.kafka.topic);
   if (internal.length === 0 || source.length === 0) throw new DriftwatchError(`cannot read the partitions of "${topic}" and "${config.kafka.topic}"`, { context: { topic } });
   return { topic, internalPartitions: internal.length, sourcePartitions: source.map((p) => p.partition).sort((a, b) => a - b) };
+}
+
+/**
+ * A topic's partitions. Instances started together race to create the internal topic: the losers
+ * find it created (createTopics counts that as done) before its leaders are elected, and reading
+ * its offsets then answers a retriable "not the leader" error, which used to stop the instance
+ * before its HTTP server started. Asked again for up to about 10 s.
+ */
+async function partitionsOf(admin: Admin, topic: string): Promise<{ partition: number }[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.topicOffsets(topic);
+    } catch (error) {
+      if (attempt >= 8 || (error as { retriable?: boolean }).retriable !== true) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }
+  }
 }
 
 export interface PartitionedDeps {

@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createKafkajsClient, type InboundMessage, type KafkaClient } from '../../src/adapters/kafka/index.js';
 import { DLQ_HEADERS } from '../../src/adapters/kafka/dead-letter.js';
@@ -230,6 +230,12 @@ export async function committedEnds(kafka: KafkaClient, groupId: string, topic: 
 // The service under test
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A port free at the time of the call. Only for a server that binds it at once: a port handed to a
+ * child process may be taken by another process before the child binds it (the kernel picks
+ * port-0 binds from a pool of ~7,000 ports shared by every process), so startLife lets the child
+ * bind port 0 instead.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -245,18 +251,26 @@ export interface Life {
   child: ChildProcess;
   exit: Promise<number | null>;
   stderr(): string;
-  port: number;
+  /** The HTTP server's port; 0 until the child has bound it (httpStatus then finds no answer). */
+  readonly port: number;
+  /** The port once the child's HTTP server listens; rejects, with describe(), if the child exits first. */
+  listening: Promise<number>;
+  /** How the child stands, for a failure message: running or its exit code/signal, its port, the last lines of its standard error. */
+  describe(lines?: number): string;
 }
 
 const lives: ChildProcess[] = [];
+const reportListening = pathToFileURL(join(root, 'test/faults/report-listening.mjs')).href;
 
-/** One life of `node dist/app/cli.js run`. Standard error is kept (its last 400 kB). */
+/**
+ * One life of `node dist/app/cli.js run`. Standard error is kept (its last 400 kB). Unless env sets
+ * HTTP_PORT, the child binds port 0 and reports the port it got (test/faults/report-listening.mjs).
+ */
 export async function startLife(env: Record<string, string>, configFile?: string): Promise<Life> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/app/cli.js', 'run', ...(configFile ? ['--config', configFile] : [])], {
+  const child = spawn(process.execPath, ['--import', reportListening, 'dist/app/cli.js', 'run', ...(configFile ? ['--config', configFile] : [])], {
     cwd: root,
-    env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, HTTP_PORT: '0', ...env, HTTP_HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   lives.push(child);
   let stderr = '';
@@ -264,8 +278,35 @@ export async function startLife(env: Record<string, string>, configFile?: string
     stderr += chunk.toString();
     if (stderr.length > 800_000) stderr = stderr.slice(-400_000);
   });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exit, stderr: () => stderr, port };
+  let port = env.HTTP_PORT !== undefined ? Number(env.HTTP_PORT) : 0;
+  const startedAt = Date.now();
+  const describe = (lines = 20) => {
+    const state = child.exitCode !== null ? `exited with code ${child.exitCode}` : child.signalCode !== null ? `killed by ${child.signalCode}` : `running (pid ${child.pid})`;
+    const tail = stderr.trimEnd().split('\n').slice(-lines).join('\n');
+    return `child ${state} after ${Date.now() - startedAt} ms, HTTP port ${port || 'not bound yet'}; last ${lines} lines of its stderr:\n${tail || '(empty)'}`;
+  };
+  // On 'close' rather than 'exit': its standard error is then complete, for describe().
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const listening = new Promise<number>((resolve, reject) => {
+    child.on('message', (message: { listening?: unknown }) => {
+      if (typeof message?.listening !== 'number') return;
+      port = message.listening;
+      resolve(port);
+    });
+    // Stderr may still be arriving when the child exits: describe it once it is closed.
+    child.on('close', () => reject(new Error(`the service stopped before its HTTP server listened: ${describe()}`)));
+  });
+  listening.catch(() => undefined);
+  return {
+    child,
+    exit,
+    stderr: () => stderr,
+    get port() {
+      return port;
+    },
+    listening,
+    describe,
+  };
 }
 
 export function killAllLives(): void {
@@ -274,6 +315,7 @@ export function killAllLives(): void {
 
 /** GET on the life's HTTP server: status, or 0 when it does not answer. */
 export async function httpStatus(life: Life, path: string): Promise<{ status: number; body: string }> {
+  if (life.port === 0) return { status: 0, body: '' };
   try {
     const res = await fetch(`http://127.0.0.1:${life.port}${path}`, { signal: AbortSignal.timeout(3_000) });
     return { status: res.status, body: await res.text() };

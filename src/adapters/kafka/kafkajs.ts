@@ -29,6 +29,8 @@ const TRANSIENT_BROKER_ERRORS = [
   'There is no leader for this topic-partition',
   'This server is not the leader for that topic-partition',
   'The group is rebalancing, so a rejoin is needed',
+  // A commit of a generation that a rebalance ended (a member SIGKILLed): kafkajs rejoins.
+  'Specified group generation id is not valid',
 ];
 
 /**
