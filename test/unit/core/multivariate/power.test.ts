@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { multivariateRates } from '../../../calibration/multivariate-power.js';
 
-describe('the multivariate score on 20 features', () => {
+// 5 s at rest; the reference build and 300 windows took over 30 s at load 20 on 2 cores.
+describe('the multivariate score on 20 features', { timeout: 180_000 }, () => {
   it('false alarms on stationary windows of 200 rows: at most 3 % of 300', () => {
     const { multivariate } = multivariateRates({ n: 200, windows: 300, scenario: 'none', seed: 99 });
     expect(multivariate.rate).toBeLessThanOrEqual(0.03);
