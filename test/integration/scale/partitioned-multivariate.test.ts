@@ -6,10 +6,9 @@
 // the same stream. The univariate scores are equal exactly; the multivariate score, p-value and
 // threshold to 1e-12 relative (Σφ is summed in another order: docs/multivariate.md, "Scale-out").
 //
-// As in partitioned.test.ts (whose helpers this copies, that file being another change's): a
+// As in partitioned.test.ts (the helpers both share are in harness.ts): a
 // short stream ending near the wall clock (12 minutes of event time, 2 min windows sliding by
 // 30 s), produced as a backlog before the instances start, MAX_EVENT_AGE above its span.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,61 +16,35 @@ import { saveReference } from '../../../src/adapters/files/reference-file.js';
 import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
 import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
 import { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { killAllLives, root, startLife, type Life } from '../../faults/lib.js';
+import { killAllLives, startLife, type Life } from '../../faults/lib.js';
 import { creditRow, rng } from '../../fixtures/random.js';
-import { brokers, creditStream, eventJson, kafkaClient, readTopic, runId, tempDir, type StreamEvent } from '../helpers.js';
+import { eventJson, kafkaClient, readTopic, runId, tempDir } from '../helpers.js';
 
-const MIN = 60_000;
-const WINDOW_MS = 2 * MIN;
-const SLIDE_MS = 30_000;
-const STREAM_MIN = 12;
-const LATENESS_MS = 5_000;
-const PARTITIONS = 6;
+import {
+  PARTITIONS,
+  WINDOW_MS,
+  buildCli,
+  ensureTopics,
+  expectedEnds,
+  keyedStream,
+  parseDriftEvents as parse,
+  scaleEnv,
+  stopLife as stop,
+  streamStart,
+  type Keyed,
+} from './harness.js';
 const MODEL = 'credit-scale-mv';
 const id = runId();
-const start = Math.floor((Date.now() - (STREAM_MIN + 1) * MIN) / SLIDE_MS) * SLIDE_MS;
-
-interface Keyed extends StreamEvent {
-  partition: number;
-  key: string;
-}
+const start = streamStart();
 /** 12 minutes, 150 events a minute, drifting from minute 6; each event keyed by its request id. */
-const events: Keyed[] = (() => {
-  const r = rng(1212);
-  return creditStream(start, STREAM_MIN, 150, 6, 1213).map((e, i) => ({ ...e, key: `req-${i}`, partition: Math.floor(r.uniform() * PARTITIONS) }));
-})();
-
-/** The last window an uninterrupted run closes: the smallest partition progress (its second-largest event time) less the lateness. */
-function expectedEnds(): string[] {
-  let wm = Infinity;
-  for (let p = 0; p < PARTITIONS; p++) {
-    const times = events
-      .filter((e) => e.partition === p)
-      .map((e) => e.timestampMs)
-      .sort((a, b) => b - a);
-    wm = Math.min(wm, times[1] - LATENESS_MS);
-  }
-  const first = Math.floor(Math.min(...events.map((e) => e.timestampMs)) / SLIDE_MS) * SLIDE_MS + SLIDE_MS;
-  const ends: string[] = [];
-  for (let end = first; end <= wm; end += SLIDE_MS) ends.push(new Date(end).toISOString());
-  return ends;
-}
-const ENDS = expectedEnds();
+const events: Keyed[] = keyedStream(start, 1212);
+const ENDS = expectedEnds(events);
 
 const kafka = kafkaClient();
 let reference: ReferenceDistribution;
 let refs: string;
 let configFile: string;
 const lives: Life[] = [];
-
-function build(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build exited ${code}: ${err.slice(-2000)}`))));
-  });
-}
 
 /** The credit reference with a multivariate block (D = 128, a small bootstrap: the score's null is not under test here). */
 async function multivariateReference(): Promise<void> {
@@ -85,7 +58,7 @@ async function multivariateReference(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await Promise.all([multivariateReference(), build()]);
+  await Promise.all([multivariateReference(), buildCli()]);
   configFile = join(await tempDir('driftwatch-scale-mv-'), 'driftwatch.yaml');
   await writeFile(configFile, 'kafka:\n  sessionTimeoutMs: 10s\n');
 });
@@ -96,28 +69,8 @@ afterAll(() => killAllLives());
 async function setup(name: string, mode: 'single' | 'partitioned') {
   const topic = `scale-mv-${name}-${id}`;
   const eventsTopic = `scale-mv-${name}-events-${id}`;
-  const admin = await kafka.admin();
-  await admin.ensureTopics([{ topic, partitions: PARTITIONS }, { topic: eventsTopic }]);
-  await admin.disconnect();
-  const env = {
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: `scale-mv-${name}-${id}`,
-    DRIFT_EVENTS_TOPIC: eventsTopic,
-    DEAD_LETTER_TOPIC: `scale-mv-${name}-dlq-${id}`,
-    REFERENCE_DIR: refs,
-    DRIFT_WINDOW: '2m',
-    DRIFT_CHECK_INTERVAL: '30s',
-    ALLOWED_LATENESS: '5s',
-    MAX_EVENT_AGE: '1h',
-    // No quiet-stream advance: windows close on event time only, as in an uninterrupted run.
-    PARTITION_IDLE_TIMEOUT: '1h',
-    EMIT_ALL_CHECKS: 'true',
-    SCALE_MODE: mode,
-    SCALE_PARTIALS_PARTITIONS: '3',
-    SCALE_REPORT_INTERVAL: '1s',
-    LOG_LEVEL: 'warn',
-  };
+  await ensureTopics(kafka, [{ topic, partitions: PARTITIONS }, { topic: eventsTopic }]);
+  const env = scaleEnv(`scale-mv-${name}`, id, refs, mode);
   const producer = kafka.producer();
   await producer.connect();
   for (let i = 0; i < events.length; i += 500) {
@@ -149,8 +102,6 @@ async function setup(name: string, mode: 'single' | 'partitioned') {
   return { life, output };
 }
 
-const parse = (messages: { value: Buffer | null }[]) => messages.map((m) => JSON.parse(m.value!.toString()) as DriftEvent);
-
 /** The error lines (level ≥ 50) of a life's log, and its warnings of panes without multivariate state, shortened: none expected. */
 const complaints = (life: Life) =>
   life
@@ -158,11 +109,6 @@ const complaints = (life: Life) =>
     .split('\n')
     .filter((l) => /"level":(5|6)0/.test(l) || /without multivariate state/.test(l))
     .map((l) => l.slice(0, 600));
-
-async function stop(life: Life): Promise<void> {
-  if (life.child.exitCode === null && life.child.signalCode === null) life.child.kill('SIGTERM');
-  await life.exit;
-}
 
 /** |got − want| ≤ 1e-12·|want|. */
 function close(got: number | null | undefined, want: number | null | undefined, what: string): void {

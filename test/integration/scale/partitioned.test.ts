@@ -9,53 +9,36 @@
 // the instances read it, so MAX_EVENT_AGE is raised above its span: with the default (3 windows)
 // the first batch of a partition, which holds the whole backlog, would dead-letter its oldest
 // events as too_old (docs/windows-and-delivery.md) and those windows would differ from the batch.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftDetector, accumulate } from '../../../src/core/detect/detector.js';
 import type { DriftEvent } from '../../../src/core/detect/drift-event.js';
 import type { ReferenceDistribution } from '../../../src/core/reference/index.js';
-import { gaugeMax, httpStatus, killAllLives, root, startLife, waitFor, type Life } from '../../faults/lib.js';
-import { rng } from '../../fixtures/random.js';
-import { brokers, creditStream, eventJson, kafkaClient, readTopic, referenceDir, runId, tempDir, type StreamEvent } from '../helpers.js';
+import { gaugeMax, httpStatus, killAllLives, startLife, waitFor, type Life } from '../../faults/lib.js';
+import { eventJson, kafkaClient, readTopic, referenceDir, runId, tempDir } from '../helpers.js';
 
-const MIN = 60_000;
-const WINDOW_MS = 2 * MIN;
-const SLIDE_MS = 30_000;
-const STREAM_MIN = 12;
-const LATENESS_MS = 5_000;
-const PARTITIONS = 6;
+import {
+  MIN,
+  PARTITIONS,
+  STREAM_MIN,
+  WINDOW_MS,
+  buildCli,
+  ensureTopics,
+  expectedEnds,
+  keyedStream,
+  parseDriftEvents as parse,
+  scaleEnv,
+  stopLife as stop,
+  streamStart,
+  type Keyed,
+} from './harness.js';
 const MODEL = 'credit-scale';
 const id = runId();
-const start = Math.floor((Date.now() - (STREAM_MIN + 1) * MIN) / SLIDE_MS) * SLIDE_MS;
-
-interface Keyed extends StreamEvent {
-  partition: number;
-  key: string;
-}
+const start = streamStart();
 /** 12 minutes, 150 events a minute, drifting from minute 6; each event keyed by its request id. */
-const events: Keyed[] = (() => {
-  const r = rng(1515);
-  return creditStream(start, STREAM_MIN, 150, 6, 1516).map((e, i) => ({ ...e, key: `req-${i}`, partition: Math.floor(r.uniform() * PARTITIONS) }));
-})();
-
-/** The last window an uninterrupted run closes: the smallest partition progress (its second-largest event time) less the lateness. */
-function expectedEnds(): string[] {
-  let wm = Infinity;
-  for (let p = 0; p < PARTITIONS; p++) {
-    const times = events
-      .filter((e) => e.partition === p)
-      .map((e) => e.timestampMs)
-      .sort((a, b) => b - a);
-    wm = Math.min(wm, times[1] - LATENESS_MS);
-  }
-  const first = Math.floor(Math.min(...events.map((e) => e.timestampMs)) / SLIDE_MS) * SLIDE_MS + SLIDE_MS;
-  const ends: string[] = [];
-  for (let end = first; end <= wm; end += SLIDE_MS) ends.push(new Date(end).toISOString());
-  return ends;
-}
-const ENDS = expectedEnds();
+const events: Keyed[] = keyedStream(start, 1515);
+const ENDS = expectedEnds(events);
 
 const kafka = kafkaClient();
 let reference: ReferenceDistribution;
@@ -63,17 +46,8 @@ let refs: string;
 let configFile: string;
 const lives: Life[] = [];
 
-function build(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build exited ${code}: ${err.slice(-2000)}`))));
-  });
-}
-
 beforeAll(async () => {
-  const [r] = await Promise.all([referenceDir('v1'), build()]);
+  const [r] = await Promise.all([referenceDir('v1'), buildCli()]);
   reference = r.reference;
   refs = r.dir;
   // A short session, so that the group notices a SIGKILLed member in seconds.
@@ -83,50 +57,12 @@ beforeAll(async () => {
 
 afterAll(() => killAllLives());
 
-/**
- * Creates the topics. On a loaded broker the metadata of a topic just created may lag its
- * creation: kafkajs's wait for the leaders then fails with a retriable "This server does not host
- * this topic-partition" (seen once in 10 runs at load 21); ensureTopics is idempotent, so retry.
- */
-async function ensureTopics(topics: { topic: string; partitions?: number }[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const admin = await kafka.admin();
-    try {
-      await admin.ensureTopics(topics);
-      return;
-    } catch (error) {
-      if (attempt >= 5 || (error as { retriable?: boolean }).retriable !== true) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-    } finally {
-      await admin.disconnect();
-    }
-  }
-}
-
 /** A run's own topics and group. */
 async function setup(name: string, mode: 'single' | 'partitioned') {
   const topic = `scale-${name}-${id}`;
   const eventsTopic = `scale-${name}-events-${id}`;
-  await ensureTopics([{ topic, partitions: PARTITIONS }, { topic: eventsTopic }]);
-  const env = {
-    KAFKA_BROKERS: brokers(),
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: `scale-${name}-${id}`,
-    DRIFT_EVENTS_TOPIC: eventsTopic,
-    DEAD_LETTER_TOPIC: `scale-${name}-dlq-${id}`,
-    REFERENCE_DIR: refs,
-    DRIFT_WINDOW: '2m',
-    DRIFT_CHECK_INTERVAL: '30s',
-    ALLOWED_LATENESS: '5s',
-    MAX_EVENT_AGE: '1h',
-    // No quiet-stream advance: windows close on event time only, as in an uninterrupted run.
-    PARTITION_IDLE_TIMEOUT: '1h',
-    EMIT_ALL_CHECKS: 'true',
-    SCALE_MODE: mode,
-    SCALE_PARTIALS_PARTITIONS: '3',
-    SCALE_REPORT_INTERVAL: '1s',
-    LOG_LEVEL: 'warn',
-  };
+  await ensureTopics(kafka, [{ topic, partitions: PARTITIONS }, { topic: eventsTopic }]);
+  const env = scaleEnv(`scale-${name}`, id, refs, mode);
   const produce = async (fromMs: number, toMs: number) => {
     const producer = kafka.producer();
     await producer.connect();
@@ -160,7 +96,6 @@ async function setup(name: string, mode: 'single' | 'partitioned') {
   return { produce, life, output };
 }
 
-const parse = (messages: { value: Buffer | null }[]) => messages.map((m) => JSON.parse(m.value!.toString()) as DriftEvent);
 const content = (e: DriftEvent) => JSON.stringify({ ...e, timestamp: undefined });
 
 /** The error lines (level ≥ 50) of a life's log, shortened: none expected. */
@@ -170,11 +105,6 @@ const errors = (life: Life) =>
     .split('\n')
     .filter((l) => /"level":(5|6)0/.test(l))
     .map((l) => l.slice(0, 600));
-
-async function stop(life: Life): Promise<void> {
-  if (life.child.exitCode === null && life.child.signalCode === null) life.child.kill('SIGTERM');
-  await life.exit;
-}
 
 /**
  * Every life's HTTP server listens and /readyz says it joined the group. A failure says, for each
