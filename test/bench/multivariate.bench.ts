@@ -10,7 +10,8 @@
  * - in-process ingest: `Pipeline.ingest` + `runDue` (as in ingest.bench.ts and outputs.bench.ts)
  *   over the same event bytes against a reference built with `multivariate` and without it;
  *   window 1 h sliding by 5 min over 2 h of event time, with the default (`phase`) map and the
- *   `cos-sin` map. Target: at least half the rate without.
+ *   `cos-sin` map, and with the map's WebAssembly kernel turned off (the JavaScript loops, the
+ *   same bits: map-kernel.ts). Target: at least half the rate without.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { runtimeMetrics, serviceMetrics } from '../../src/adapters/http/metrics.
 import { ReferenceStore } from '../../src/adapters/files/reference-store.js';
 import { saveReference } from '../../src/adapters/files/reference-file.js';
 import { DriftDetector } from '../../src/core/detect/detector.js';
+import { setMapKernelEnabled } from '../../src/core/multivariate/map-kernel.js';
 import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { FeatureSetAccumulator } from '../../src/core/stats/index.js';
 import { Engine } from '../../src/runtime/engine.js';
@@ -63,6 +65,9 @@ const recordRows = numericRows(RECORD_ROWS, FEATURES, 5);
 const recordWith = await timeRuns(() => new FeatureSetAccumulator(mvRef.signals).recordArrays(recordRows), RUNS);
 const recordWithout = await timeRuns(() => new FeatureSetAccumulator(mvRef.signals, null).recordArrays(recordRows), RUNS);
 const recordPair = await timeRuns(() => new FeatureSetAccumulator(mvPairRef.signals).recordArrays(recordRows), RUNS);
+setMapKernelEnabled(false);
+const recordScalar = await timeRuns(() => new FeatureSetAccumulator(mvRef.signals).recordArrays(recordRows), RUNS);
+setMapKernelEnabled(true);
 const nsPerEvent = (ms: number[]) => (median(ms) * 1e6) / RECORD_ROWS;
 
 // Time per window: the same accumulated window scored with the score on and off.
@@ -146,6 +151,10 @@ progress(`ingest with multivariate: 1 warm-up + ${RUNS} runs`);
 const mvMs = await timeRuns(mv.run, RUNS);
 progress(`ingest with multivariate, cos-sin map: 1 warm-up + ${RUNS} runs`);
 const mvPairMs = await timeRuns(mvPair.run, RUNS);
+progress(`ingest with multivariate, the map kernel off: 1 warm-up + ${RUNS} runs`);
+setMapKernelEnabled(false);
+const mvScalarMs = await timeRuns(mv.run, RUNS);
+setMapKernelEnabled(true);
 const rate = (ms: number[]) => EVENTS / (median(ms) / 1000);
 const runs = (ms: number[]) => ms.map((t) => t.toFixed(0)).join('/');
 const describe = (ms: number[], o: ReturnType<typeof plain.outcome>) =>
@@ -174,6 +183,13 @@ const figures: Figure[] = [
     note: `${runs(recordPair)} ms; the map costs ${(nsPerEvent(recordPair) - nsPerEvent(recordWithout)).toFixed(0)} ns an event (phase map: ${(nsPerEvent(recordWith) - nsPerEvent(recordWithout)).toFixed(0)} ns)`,
   },
   {
+    name: `record one event into a pane, ${FEATURES} features, the map kernel off`,
+    value: nsPerEvent(recordScalar),
+    unit: 'ns',
+    baseline: { name: 'same rows, no multivariate state', value: nsPerEvent(recordWithout) },
+    note: `${runs(recordScalar)} ms; the JavaScript loops cost ${(nsPerEvent(recordScalar) - nsPerEvent(recordWithout)).toFixed(0)} ns an event, the WebAssembly kernel ${(nsPerEvent(recordWith) - nsPerEvent(recordWithout)).toFixed(0)} ns`,
+  },
+  {
     name: `evaluate one ${WINDOW_ROWS.toLocaleString()}-row window`,
     value: msPerWindow(evalWith),
     unit: 'ms',
@@ -195,6 +211,13 @@ const figures: Figure[] = [
     baseline: { name: 'same events, reference without the multivariate block', value: rate(plainMs) },
     target: { kind: 'min', value: rate(plainMs) / 2 },
     note: `median of ${RUNS} after 1 warm-up; with ${describe(mvPairMs, mvPair.outcome())}; ratio ${(rate(mvPairMs) / rate(plainMs)).toFixed(2)}`,
+  },
+  {
+    name: `pipeline ${FEATURES} features with multivariate, the map kernel off, events/s`,
+    value: rate(mvScalarMs),
+    unit: 'ev/s',
+    baseline: { name: 'same events, reference without the multivariate block', value: rate(plainMs) },
+    note: `median of ${RUNS} after 1 warm-up; with ${describe(mvScalarMs, mv.outcome())}; ratio ${(rate(mvScalarMs) / rate(plainMs)).toFixed(2)} (the JavaScript loops)`,
   },
   {
     name: `reference build, 20,000 rows × ${FEATURES} features, with multivariate`,

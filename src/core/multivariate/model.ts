@@ -42,16 +42,16 @@ const STREAM_MAP = 2;
 const STREAM_NULL = 3;
 
 /**
- * The map a reference is built with by default (rff-mmd.ts, RffMapKind). `cos-sin` costs about
- * half per event but its power at the default seed is below `phase`'s on the calibration data
- * (docs/multivariate.md, "Cost"), so it is opt-in.
+ * The map a reference is built with by default (rff-mmd.ts, RffMapKind). `cos-sin` has half the
+ * dot products, but its power at the default seed is below `phase`'s on the calibration data, and
+ * with the WebAssembly kernel it is the slower of the two (docs/multivariate.md, "Cost"): opt-in.
  */
 export const DEFAULT_MAP: RffMapKind = 'phase';
 
 export interface MultivariateOptions {
   /** Random features D. Default 128 (even for the `cos-sin` map). */
   randomFeatures?: number;
-  /** The form of the map. Default `phase` (the form of references built before the option); `cos-sin` halves the map's cost. */
+  /** The form of the map. Default `phase`; `cos-sin` (D/2 projections, a cosine and a sine each) is opt-in. */
   map?: RffMapKind;
   seed?: number;
   /** Bootstrap windows per size. Default 2000. */

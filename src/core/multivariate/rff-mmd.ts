@@ -1,3 +1,5 @@
+import { mapKernel } from './map-kernel.js';
+
 /**
  * Multivariate drift by the maximum mean discrepancy (MMD) with a Gaussian kernel, approximated by
  * random Fourier features (Rahimi & Recht, "Random Features for Large-Scale Kernel Machines",
@@ -26,7 +28,9 @@
  * - `cos-sin`: D/2 projections, φ_2i(x) = √(2/D) cos(ω_i·x), φ_2i+1(x) = √(2/D) sin(ω_i·x), so
  *   φ(x)·φ(y) = (2/D) Σ_i cos(ω_i·(x − y)): half the dot products for the same D, and no
  *   random phase, whose cos(ω·(x+y) + 2b) term is the extra variance of the `phase` form
- *   (Sutherland & Schneider, "On the Error of Random Fourier Features", UAI 2015). The default.
+ *   (Sutherland & Schneider, "On the Error of Random Fourier Features", UAI 2015). Opt-in: its
+ *   64 directions (at D = 128) make its power depend more on the draw, and with the WebAssembly
+ *   kernel (map-kernel.ts) the `phase` form is the cheaper one (docs/multivariate.md, "Cost").
  */
 export type RffMapKind = 'phase' | 'cos-sin';
 
@@ -203,20 +207,24 @@ function addCosSinMap(spec: RffMapSpec, x: ArrayLike<number>, sum: Float64Array)
   }
 }
 
-/** addFeatureMapBlock of the `cos-sin` map (the same bits as four addCosSinMap calls). */
-function addCosSinMapBlock(spec: RffMapSpec, xs: Float64Array, base: number, sum: Float64Array, args: Float64Array): void {
-  const { dims, features, omega } = spec;
-  const scale = Math.sqrt(2 / features);
+/**
+ * t[4i + r] = b_i + ω_i·x_r for the block's four rows (b_i = 0 for `cos-sin`), each dot product
+ * added in input order as addFeatureMap adds it: the JavaScript form of map-kernel.wat's
+ * `project`, used where there is no kernel (and by the tests that compare the two).
+ */
+export function projectBlock(spec: RffMapSpec, xs: Float64Array, base: number, t: Float64Array): void {
+  const { dims, omega, phase } = spec;
+  const projections = omega.length / dims;
   const a = base;
   const b = base + dims;
   const c = base + 2 * dims;
   const e = base + 3 * dims;
-  const projections = features >> 1;
   for (let i = 0, o = 0, m = 0; i < projections; i++, o += dims, m += 4) {
-    let t0 = 0;
-    let t1 = 0;
-    let t2 = 0;
-    let t3 = 0;
+    const p = phase.length > 0 ? phase[i] : 0;
+    let t0 = p;
+    let t1 = p;
+    let t2 = p;
+    let t3 = p;
     for (let j = 0; j < dims; j++) {
       const w = omega[o + j];
       t0 += w * xs[a + j];
@@ -224,14 +232,57 @@ function addCosSinMapBlock(spec: RffMapSpec, xs: Float64Array, base: number, sum
       t2 += w * xs[c + j];
       t3 += w * xs[e + j];
     }
-    args[m] = t0;
-    args[m + 1] = t1;
-    args[m + 2] = t2;
-    args[m + 3] = t3;
+    t[m] = t0;
+    t[m + 1] = t1;
+    t[m + 2] = t2;
+    t[m + 3] = t3;
   }
-  // Cosines in args[0 .. 4P), sines in args[4P .. 8P) (8P = 4D, the scratch's length).
-  const n = 4 * projections;
-  for (let m = 0; m < n; m++) cosSinInto(args[m], scale, args, m, n + m);
+}
+
+/** Rows addFeatureMapBlock maps together. */
+export const MAP_BLOCK_ROWS = 4;
+
+/**
+ * Adds φ of MAP_BLOCK_ROWS rows to `sum`: the rows are `xs[base + r·dims .. base + (r+1)·dims)`,
+ * r = 0..3. Each ω_i is read once for the four rows, and the dot products and the cosines run
+ * in WebAssembly SIMD where the runtime has it (map-kernel.ts; docs/multivariate.md, "Cost");
+ * every row's dot product, cosine and addition to `sum` happen in the same order and with the
+ * same operations as addFeatureMap's, row after row, so the result is bitwise that of four
+ * addFeatureMap calls either way. `args` is scratch space of 4·D values.
+ */
+export function addFeatureMapBlock(spec: RffMapSpec, xs: Float64Array, base: number, sum: Float64Array, args: Float64Array): void {
+  const kernel = mapKernel(spec);
+  let t = args;
+  if (kernel) t = kernel.project(xs, base);
+  else projectBlock(spec, xs, base, args);
+  const scale = Math.sqrt(2 / spec.features);
+  if (spec.kind === 'cos-sin') {
+    addCosSinBlock(spec.features, t, scale, sum, args);
+    return;
+  }
+  const n = 4 * spec.features;
+  let phi = kernel?.cosines(scale) ?? null;
+  if (!phi) {
+    // The cosines in a loop of their own: one inlined copy of `cosine`, no call per feature.
+    for (let m = 0; m < n; m++) args[m] = scale * cosine(t[m]);
+    phi = args;
+  }
+  for (let i = 0, m = 0; i < spec.features; i++, m += 4) {
+    let s = sum[i];
+    s += phi[m];
+    s += phi[m + 1];
+    s += phi[m + 2];
+    s += phi[m + 3];
+    sum[i] = s;
+  }
+}
+
+/** The `cos-sin` map's part of addFeatureMapBlock: the same bits as four addCosSinMap calls. */
+function addCosSinBlock(features: number, t: Float64Array, scale: number, sum: Float64Array, args: Float64Array): void {
+  // Cosines in args[0 .. 4P), sines in args[4P .. 8P) (8P = 4D, the scratch's length); t may be
+  // args itself (each t[m] is read before args[m] is written).
+  const n = 2 * features;
+  for (let m = 0; m < n; m++) cosSinInto(t[m], scale, args, m, n + m);
   for (let i = 0, m = 0; i < features; i += 2, m += 4) {
     let s = sum[i];
     s += args[m];
@@ -245,58 +296,6 @@ function addCosSinMapBlock(spec: RffMapSpec, xs: Float64Array, base: number, sum
     r += args[n + m + 2];
     r += args[n + m + 3];
     sum[i + 1] = r;
-  }
-}
-
-/** Rows addFeatureMapBlock maps together. */
-export const MAP_BLOCK_ROWS = 4;
-
-/**
- * Adds φ of MAP_BLOCK_ROWS rows to `sum`: the rows are `xs[base + r·dims .. base + (r+1)·dims)`,
- * r = 0..3. Each ω_i is read once for the four rows (a quarter of the loads of four
- * addFeatureMap calls: docs/multivariate.md, "Cost"); every row's dot product and its addition
- * to `sum` happen in the same order as addFeatureMap's, row after row, so the result is bitwise
- * that of four addFeatureMap calls. `args` is scratch space of 4·D values.
- */
-export function addFeatureMapBlock(spec: RffMapSpec, xs: Float64Array, base: number, sum: Float64Array, args: Float64Array): void {
-  if (spec.kind === 'cos-sin') {
-    addCosSinMapBlock(spec, xs, base, sum, args);
-    return;
-  }
-  const { dims, features, omega, phase } = spec;
-  const scale = Math.sqrt(2 / features);
-  const a = base;
-  const b = base + dims;
-  const c = base + 2 * dims;
-  const e = base + 3 * dims;
-  for (let i = 0, o = 0, m = 0; i < features; i++, o += dims, m += 4) {
-    const p = phase[i];
-    let t0 = p;
-    let t1 = p;
-    let t2 = p;
-    let t3 = p;
-    for (let j = 0; j < dims; j++) {
-      const w = omega[o + j];
-      t0 += w * xs[a + j];
-      t1 += w * xs[b + j];
-      t2 += w * xs[c + j];
-      t3 += w * xs[e + j];
-    }
-    args[m] = t0;
-    args[m + 1] = t1;
-    args[m + 2] = t2;
-    args[m + 3] = t3;
-  }
-  // The cosines in a loop of their own: one inlined copy of `cosine`, no call per feature.
-  const n = 4 * features;
-  for (let m = 0; m < n; m++) args[m] = scale * cosine(args[m]);
-  for (let i = 0, m = 0; i < features; i++, m += 4) {
-    let s = sum[i];
-    s += args[m];
-    s += args[m + 1];
-    s += args[m + 2];
-    s += args[m + 3];
-    sum[i] = s;
   }
 }
 
