@@ -39,21 +39,9 @@ export async function preparePartitioned(config: Config, admin: Admin): Promise<
   return { topic, internalPartitions: internal.length, sourcePartitions: source.map((p) => p.partition).sort((a, b) => a - b) };
 }
 
-/**
- * A topic's partitions. Instances started together race to create the internal topic: the losers
- * find it created (createTopics counts that as done) before its leaders are elected, and reading
- * its offsets then answers a retriable "not the leader" error, which used to stop the instance
- * before its HTTP server started. Asked again for up to about 10 s.
- */
+/** A topic's partitions (the service's admin asks again while the answer is retriable: adapters/kafka/retrying-admin.ts). */
 async function partitionsOf(admin: Admin, topic: string): Promise<{ partition: number }[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await admin.topicOffsets(topic);
-    } catch (error) {
-      if (attempt >= 8 || (error as { retriable?: boolean }).retriable !== true) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
-    }
-  }
+  return admin.topicOffsets(topic);
 }
 
 export interface PartitionedDeps {

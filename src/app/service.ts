@@ -3,7 +3,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import type { Config } from './config/load.js';
 import { createAlertDispatcher } from '../adapters/alerts/index.js';
-import { createKafkajsClient, type KafkaClient, type KafkaConnection } from '../adapters/kafka/index.js';
+import { createKafkajsClient, retryingAdmin, type KafkaClient, type KafkaConnection } from '../adapters/kafka/index.js';
 import { DriftDetector } from '../core/detect/detector.js';
 import { Engine } from '../runtime/engine.js';
 import { runtimeMetrics, serviceMetrics, type ServiceMetrics } from '../adapters/http/metrics.js';
@@ -172,9 +172,11 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
   let dlqMaxMessageBytes: number | undefined;
   if (useKafka) {
     kafka = deps.kafka ?? createKafkajsClient(kafkaConnection(config), logger.child({ component: 'kafka' }));
-    const admin = await kafka.admin().catch((cause) => {
+    const connected = await kafka.admin().catch((cause) => {
       throw new SinkError(`cannot reach the Kafka brokers ${config.kafka.brokers!.join(',')} (KAFKA_BROKERS): ${(cause as Error).message}`, { retriable: true, cause });
     });
+    // Instances started together race to create the topics; a fresh one answers "not the leader" for a while.
+    const admin = retryingAdmin(connected, { logger: logger.child({ component: 'kafka' }) });
     try {
       if (config.kafka.createTopics) {
         await admin.ensureTopics([

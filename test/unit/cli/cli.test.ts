@@ -359,6 +359,40 @@ describe('run', () => {
     }
   });
 
+  it('at start asks the admin calls again while the broker answers "not the leader" (instances started together), then goes on', async () => {
+    const taken = await takenPort();
+    const calls: string[] = [];
+    const notLeader = Object.assign(new Error('This server is not the leader for that topic-partition'), { retriable: true });
+    let failures = 1;
+    const kafka = {
+      admin: async () => ({
+        ensureTopics: async () => {
+          calls.push('admin.ensureTopics');
+          if (failures-- > 0) throw notLeader;
+        },
+        listTopics: async () => ['predictions'],
+        topicOffsets: async () => [],
+        disconnect: async () => void calls.push('admin.disconnect'),
+      }),
+      producer: () => ({ connect: async () => void calls.push('producer.connect'), send: async () => undefined, disconnect: async () => void calls.push('producer.disconnect') }),
+      consumer: () => {
+        throw new Error('the consumer must not be started');
+      },
+    };
+    try {
+      const io = memoryIo({
+        env: { KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(taken.port), LOG_LEVEL: 'silent', REFERENCE_DIR: join(examples, 'model_artifacts') },
+        kafka,
+      });
+      // Past the admin calls: the start stops only at the HTTP port taken on purpose.
+      expect(await main(['node', 'driftwatch', 'run'], io)).toBe(1);
+      expect(io.stderrText()).toContain(`HTTP_PORT ${taken.port} is already in use`);
+      expect(calls).toEqual(['admin.ensureTopics', 'admin.ensureTopics', 'admin.disconnect', 'producer.connect', 'producer.disconnect']);
+    } finally {
+      await taken.close();
+    }
+  });
+
   it('with its HTTP port taken, the process ends (spawned)', async () => {
     const taken = await takenPort();
     try {
