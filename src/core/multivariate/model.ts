@@ -252,10 +252,12 @@ export class MultivariateModel {
     const ones = new Float64Array(replicates).fill(1);
     const draws = sizes.map(() => new Float64Array(replicates));
     const acc = new Float64Array(D);
+    // Plain loops, no closure: a counter shared with a callback lives on the heap (half the speed).
     for (let b = 0; b < replicates; b++) {
       acc.fill(0);
       let t = 0;
-      sizes.forEach((n, k) => {
+      for (let k = 0; k < sizes.length; k++) {
+        const n = sizes[k];
         for (; t < n; t++) {
           const o = Math.min(M - 1, Math.floor(random.uniform() * M)) * D;
           for (let j = 0; j < D; j++) acc[j] += phi[o + j];
@@ -266,7 +268,7 @@ export class MultivariateModel {
           s += e * e;
         }
         draws[k][b] = n * s;
-      });
+      }
     }
     const quantiles = draws.map((d) => weightedUpperQuantiles(d, ones, NULL_LEVELS));
     return new MultivariateModel({
