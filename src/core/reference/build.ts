@@ -170,23 +170,36 @@ export function readNumericColumns(rows: readonly Row[], indices: readonly numbe
   const invalid = new Int32Array(width);
   for (let r = 0; r < n; r++) {
     const row = rows[r];
-    const array = Array.isArray(row);
-    for (let k = 0; k < width; k++) {
-      const raw = array ? (row as readonly unknown[])[indices[k]] : (row as Readonly<Record<string, unknown>>)[names[k]];
-      // Fast path: a finite number (x − x is 0 only for finite x).
-      if (typeof raw === 'number' && raw - raw === 0) {
-        values[k][counts[k]++] = raw;
-        continue;
-      }
-      const value = parseNumeric(raw);
-      if (typeof value === 'number') values[k][counts[k]++] = value;
-      else {
-        missing[k]++;
-        if (value === 'invalid') invalid[k]++;
-      }
+    if (Array.isArray(row)) readArrayRow(row as readonly unknown[], indices, values, counts, missing, invalid);
+    else {
+      for (let k = 0; k < width; k++) readValue((row as Readonly<Record<string, unknown>>)[names[k]], k, values, counts, missing, invalid);
     }
   }
   return values.map((v, k) => ({ values: counts[k] === v.length ? v : v.subarray(0, counts[k]), missing: missing[k], invalid: invalid[k] }));
+}
+
+/** The values of one array row into the columns (readNumericColumns' hot loop, apart so that array reads stay unboxed). */
+function readArrayRow(row: readonly unknown[], indices: readonly number[], values: Float64Array[], counts: Int32Array, missing: Int32Array, invalid: Int32Array): void {
+  for (let k = 0; k < indices.length; k++) {
+    const raw = row[indices[k]];
+    // Fast path: a finite number (x − x is 0 only for finite x).
+    if (typeof raw === 'number' && raw - raw === 0) values[k][counts[k]++] = raw;
+    else readValue(raw, k, values, counts, missing, invalid);
+  }
+}
+
+/** One raw value into column k, parsed as parseNumeric does. */
+function readValue(raw: unknown, k: number, values: Float64Array[], counts: Int32Array, missing: Int32Array, invalid: Int32Array): void {
+  if (typeof raw === 'number' && raw - raw === 0) {
+    values[k][counts[k]++] = raw;
+    return;
+  }
+  const value = parseNumeric(raw);
+  if (typeof value === 'number') values[k][counts[k]++] = value;
+  else {
+    missing[k]++;
+    if (value === 'invalid') invalid[k]++;
+  }
 }
 
 /** One column of the rows, as readNumericColumns reads it. */
