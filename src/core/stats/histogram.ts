@@ -86,9 +86,12 @@ function assertSameEdges(a: Histogram, b: Histogram): void {
 export class BinLocator {
   private static readonly cache = new WeakMap<Float64Array, BinLocator>();
   private readonly start: Uint32Array | Uint16Array;
-  private readonly first: number;
-  private readonly last: number;
+  /** The first and last edges: `inside` takes the values in (first, last]. */
+  readonly first: number;
+  readonly last: number;
   private readonly scale: number;
+  /** False when the edges have no grid (fewer than two, or a span of 0 or ±∞): `inside` must not be used. */
+  readonly gridded: boolean;
   private readonly cells: number;
 
   static for(edges: Float64Array): BinLocator {
@@ -113,6 +116,7 @@ export class BinLocator {
     // round"); 32 per edge is faster alone but loses more in cache misses beside the rows.
     this.cells = n > 1 && span > 0 && Number.isFinite(span) ? Math.min(16 * n, 8192) : 1;
     this.scale = this.cells > 1 ? this.cells / span : 0;
+    this.gridded = this.cells > 1;
     const Table = n < 65_536 ? Uint16Array : Uint32Array;
     this.start = new Table(this.cells);
     // start[c] = binIndex(edges, the cell's lower end), by one walk: the lower ends increase with c.
@@ -128,6 +132,15 @@ export class BinLocator {
     if (!(value > this.first)) return 0 === edges.length || value <= this.first ? 0 : binIndex(edges, value);
     if (value > this.last) return edges.length;
     if (this.cells === 1) return binIndex(edges, value);
+    return this.inside(value);
+  }
+
+  /**
+   * `index` of a value known to be in (first, last] on a gridded locator: the batch check's
+   * hot loop tests the range once for both the bin and the Wasserstein tails (NumericAccumulator.recordColumn).
+   */
+  inside(value: number): number {
+    const edges = this.edges;
     const cell = Math.floor((value - this.first) * this.scale);
     let i = this.start[cell < this.cells ? cell : this.cells - 1];
     // first < value ≤ last here, so edges[n − 1] ≥ value stops the first walk inside the array.

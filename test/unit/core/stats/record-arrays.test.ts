@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
 import { FeatureSetAccumulator } from '../../../../src/core/stats/feature-set.js';
-import type { NumericAccumulator } from '../../../../src/core/stats/feature.js';
+import { numericModel, type NumericAccumulator } from '../../../../src/core/stats/feature.js';
+import { nextDown } from '../../../../src/core/stats/quantile.js';
 import { rng } from '../../../fixtures/random.js';
 
 /** Everything a numeric accumulator holds, for comparing two record paths. */
@@ -35,5 +36,31 @@ describe('recordArrays', () => {
     expect(byColumns.rows).toBe(rows.length);
     expect(state(byColumns)).toEqual(state(byRows));
     expect((byColumns.features[0] as NumericAccumulator).missing).toBeGreaterThan(0);
+  });
+
+  it('keeps the Wasserstein tails exact when the reference range lies inside the edges (a hand-made or older model)', () => {
+    // Edges wider than [min, max] on both sides, and an atom split at the min: the column
+    // kernel's one range test must still send every value beyond min or max to its tail.
+    const fineEdges = Float64Array.of(-10, nextDown(-1), -1, 0, 1, 10);
+    const model = numericModel({
+      name: 'x',
+      count: 100,
+      missingCount: 0,
+      psiEdges: Float64Array.of(0),
+      fineEdges,
+      fineCounts: Float64Array.of(0, 10, 20, 20, 40, 10, 0),
+      discrete: false,
+      summary: { mean: 0, std: 1, min: -1, max: 2, quantiles: {} },
+    });
+    const r = rng(43);
+    const values = [-11, -10, -5, nextDown(-1), -1, -0.5, 0, 1.5, 2, 2.5, 10, 11, ...Array.from({ length: 500 }, () => r.normal(0, 6))];
+    const byColumns = new FeatureSetAccumulator([model]);
+    byColumns.recordArrays(values.map((v) => [v]));
+    const byRows = new FeatureSetAccumulator([model]);
+    for (const v of values) byRows.recordArray([v]);
+    expect(state(byColumns)).toEqual(state(byRows));
+    const tails = byColumns.features[0] as NumericAccumulator;
+    expect(tails.belowSum).toBeGreaterThan(0);
+    expect(tails.aboveSum).toBeGreaterThan(0);
   });
 });
