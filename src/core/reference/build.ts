@@ -139,15 +139,23 @@ function rawColumn(rows: readonly Row[], index: number, name: string): unknown[]
 
 /** Columns read together by readNumericColumns in one pass over the rows, whatever their size. */
 const COLUMN_GROUP = 16;
-/** More columns are read together while their arrays stay within this many bytes. */
-const COLUMN_GROUP_BYTES = 64 << 20;
+/**
+ * More columns are read together while their arrays stay within this many bytes. 64 MiB (two
+ * passes of 50 at 100,000 × 100) allocated 40 MB of fresh arrays outside the heap per build,
+ * enough external memory to start a marking of the whole heap (every row the caller holds) on
+ * each build; 32 MiB (three passes of 34, 27 MB) starts none and costs less in all: build CPU
+ * 0.41–0.44 s against 0.41–0.49 s, wall 0.39–0.40 s against 0.38–0.43 s (docs/benchmarks.md,
+ * "Column kernels, third round").
+ */
+const COLUMN_GROUP_BYTES = 32 << 20;
 
 /**
  * How many columns one pass over the rows reads: every pass loads each row again, so fewer,
  * wider passes are faster (100,000 × 100 rows: two passes of 50 read in about 0.6× the time
  * of seven of 16), as long as the group's arrays fit COLUMN_GROUP_BYTES (COLUMN_GROUP
- * columns are allowed whatever their size); then the passes are evened out (20 columns of
- * 1,000,000 rows: two of 10, not 16 and 4).
+ * columns are allowed whatever their size); then the passes are evened out (100 columns of
+ * 100,000 rows: three of 34, not 41, 41 and 18; 20 columns of 1,000,000 rows: two of 10, not
+ * 16 and 4).
  */
 export function columnGroupSize(rows: number, columns: number): number {
   const widest = Math.max(COLUMN_GROUP, Math.floor(COLUMN_GROUP_BYTES / (8 * Math.max(rows, 1))));
