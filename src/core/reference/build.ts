@@ -11,6 +11,7 @@ import {
   type NumericFeatureModel,
 } from '../stats/index.js';
 import { SortScratch, sortFloat64 } from '../stats/sort.js';
+import { columnMoments, sortedMoments } from '../stats/moments.js';
 import { InputError } from '../errors.js';
 
 export interface BuildOptions {
@@ -81,11 +82,18 @@ export function buildFeatures(rows: readonly Row[], options: BuildOptions = {}):
       group.map((c) => c.name),
       buffers,
     );
+    // The group's numeric columns are sorted first, so that their summary moments are computed
+    // side by side (sortedMoments: the same bits as one column at a time, in a fraction of the time).
+    const numeric: { name: string; index: number; column: NumericColumn }[] = [];
     group.forEach(({ name, index }, k) => {
       const column = columns[k];
       // An invalid value makes the column categorical (inferType) unless it is forced numeric.
-      features[index] =
-        column.invalid > 0 && !forcedNumeric.has(name) ? buildCategorical(name, rawColumn(rows, index, name)) : buildNumeric(name, column, psiBins, fineBins, scratch);
+      if (column.invalid > 0 && !forcedNumeric.has(name)) features[index] = buildCategorical(name, rawColumn(rows, index, name));
+      else numeric.push({ name, index, column: sortColumn(name, column, scratch) });
+    });
+    const moments = sortedMoments(numeric.map(({ column }) => column.values));
+    numeric.forEach(({ name, index, column }, j) => {
+      features[index] = numericFromSorted(name, column, psiBins, fineBins, moments.mean[j], moments.squares[j]);
     });
   }
   return { names, features };
@@ -131,15 +139,23 @@ function rawColumn(rows: readonly Row[], index: number, name: string): unknown[]
 
 /** Columns read together by readNumericColumns in one pass over the rows, whatever their size. */
 const COLUMN_GROUP = 16;
-/** More columns are read together while their arrays stay within this many bytes. */
-const COLUMN_GROUP_BYTES = 64 << 20;
+/**
+ * More columns are read together while their arrays stay within this many bytes. 64 MiB (two
+ * passes of 50 at 100,000 × 100) allocated 40 MB of fresh arrays outside the heap per build,
+ * enough external memory to start a marking of the whole heap (every row the caller holds) on
+ * each build; 32 MiB (three passes of 34, 27 MB) starts none and costs less in all: build CPU
+ * 0.41–0.44 s against 0.41–0.49 s, wall 0.39–0.40 s against 0.38–0.43 s (docs/benchmarks.md,
+ * "Column kernels, third round").
+ */
+const COLUMN_GROUP_BYTES = 32 << 20;
 
 /**
  * How many columns one pass over the rows reads: every pass loads each row again, so fewer,
  * wider passes are faster (100,000 × 100 rows: two passes of 50 read in about 0.6× the time
  * of seven of 16), as long as the group's arrays fit COLUMN_GROUP_BYTES (COLUMN_GROUP
- * columns are allowed whatever their size); then the passes are evened out (20 columns of
- * 1,000,000 rows: two of 10, not 16 and 4).
+ * columns are allowed whatever their size); then the passes are evened out (100 columns of
+ * 100,000 rows: three of 34, not 41, 41 and 18; 20 columns of 1,000,000 rows: two of 10, not
+ * 16 and 4).
  */
 export function columnGroupSize(rows: number, columns: number): number {
   const widest = Math.max(COLUMN_GROUP, Math.floor(COLUMN_GROUP_BYTES / (8 * Math.max(rows, 1))));
@@ -162,23 +178,36 @@ export function readNumericColumns(rows: readonly Row[], indices: readonly numbe
   const invalid = new Int32Array(width);
   for (let r = 0; r < n; r++) {
     const row = rows[r];
-    const array = Array.isArray(row);
-    for (let k = 0; k < width; k++) {
-      const raw = array ? (row as readonly unknown[])[indices[k]] : (row as Readonly<Record<string, unknown>>)[names[k]];
-      // Fast path: a finite number (x − x is 0 only for finite x).
-      if (typeof raw === 'number' && raw - raw === 0) {
-        values[k][counts[k]++] = raw;
-        continue;
-      }
-      const value = parseNumeric(raw);
-      if (typeof value === 'number') values[k][counts[k]++] = value;
-      else {
-        missing[k]++;
-        if (value === 'invalid') invalid[k]++;
-      }
+    if (Array.isArray(row)) readArrayRow(row as readonly unknown[], indices, values, counts, missing, invalid);
+    else {
+      for (let k = 0; k < width; k++) readValue((row as Readonly<Record<string, unknown>>)[names[k]], k, values, counts, missing, invalid);
     }
   }
   return values.map((v, k) => ({ values: counts[k] === v.length ? v : v.subarray(0, counts[k]), missing: missing[k], invalid: invalid[k] }));
+}
+
+/** The values of one array row into the columns (readNumericColumns' hot loop, apart so that array reads stay unboxed). */
+function readArrayRow(row: readonly unknown[], indices: readonly number[], values: Float64Array[], counts: Int32Array, missing: Int32Array, invalid: Int32Array): void {
+  for (let k = 0; k < indices.length; k++) {
+    const raw = row[indices[k]];
+    // Fast path: a finite number (x − x is 0 only for finite x).
+    if (typeof raw === 'number' && raw - raw === 0) values[k][counts[k]++] = raw;
+    else readValue(raw, k, values, counts, missing, invalid);
+  }
+}
+
+/** One raw value into column k, parsed as parseNumeric does. */
+function readValue(raw: unknown, k: number, values: Float64Array[], counts: Int32Array, missing: Int32Array, invalid: Int32Array): void {
+  if (typeof raw === 'number' && raw - raw === 0) {
+    values[k][counts[k]++] = raw;
+    return;
+  }
+  const value = parseNumeric(raw);
+  if (typeof value === 'number') values[k][counts[k]++] = value;
+  else {
+    missing[k]++;
+    if (value === 'invalid') invalid[k]++;
+  }
 }
 
 /** One column of the rows, as readNumericColumns reads it. */
@@ -208,11 +237,22 @@ function numericValues(column: readonly unknown[]): NumericColumn {
  * read by readNumericColumn (whose values it then sorts in place).
  */
 export function buildNumeric(name: string, input: readonly unknown[] | NumericColumn, psiBins: number, fineBins: number, scratch?: SortScratch): BuiltFeature {
-  const { values, missing, invalid } = Array.isArray(input) ? numericValues(input as readonly unknown[]) : (input as NumericColumn);
-  if (values.length === 0) {
+  const column = sortColumn(name, Array.isArray(input) ? numericValues(input as readonly unknown[]) : (input as NumericColumn), scratch);
+  const { mean, squares } = columnMoments(column.values);
+  return numericFromSorted(name, column, psiBins, fineBins, mean, squares);
+}
+
+/** The column with its values sorted in place; a column with no value is an error naming the feature. */
+function sortColumn(name: string, column: NumericColumn, scratch?: SortScratch): NumericColumn {
+  if (column.values.length === 0) {
     throw new InputError(`numeric feature "${name}" has no non-missing value in the reference rows`, { context: { feature: name } });
   }
-  const sorted = sortFloat64(values, scratch);
+  return { ...column, values: sortFloat64(column.values, scratch) };
+}
+
+/** A numeric feature's model from its sorted values and their moments (stats/moments.ts). */
+function numericFromSorted(name: string, column: NumericColumn, psiBins: number, fineBins: number, mean: number, squares: number): BuiltFeature {
+  const { values: sorted, missing, invalid } = column;
   const n = sorted.length;
 
   const psiEdges = uniqueSorted(Array.from({ length: psiBins - 1 }, (_, k) => quantileSorted(sorted, (k + 1) / psiBins)));
@@ -230,10 +270,6 @@ export function buildNumeric(name: string, input: readonly unknown[] | NumericCo
   }
   fineCounts[fineEdges.length] = n - below;
 
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += (sorted[i] - mean) / (i + 1);
-  let squares = 0;
-  for (let i = 0; i < n; i++) squares += (sorted[i] - mean) ** 2;
   const quantiles: Record<string, number> = {};
   for (const p of SUMMARY_QUANTILES) quantiles[`p${Math.round(p * 100)}`] = quantileSorted(sorted, p);
 

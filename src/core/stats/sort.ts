@@ -49,28 +49,22 @@ export function sortFloat64(values: Float64Array, scratch: SortScratch = new Sor
   // first and put back the canonical NaN (NaN bits are not observable through a Float64Array
   // read, so any NaN is the same value).
   let [lo, hi, lo2, hi2] = scratch.keys(n);
+  const counts = scratch.counts.fill(0);
   let m = 0;
   for (let i = 0; i < n; i++) {
     const x = values[i];
     if (x !== x) continue;
-    const l = words[2 * i];
     const h = words[2 * i + 1];
-    if (h & 0x80000000) {
-      lo[m] = ~l >>> 0;
-      hi[m] = ~h >>> 0;
-    } else {
-      lo[m] = l;
-      hi[m] = (h | 0x80000000) >>> 0;
-    }
+    // Negative: every bit flipped; positive: the sign bit set. Without a branch (`h >> 31` is
+    // all ones for a negative value): a column of both signs would mispredict half its values.
+    const flip = h >> 31;
+    const key = (h ^ (flip | 0x80000000)) >>> 0;
+    lo[m] = (words[2 * i] ^ flip) >>> 0;
+    hi[m] = key;
+    counts[key & MASK]++;
+    counts[BUCKETS + ((key >>> 11) & MASK)]++;
+    counts[2 * BUCKETS + (key >>> 22)]++;
     m++;
-  }
-
-  const counts = scratch.counts.fill(0);
-  for (let i = 0; i < m; i++) {
-    const h = hi[i];
-    counts[h & MASK]++;
-    counts[BUCKETS + ((h >>> 11) & MASK)]++;
-    counts[2 * BUCKETS + (h >>> 22)]++;
   }
 
   // The high words (sign, exponent, 20 bits of mantissa) in three passes, each carrying its low word.
@@ -94,19 +88,7 @@ export function sortFloat64(values: Float64Array, scratch: SortScratch = new Sor
     hi = hi2;
     hi2 = th;
   }
-  orderRunsByLowWord(lo, hi, m);
-
-  for (let i = 0; i < m; i++) {
-    const l = lo[i];
-    const h = hi[i];
-    if (h & 0x80000000) {
-      words[2 * i] = l;
-      words[2 * i + 1] = (h & 0x7fffffff) >>> 0;
-    } else {
-      words[2 * i] = ~l >>> 0;
-      words[2 * i + 1] = ~h >>> 0;
-    }
-  }
+  orderRunsAndWriteBack(lo, hi, m, words);
   for (let i = m; i < n; i++) values[i] = Number.NaN;
   return values;
 }
@@ -123,30 +105,44 @@ function scatterHigh(lo: Uint32Array, hi: Uint32Array, lo2: Uint32Array, hi2: Ui
 /**
  * After the passes over the high words, values with equal high words are adjacent (mostly
  * alone: the high word holds 20 bits of mantissa) and in no particular order of their low
- * words; each run of them is put in order of the low word, by insertion when it is short.
+ * words; each run of them is put in order of the low word (by insertion when it is short), and
+ * every key is written back into `words` as its double, in the same pass.
  */
-function orderRunsByLowWord(lo: Uint32Array, hi: Uint32Array, m: number): void {
+function orderRunsAndWriteBack(lo: Uint32Array, hi: Uint32Array, m: number, words: Uint32Array): void {
   let start = 0;
   while (start < m) {
     const h = hi[start];
     let end = start + 1;
-    while (end < m && hi[end] === h) end++;
-    if (end - start > 32) {
-      // Ties (one double repeated) are the common long run, and already in order.
-      let ordered = true;
-      for (let i = start + 1; i < end && ordered; i++) ordered = lo[i - 1] <= lo[i];
-      if (!ordered) lo.subarray(start, end).sort();
-    } else {
-      for (let i = start + 1; i < end; i++) {
-        const x = lo[i];
-        let j = i - 1;
-        while (j >= start && lo[j] > x) {
-          lo[j + 1] = lo[j];
-          j--;
-        }
-        lo[j + 1] = x;
-      }
+    if (end < m && hi[end] === h) {
+      while (end < m && hi[end] === h) end++;
+      orderRun(lo, start, end);
+    }
+    for (let i = start; i < end; i++) {
+      // The inverse of the key mapping: a key with the sign bit set was positive.
+      const flip = ~hi[i] >> 31;
+      words[2 * i] = (lo[i] ^ flip) >>> 0;
+      words[2 * i + 1] = (hi[i] ^ (flip | 0x80000000)) >>> 0;
     }
     start = end;
+  }
+}
+
+/** Orders lo[start, end) (keys of one high word). */
+function orderRun(lo: Uint32Array, start: number, end: number): void {
+  if (end - start > 32) {
+    // Ties (one double repeated) are the common long run, and already in order.
+    let ordered = true;
+    for (let i = start + 1; i < end && ordered; i++) ordered = lo[i - 1] <= lo[i];
+    if (!ordered) lo.subarray(start, end).sort();
+    return;
+  }
+  for (let i = start + 1; i < end; i++) {
+    const x = lo[i];
+    let j = i - 1;
+    while (j >= start && lo[j] > x) {
+      lo[j + 1] = lo[j];
+      j--;
+    }
+    lo[j + 1] = x;
   }
 }
