@@ -18,9 +18,9 @@
  * The second thread costs 15–25 % more CPU (its start, and turning its rows into arrays), and
  * pays only when a core is idle: on a busy machine the kernel shares the CPU between sessions
  * (autogroup), not threads, so a second thread gets no more of it. The split is therefore taken
- * only while the load average leaves a core free (`idleCore`).
+ * only while a core is free for it (`idleCore`: the threads runnable now, or the load average).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -106,9 +106,52 @@ export interface SplitOptions {
   always?: boolean;
 }
 
-/** A core is idle on average over the last minute: the second thread would get it. */
-export function idleCore(): boolean {
-  return loadavg()[0] <= availableParallelism() - 1;
+/** What idleCore reads of the machine (tests pass their own). */
+export interface LoadProbe {
+  /** Threads runnable at this instant, this one included (Linux: /proc/loadavg's fourth field); null where unknown. */
+  runnable(): number | null;
+  /** The 1-minute load average. */
+  loadAverage(): number;
+  cores(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const systemProbe: LoadProbe = {
+  runnable() {
+    try {
+      const running = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[0]);
+      return Number.isInteger(running) && running > 0 ? running : null;
+    } catch {
+      return null;
+    }
+  },
+  loadAverage: () => loadavg()[0],
+  cores: () => availableParallelism(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Reads of the runnable count, 2 ms apart: a thread that just woke up is not a busy core. */
+const RUNNABLE_READS = 5;
+
+/**
+ * Whether the second thread would get a core of its own now. Where the instant count of
+ * runnable threads is known (Linux), the least of RUNNABLE_READS reads: a core is free when the
+ * others leave two (this thread and the worker). Elsewhere the 1-minute load average, a core's
+ * worth below the cores. The load average alone lags: a `check` run right after a `reference
+ * build` saw the build's load of about 1 and read on one thread with both cores idle
+ * (docs/benchmarks.md, "2026-12-03 on a quiet machine").
+ */
+export async function idleCore(probe: LoadProbe = systemProbe): Promise<boolean> {
+  const cores = probe.cores();
+  if (cores < 2) return false;
+  let least = probe.runnable();
+  if (least === null) return probe.loadAverage() <= cores - 1;
+  for (let read = 1; read < RUNNABLE_READS && least > 1; read++) {
+    await probe.sleep(2);
+    least = Math.min(least, probe.runnable() ?? least);
+  }
+  // `least` counts this thread: the others must leave a core for the worker too.
+  return least - 1 <= cores - 2;
 }
 
 /**
@@ -117,7 +160,7 @@ export function idleCore(): boolean {
  */
 export async function readCsvSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions = {}): Promise<CsvArrays | null> {
   if (size < (split.minBytes ?? SPLIT_MIN_BYTES) || (options.text ?? []).length > 0) return null;
-  if (!split.always && !idleCore()) return null;
+  if (!split.always && !(await idleCore())) return null;
   const cut = await cutOf(path, size);
   if (cut === null) return null;
   const scanner = new CsvScanner(options);

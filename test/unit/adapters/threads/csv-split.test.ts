@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvFallback, scanCsv, TextColumn } from '../../../../src/adapters/files/csv.js';
-import { readCsvSplit } from '../../../../src/adapters/threads/csv-split.js';
+import { idleCore, readCsvSplit } from '../../../../src/adapters/threads/csv-split.js';
 import { rng, type Rng } from '../../../fixtures/random.js';
 
 let dir: string;
@@ -87,5 +87,47 @@ describe('CSV on two threads', () => {
         [3, 4],
       ],
     });
+  });
+});
+
+describe('idleCore (whether the second thread would get a core of its own)', () => {
+  /** A machine whose runnable-thread count reads `counts` in turn (then the last one again). */
+  function machine(cores: number, counts: (number | null)[], loadAverage = 0) {
+    let read = 0;
+    const sleeps: number[] = [];
+    const probe = {
+      runnable: () => counts[Math.min(read++, counts.length - 1)],
+      loadAverage: () => loadAverage,
+      cores: () => cores,
+      sleep: async (ms: number) => void sleeps.push(ms),
+    };
+    return { probe, reads: () => read, sleeps };
+  }
+
+  it('counts the threads runnable now (this one included) and takes the least of a few reads 2 ms apart', async () => {
+    // Two cores: free when nothing but this thread runs; a thread that just woke up is not a busy core.
+    expect(await idleCore(machine(2, [1]).probe)).toBe(true);
+    const woke = machine(2, [2, 3, 1]);
+    expect(await idleCore(woke.probe)).toBe(true);
+    expect(woke.reads()).toBe(3);
+    expect(woke.sleeps).toEqual([2, 2]);
+    const busy = machine(2, [2, 2, 3, 2, 2, 1]);
+    expect(await idleCore(busy.probe)).toBe(false);
+    expect(busy.reads()).toBe(5);
+    // Four cores: two others running still leave two.
+    expect(await idleCore(machine(4, [3]).probe)).toBe(true);
+    expect(await idleCore(machine(4, [4]).probe)).toBe(false);
+    // The load average does not count where the instant count is known: a finished build's load of 1.
+    expect(await idleCore(machine(2, [1], 1.4).probe)).toBe(true);
+  });
+
+  it('falls back to the 1-minute load average where the count is unknown, and never splits on one core', async () => {
+    expect(await idleCore(machine(2, [null], 0.6).probe)).toBe(true);
+    expect(await idleCore(machine(2, [null], 1.2).probe)).toBe(false);
+    expect(await idleCore(machine(1, [1], 0).probe)).toBe(false);
+  });
+
+  it('reads this machine without throwing', async () => {
+    expect(typeof (await idleCore())).toBe('boolean');
   });
 });
