@@ -87,22 +87,8 @@ export const COSINE_POLYNOMIAL_BOUND = 1024;
  */
 export function cosine(t: number): number {
   if (!(Math.abs(t) <= COSINE_POLYNOMIAL_BOUND)) return Math.cos(t);
-  const k = Math.round(t * 0.15915494309189535);
-  const h = t * 0.5 - k * 3.141592653589793 - k * 1.2246467991473532e-16;
-  const u = h * h;
-  const c =
-    1 +
-    u *
-      (-0.5 +
-        u *
-          (0.041666666666666664 +
-            u *
-              (-0.001388888888888889 +
-                u *
-                  (2.48015873015873e-5 +
-                    u *
-                      (-2.755731922398589e-7 +
-                        u * (2.08767569878681e-9 + u * (-1.1470745597729725e-11 + u * (4.779477332387385e-14 + u * (-1.5619206968586225e-16 + u * 4.110317623312165e-19)))))))));
+  const h = halfReduced(t);
+  const c = cosinePolynomial(h * h);
   return 2 * c * c - 1;
 }
 
@@ -113,10 +99,15 @@ export function cosine(t: number): number {
  */
 export function sine(t: number): number {
   if (!(Math.abs(t) <= COSINE_POLYNOMIAL_BOUND)) return Math.sin(t);
-  const k = Math.round(t * 0.15915494309189535);
-  const h = t * 0.5 - k * 3.141592653589793 - k * 1.2246467991473532e-16;
+  const h = halfReduced(t);
   const u = h * h;
   return 2 * sinePolynomial(h, u) * cosinePolynomial(u);
+}
+
+/** h = t/2 − kπ ∈ [−π/2, π/2], k = round(t / 2π), π in two parts (Cody–Waite): cosine's and sine's reduction. */
+function halfReduced(t: number): number {
+  const k = Math.round(t * 0.15915494309189535);
+  return t * 0.5 - k * 3.141592653589793 - k * 1.2246467991473532e-16;
 }
 
 /** cos h for |h| ≤ π/2, u = h² (the polynomial of `cosine`). */
@@ -183,8 +174,7 @@ function cosSinInto(t: number, scale: number, out: Float64Array, i: number, j: n
     out[j] = scale * Math.sin(t);
     return;
   }
-  const k = Math.round(t * 0.15915494309189535);
-  const h = t * 0.5 - k * 3.141592653589793 - k * 1.2246467991473532e-16;
+  const h = halfReduced(t);
   const u = h * h;
   const c = cosinePolynomial(u);
   out[i] = scale * (2 * c * c - 1);
