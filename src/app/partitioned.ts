@@ -33,15 +33,11 @@ export async function preparePartitioned(config: Config, admin: Admin): Promise<
       { context: { topic } },
     );
   }
-  const internal = await partitionsOf(admin, topic);
-  const source = await partitionsOf(admin, config.kafka.topic);
+  // The service's admin asks again while the answer is retriable (adapters/kafka/retrying-admin.ts).
+  const internal = await admin.topicOffsets(topic);
+  const source = await admin.topicOffsets(config.kafka.topic);
   if (internal.length === 0 || source.length === 0) throw new DriftwatchError(`cannot read the partitions of "${topic}" and "${config.kafka.topic}"`, { context: { topic } });
   return { topic, internalPartitions: internal.length, sourcePartitions: source.map((p) => p.partition).sort((a, b) => a - b) };
-}
-
-/** A topic's partitions (the service's admin asks again while the answer is retriable: adapters/kafka/retrying-admin.ts). */
-async function partitionsOf(admin: Admin, topic: string): Promise<{ partition: number }[]> {
-  return admin.topicOffsets(topic);
 }
 
 export interface PartitionedDeps {

@@ -49,13 +49,15 @@ const MAX_KERNEL_BYTES = 256 * 1024 * 1024;
 const PAGE = 65536;
 const BLOCK = 4;
 
+/** The runtime's WebAssembly API, if it has one. */
+const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+
 let compiled: object | null | undefined;
 let enabled = true;
 const kernels = new WeakMap<MapShape, MapKernel | null>();
 
 function compiledModule(): object | null {
   if (compiled === undefined) {
-    const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
     try {
       compiled = wasm ? new wasm.Module(Uint8Array.from(atob(MAP_KERNEL_WASM), (ch) => ch.charCodeAt(0))) : null;
     } catch {
@@ -96,8 +98,7 @@ function createKernel(spec: MapShape): MapKernel | null {
   const cAt = tAt + 8 * BLOCK * projections;
   const bytes = cAt + 8 * BLOCK * projections;
   if (bytes > MAX_KERNEL_BYTES) return null;
-  const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly!;
-  const instance = new wasm.Instance(module);
+  const instance = new wasm!.Instance(module);
   const kernel = instance.exports as unknown as KernelExports;
   const pages = Math.ceil(bytes / PAGE);
   try {
