@@ -328,12 +328,11 @@ describe('run', () => {
     return { port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
 
-  it('with its HTTP port taken exits 1 with one line naming HTTP_PORT, and disconnects from Kafka', async () => {
-    const taken = await takenPort();
-    const calls: string[] = [];
-    const kafka = {
+  /** A broker that serves the start-up admin calls and a producer, recording the calls; no consumer may start. */
+  function fakeKafka(calls: string[], ensureTopics: () => Promise<void> = async () => undefined) {
+    return {
       admin: async () => ({
-        ensureTopics: async () => undefined,
+        ensureTopics,
         listTopics: async () => ['predictions'],
         topicOffsets: async () => [],
         disconnect: async () => void calls.push('admin.disconnect'),
@@ -343,11 +342,21 @@ describe('run', () => {
         throw new Error('the consumer must not be started');
       },
     };
+  }
+
+  /** `run`'s input and output with Kafka configured and HTTP_PORT set to `port`. */
+  function runOnTakenPort(port: number, kafka: ReturnType<typeof fakeKafka>) {
+    return memoryIo({
+      env: { KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'silent', REFERENCE_DIR: join(examples, 'model_artifacts') },
+      kafka,
+    });
+  }
+
+  it('with its HTTP port taken exits 1 with one line naming HTTP_PORT, and disconnects from Kafka', async () => {
+    const taken = await takenPort();
+    const calls: string[] = [];
     try {
-      const io = memoryIo({
-        env: { KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(taken.port), LOG_LEVEL: 'silent', REFERENCE_DIR: join(examples, 'model_artifacts') },
-        kafka,
-      });
+      const io = runOnTakenPort(taken.port, fakeKafka(calls));
       const code = await main(['node', 'driftwatch', 'run'], io);
       expect(code).toBe(1);
       expect(io.stderrText()).toBe(
@@ -364,26 +373,12 @@ describe('run', () => {
     const calls: string[] = [];
     const notLeader = Object.assign(new Error('This server is not the leader for that topic-partition'), { retriable: true });
     let failures = 1;
-    const kafka = {
-      admin: async () => ({
-        ensureTopics: async () => {
-          calls.push('admin.ensureTopics');
-          if (failures-- > 0) throw notLeader;
-        },
-        listTopics: async () => ['predictions'],
-        topicOffsets: async () => [],
-        disconnect: async () => void calls.push('admin.disconnect'),
-      }),
-      producer: () => ({ connect: async () => void calls.push('producer.connect'), send: async () => undefined, disconnect: async () => void calls.push('producer.disconnect') }),
-      consumer: () => {
-        throw new Error('the consumer must not be started');
-      },
+    const ensureTopics = async () => {
+      calls.push('admin.ensureTopics');
+      if (failures-- > 0) throw notLeader;
     };
     try {
-      const io = memoryIo({
-        env: { KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(taken.port), LOG_LEVEL: 'silent', REFERENCE_DIR: join(examples, 'model_artifacts') },
-        kafka,
-      });
+      const io = runOnTakenPort(taken.port, fakeKafka(calls, ensureTopics));
       // Past the admin calls: the start stops only at the HTTP port taken on purpose.
       expect(await main(['node', 'driftwatch', 'run'], io)).toBe(1);
       expect(io.stderrText()).toContain(`HTTP_PORT ${taken.port} is already in use`);
