@@ -291,6 +291,8 @@ export async function startService(config: Config, deps: ServiceDeps = {}, repla
         now: deps.now,
         scheduler: deps.scheduler,
       });
+      const { merge } = scale;
+      metrics.setMergeSource(() => merge.counts);
     } catch (error) {
       await producer?.disconnect().catch(() => undefined);
       await http?.close();

@@ -30,6 +30,18 @@ export interface LagReading {
   ageMs: number;
 }
 
+/**
+ * What the merge stage has read (MergeStage.counts): `panes` offered, of which `replaced` (a
+ * newer copy of a pane it held) and `late` (the pane's window was evaluated already), and
+ * `undecodable` records it ignored (logged one by one).
+ */
+export interface MergeCounts {
+  panes: number;
+  replaced: number;
+  late: number;
+  undecodable: number;
+}
+
 /** The service's Prometheus metrics, on a registry of its own (served at /metrics). */
 export function serviceMetrics(registry = new Registry()) {
   // prom-client's names already start with process_ or nodejs_: driftwatch_process_cpu_seconds_total,
@@ -39,6 +51,8 @@ export function serviceMetrics(registry = new Registry()) {
   // Where the lag age comes from, read at every scrape (the runtime keeps each partition's last
   // known lag and when it was learnt; docs/http.md). Nothing until the service sets it.
   let lagSource: () => readonly LagReading[] = () => [];
+  // The merge stage's counts (SCALE_MODE=partitioned), read at every scrape; none in single mode.
+  let mergeSource: () => MergeCounts | null = () => null;
   return {
     registry,
     /** Bounds label values that come from events (model names). */
@@ -70,6 +84,25 @@ export function serviceMetrics(registry = new Registry()) {
     /** Sets where driftwatch_consumer_lag_age_seconds reads the last known lag of each partition. */
     setLagSource(source: () => readonly LagReading[]): void {
       lagSource = source;
+    },
+    mergePanes: new Counter({
+      name: 'driftwatch_merge_panes_total',
+      help: 'Partial panes read by the merge stage (SCALE_MODE=partitioned), by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        const counts = mergeSource();
+        if (counts === null) return;
+        this.reset();
+        this.inc({ outcome: 'merged' }, counts.panes - counts.replaced - counts.late);
+        this.inc({ outcome: 'replaced' }, counts.replaced);
+        this.inc({ outcome: 'late' }, counts.late);
+        this.inc({ outcome: 'undecodable' }, counts.undecodable);
+      },
+    }),
+    /** Sets where driftwatch_merge_panes_total reads the merge stage's counts. */
+    setMergeSource(source: () => MergeCounts): void {
+      mergeSource = source;
     },
     evaluationDuration: new Histogram({
       name: 'driftwatch_evaluation_duration_seconds',

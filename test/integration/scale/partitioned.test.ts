@@ -174,6 +174,10 @@ describe('SCALE_MODE=partitioned on the real broker, 6 source partitions keyed b
     await run.produce(start, start + (STREAM_MIN + 1) * MIN);
     const life = await run.life();
     const out = await run.output();
+    // The merge stage's counts on /metrics (docs/http.md): every pane merged, none ignored.
+    const { body } = await httpStatus(life, '/metrics');
+    expect(Number(/^driftwatch_merge_panes_total\{outcome="merged"\} (\d+)$/m.exec(body)?.[1]), 'merged panes on /metrics').toBeGreaterThan(0);
+    expect(body).toMatch(/^driftwatch_merge_panes_total\{outcome="undecodable"\} 0$/m);
     await stop(life);
     const got = check(out, 'partitioned ×1');
     for (const [end, c] of baseline) expect(got.get(end), `partitioned ×1 ${end}`).toBe(c);
