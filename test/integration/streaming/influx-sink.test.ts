@@ -90,71 +90,77 @@ describe.each(influxFlavours())('InfluxDB exporter (InfluxDB $flavour)', (f) => 
     expect(await exporter.reachable()).toBe(false);
   });
 
-  it.runIf(url && f.flavour === '1.8')(`a missing retention policy (HTTP 500 on 1.8) is not retried and names INFLUX_BUCKET (InfluxDB ${f.flavour})`, async () => {
-    const { result } = await exportOnce({ url, token, org, bucket: `${f.database}/missing_${tag()}` }, await evaluation('m', 1000));
-    const error = failure(result);
-    expect(error.retriable).toBe(false);
-    expect(error.message).toMatch(/check INFLUX_BUCKET: database\/retention policy ".*" not found on InfluxDB 1\.8/);
-  });
+  // The cases below are registered for the one server they are about (the other has no such case).
+  if (f.flavour === '1.8')
+    it.skipIf(!url)(`a missing retention policy (HTTP 500 on 1.8) is not retried and names INFLUX_BUCKET (InfluxDB ${f.flavour})`, async () => {
+      const { result } = await exportOnce({ url, token, org, bucket: `${f.database}/missing_${tag()}` }, await evaluation('m', 1000));
+      const error = failure(result);
+      expect(error.retriable).toBe(false);
+      expect(error.message).toMatch(/check INFLUX_BUCKET: database\/retention policy ".*" not found on InfluxDB 1\.8/);
+    });
 
-  it.runIf(url && f.flavour === '2.7')(`a bucket in the 1.8 form database/rp says that 2.x bucket names have no /rp (InfluxDB ${f.flavour})`, async () => {
-    const { result } = await exportOnce({ url, token, org, bucket: `${bucket}/autogen` }, await evaluation('m', 1000));
-    const error = failure(result);
-    expect(error.retriable).toBe(false);
-    expect(error.message).toContain('check INFLUX_BUCKET');
-    expect(error.message).toContain('no /retention-policy part');
-  });
+  if (f.flavour === '2.7')
+    it.skipIf(!url)(`a bucket in the 1.8 form database/rp says that 2.x bucket names have no /rp (InfluxDB ${f.flavour})`, async () => {
+      const { result } = await exportOnce({ url, token, org, bucket: `${bucket}/autogen` }, await evaluation('m', 1000));
+      const error = failure(result);
+      expect(error.retriable).toBe(false);
+      expect(error.message).toContain('check INFLUX_BUCKET');
+      expect(error.message).toContain('no /retention-policy part');
+    });
 
-  it.runIf(url && f.flavour === '2.7')(`a wrong token is one non-retriable error naming INFLUX_TOKEN, without the token (InfluxDB ${f.flavour})`, async () => {
-    for (const [wrong, hint] of [
-      ['not-the-token-secret', /not a valid token of org "driftwatch"/],
-      ['driftwatch:secret-password', /InfluxDB 1\.8 form user:password, but InfluxDB 2\.x needs an API token/],
-    ] as const) {
-      const { result, exporter } = await exportOnce({ url, token: wrong, org, bucket }, await evaluation('m', 1000));
+  if (f.flavour === '2.7')
+    it.skipIf(!url)(`a wrong token is one non-retriable error naming INFLUX_TOKEN, without the token (InfluxDB ${f.flavour})`, async () => {
+      for (const [wrong, hint] of [
+        ['not-the-token-secret', /not a valid token of org "driftwatch"/],
+        ['driftwatch:secret-password', /InfluxDB 1\.8 form user:password, but InfluxDB 2\.x needs an API token/],
+      ] as const) {
+        const { result, exporter } = await exportOnce({ url, token: wrong, org, bucket }, await evaluation('m', 1000));
+        const error = failure(result);
+        expect(error.retriable).toBe(false);
+        expect(error.message).toContain('check INFLUX_TOKEN');
+        expect(error.message).toContain('HTTP 401');
+        expect(error.message).toMatch(hint);
+        expect(error.message).not.toContain('secret');
+        const check = await exporter.check();
+        expect(check.ok).toBe(false);
+        if (!check.ok) {
+          expect(check.reason).toContain('check INFLUX_TOKEN');
+          expect(check.reason).not.toContain('secret');
+        }
+      }
+      const { result } = await exportOnce({ url, org, bucket }, await evaluation('m', 1000));
+      expect(failure(result).message).toMatch(/check INFLUX_TOKEN: it is not set/);
+    });
+
+  if (f.flavour === '2.7')
+    it.skipIf(!url)(`a token that may only read the bucket: HTTP 403 naming INFLUX_TOKEN, and not ready (InfluxDB ${f.flavour})`, async () => {
+      const readOnly = await scopedToken(f, ['read']);
+      cleanup.push(readOnly.remove);
+      const { result, exporter } = await exportOnce({ url, token: readOnly.token, org, bucket }, await evaluation('m', 1000));
       const error = failure(result);
       expect(error.retriable).toBe(false);
       expect(error.message).toContain('check INFLUX_TOKEN');
-      expect(error.message).toContain('HTTP 401');
-      expect(error.message).toMatch(hint);
-      expect(error.message).not.toContain('secret');
-      const check = await exporter.check();
-      expect(check.ok).toBe(false);
-      if (!check.ok) {
-        expect(check.reason).toContain('check INFLUX_TOKEN');
-        expect(check.reason).not.toContain('secret');
-      }
-    }
-    const { result } = await exportOnce({ url, org, bucket }, await evaluation('m', 1000));
-    expect(failure(result).message).toMatch(/check INFLUX_TOKEN: it is not set/);
-  });
+      expect(error.message).toContain('may not write to bucket "driftwatch"');
+      expect(error.message).toContain('HTTP 403');
+      expect(await exporter.reachable()).toBe(false);
+      // A token that may write (and nothing else) is enough.
+      const writeOnly = await scopedToken(f, ['write']);
+      cleanup.push(writeOnly.remove);
+      const ok = await exportOnce({ url, token: writeOnly.token, org, bucket }, await evaluation(`sink-wo-${runId()}`, 1000));
+      expect(ok.result).toEqual({ ok: true });
+      expect(await ok.exporter.reachable()).toBe(true);
+    });
 
-  it.runIf(url && f.flavour === '2.7')(`a token that may only read the bucket: HTTP 403 naming INFLUX_TOKEN, and not ready (InfluxDB ${f.flavour})`, async () => {
-    const readOnly = await scopedToken(f, ['read']);
-    cleanup.push(readOnly.remove);
-    const { result, exporter } = await exportOnce({ url, token: readOnly.token, org, bucket }, await evaluation('m', 1000));
-    const error = failure(result);
-    expect(error.retriable).toBe(false);
-    expect(error.message).toContain('check INFLUX_TOKEN');
-    expect(error.message).toContain('may not write to bucket "driftwatch"');
-    expect(error.message).toContain('HTTP 403');
-    expect(await exporter.reachable()).toBe(false);
-    // A token that may write (and nothing else) is enough.
-    const writeOnly = await scopedToken(f, ['write']);
-    cleanup.push(writeOnly.remove);
-    const ok = await exportOnce({ url, token: writeOnly.token, org, bucket }, await evaluation(`sink-wo-${runId()}`, 1000));
-    expect(ok.result).toEqual({ ok: true });
-    expect(await ok.exporter.reachable()).toBe(true);
-  });
-
-  it.runIf(url && f.flavour === '2.7')(`an unknown or missing org is one non-retriable error naming INFLUX_ORG (InfluxDB ${f.flavour})`, async () => {
-    const { result, exporter } = await exportOnce({ url, token, org: `nope-${runId()}`, bucket }, await evaluation('m', 1000));
-    const error = failure(result);
-    expect(error.retriable).toBe(false);
-    expect(error.message).toMatch(/check INFLUX_ORG: organisation "nope-.*" not found \(HTTP 404/);
-    expect(await exporter.reachable()).toBe(false);
-    const none = await exportOnce({ url, token, org: '', bucket }, await evaluation('m', 1000));
-    expect(failure(none.result).message).toMatch(/check INFLUX_ORG: InfluxDB 2\.x needs the organisation/);
-  });
+  if (f.flavour === '2.7')
+    it.skipIf(!url)(`an unknown or missing org is one non-retriable error naming INFLUX_ORG (InfluxDB ${f.flavour})`, async () => {
+      const { result, exporter } = await exportOnce({ url, token, org: `nope-${runId()}`, bucket }, await evaluation('m', 1000));
+      const error = failure(result);
+      expect(error.retriable).toBe(false);
+      expect(error.message).toMatch(/check INFLUX_ORG: organisation "nope-.*" not found \(HTTP 404/);
+      expect(await exporter.reachable()).toBe(false);
+      const none = await exportOnce({ url, token, org: '', bucket }, await evaluation('m', 1000));
+      expect(failure(none.result).message).toMatch(/check INFLUX_ORG: InfluxDB 2\.x needs the organisation/);
+    });
 
   it.skipIf(!url)(`points outside the bucket's retention: a partial write, counted and reported, not retried; a window inside is stored (InfluxDB ${f.flavour})`, async () => {
     const short = await shortRetentionBucket(f, `dw_1h_${tag()}`, 1);
