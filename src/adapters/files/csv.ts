@@ -14,6 +14,11 @@
  * statistics count as missing as they do an empty string). The first field of such a column that
  * is not a JSON number makes the read start over with that column as text (`TextColumn`), so
  * that its values, numbers included, are the strings csv-parse would give.
+ *
+ * The same values come as array rows (`scanCsv`), or as columns (`scanCsvColumns`): blocks of
+ * rows in which each column is a Float64Array (numbers) or an array of strings (text), written
+ * by the scanner as it reads, so that the batch commands read each column as one typed array
+ * instead of one value per row object (docs/benchmarks.md, "2026-12-03 columnar CSV").
  */
 import { readNumber } from '../../core/event/json-number.js';
 
@@ -47,6 +52,29 @@ export interface CsvArrays {
   rows: unknown[][];
 }
 
+/**
+ * Rows of a CSV file, column by column: per column of `order` (CsvArrayOptions), a Float64Array
+ * of its numbers (NaN for an empty field), the strings of a text column, or null for a column
+ * the header lacks (every value missing). Each array holds exactly `rows` values.
+ */
+export interface CsvBlock {
+  rows: number;
+  columns: (Float64Array | string[] | null)[];
+}
+
+/** A CSV file as blocks of columns (`scanCsvColumns`): the values of `scanCsv`'s rows, in order. */
+export interface CsvColumns {
+  header: string[];
+  rows: number;
+  blocks: CsvBlock[];
+}
+
+/** Rows per block of a column read (8,192 rows of 100 columns are 6.5 MB). */
+const BLOCK_ROWS = 8192;
+
+/** How the scanner lays its rows out: arrays, row-major Float64Arrays (packed), or column blocks. */
+export type CsvLayout = 'rows' | 'packed' | 'columns';
+
 const isBlank = (c: number) => c === SPACE || c === TAB;
 
 /**
@@ -59,6 +87,14 @@ export async function scanCsv(chunks: AsyncIterable<Uint8Array>, options: CsvArr
   return scanner.finish();
 }
 
+/** The same read as `scanCsv`, giving columns (CsvColumns) instead of array rows. */
+export async function scanCsvColumns(chunks: AsyncIterable<Uint8Array>, options: CsvArrayOptions = {}): Promise<CsvColumns> {
+  const scanner = new CsvScanner(options, undefined, 'columns');
+  for await (const chunk of chunks) scanner.feed(chunk);
+  scanner.finish();
+  return scanner.takeColumns();
+}
+
 /** Where a scanner starts when it reads a file's later part (adapters/threads/csv-split.ts). */
 export interface CsvResume {
   /** The file's header, as the scanner of its start read it. */
@@ -69,16 +105,17 @@ export interface CsvResume {
 
 /**
  * The reader of `scanCsv`, fed one chunk at a time. `resume` starts it after the header, in
- * the middle of a file; `packed` gives the rows as one row-major Float64Array (`takePacked`)
- * instead of arrays, for a worker thread to transfer (numeric columns only).
+ * the middle of a file; the `packed` layout gives the rows as one row-major Float64Array
+ * (`takePacked`) instead of arrays, for a worker thread to transfer (numeric columns only), and
+ * the `columns` layout gives blocks of columns (`takeColumns`).
  */
 export class CsvScanner {
   private readonly reader: CsvArrayReader;
   private pending: Buffer | null = null;
   private first: boolean;
 
-  constructor(options: CsvArrayOptions = {}, resume?: CsvResume, packed = false) {
-    this.reader = new CsvArrayReader(options, packed);
+  constructor(options: CsvArrayOptions = {}, resume?: CsvResume, layout: CsvLayout | boolean = 'rows') {
+    this.reader = new CsvArrayReader(options, layout === true ? 'packed' : layout === false ? 'rows' : layout);
     this.first = resume === undefined;
     if (resume) this.reader.resume(resume);
   }
@@ -132,6 +169,14 @@ export class CsvScanner {
     return this.reader.takePacked();
   }
 
+  /**
+   * The rows read since the last call as blocks of columns (columns layout), with the header.
+   * `own`: every array has a buffer of its own (a worker transfers them), not a view of a larger one.
+   */
+  takeColumns(own = false): CsvColumns {
+    return this.reader.takeColumns(own);
+  }
+
   /** Reads the held bytes as the input's last record, and gives the rows. */
   finish(): CsvArrays {
     let buf = this.pending;
@@ -158,11 +203,68 @@ class CsvArrayReader {
   /** Packed mode: rows row-major in `packed`, `packedRows` of them. */
   private packed: Float64Array | null = null;
   private packedRows = 0;
+  private readonly packing: boolean;
+
+  /**
+   * Columns layout: the block being filled, `blockRows` of its BLOCK_ROWS rows read. Per slot, a
+   * Float64Array (numeric; an empty one for the others) and an array of strings (text) or null.
+   */
+  private readonly columnar: boolean;
+  private numbers: Float64Array[] = [];
+  private texts: (string[] | null)[] = [];
+  private blockRows = 0;
+  private readonly blocks: CsvBlock[] = [];
+  private blockRowsTotal = 0;
+  /** Per slot: 0 absent from the header, 1 numeric, 2 text. */
+  private slotKinds = new Uint8Array(0);
 
   constructor(
     private readonly options: CsvArrayOptions,
-    private readonly packing = false,
-  ) {}
+    layout: CsvLayout = 'rows',
+  ) {
+    this.packing = layout === 'packed';
+    this.columnar = layout === 'columns';
+  }
+
+  /** The block's next row, starting a new block when this one is full. */
+  private blockRow(): number {
+    if (this.blockRows === BLOCK_ROWS || this.numbers.length !== this.width) {
+      this.closeBlock(false);
+      const kinds = this.slotKinds;
+      const empty = new Float64Array(0);
+      this.numbers = Array.from(kinds, (kind) => (kind === 1 ? new Float64Array(BLOCK_ROWS) : empty));
+      this.texts = Array.from(kinds, (kind) => (kind === 2 ? [] : null));
+    }
+    return this.blockRows;
+  }
+
+  /** Moves the rows of the block being filled to `blocks` (a copy of them when `own`). */
+  private closeBlock(own: boolean): void {
+    const rows = this.blockRows;
+    if (rows === 0) return;
+    const columns = this.numbers.map((numbers, slot): Float64Array | string[] | null => {
+      const kind = this.slotKinds[slot];
+      if (kind === 1) return own && rows < numbers.length ? numbers.slice(0, rows) : numbers.subarray(0, rows);
+      if (kind === 2) {
+        const text = this.texts[slot]!;
+        text.length = rows;
+        return text;
+      }
+      return null;
+    });
+    this.blocks.push({ rows, columns });
+    this.blockRowsTotal += rows;
+    this.blockRows = 0;
+    this.numbers = [];
+    this.texts = [];
+  }
+
+  takeColumns(own: boolean): CsvColumns {
+    this.closeBlock(own);
+    const table = { header: this.header ?? [], rows: this.blockRowsTotal, blocks: this.blocks.splice(0) };
+    this.blockRowsTotal = 0;
+    return table;
+  }
 
   resume(from: CsvResume): void {
     this.setHeader([...from.header]);
@@ -221,7 +323,12 @@ class CsvArrayReader {
   /** One record from `p`: the index after it, or −1 when `b` ends before it does. */
   private record(b: Buffer, p: number, end: number, final: boolean): number {
     const header = this.header;
-    const row: unknown[] | Float64Array | null = header ? (this.packing ? this.packedRow() : new Array(this.width)) : null;
+    const heading = header === null;
+    const columnar = this.columnar;
+    // Columns layout: the record's values go to row `at` of the block's columns.
+    const at = heading || !columnar ? 0 : this.blockRow();
+    const numbers = this.numbers;
+    const row: unknown[] | Float64Array | null = heading || columnar ? null : this.packing ? this.packedRow() : new Array(this.width);
     const fields = this.fields;
     fields.length = 0;
     let column = 0;
@@ -236,7 +343,7 @@ class CsvArrayReader {
       // The common field, a number of a numeric column ending at a delimiter, is read in one
       // pass over its bytes; anything else takes the general path below, which reads it again.
       let fast = false;
-      if (row !== null && column < this.slots.length && this.slots[column] >= 0 && this.textual[column] === 0) {
+      if (!heading && column < this.slots.length && this.slots[column] >= 0 && this.textual[column] === 0) {
         const i = readNumber(b, s, end, this.number, 0);
         if (i > s && i < end) {
           const c = b[i];
@@ -289,7 +396,7 @@ class CsvArrayReader {
         // A line of blanks alone is left to csv-parse.
         if (e === s && column === 0 && t > p && (t >= end || b[t] !== COMMA)) throw new CsvFallback();
       }
-      if (row === null) {
+      if (heading) {
         let name = b.toString('utf8', s, e);
         if (escaped) name = name.replaceAll('""', '"');
         fields.push(name);
@@ -298,17 +405,20 @@ class CsvArrayReader {
         const slot = this.slots[column];
         if (slot >= 0) {
           if (fast) {
-            row[slot] = this.number[0];
+            if (columnar) numbers[slot][at] = this.number[0];
+            else row![slot] = this.number[0];
           } else if (this.textual[column] === 1) {
             let text = quoted || e > s ? b.toString('utf8', s, e) : '';
             if (escaped) text = text.replaceAll('""', '"');
-            (row as unknown[])[slot] = text;
-          } else if (e === s) {
-            row[slot] = Number.NaN;
-          } else if (!escaped && readNumber(b, s, e, this.number, 0) === e) {
-            row[slot] = this.number[0];
+            if (columnar) this.texts[slot]![at] = text;
+            else (row as unknown[])[slot] = text;
           } else {
-            throw new TextColumn(header![column]);
+            let value: number;
+            if (e === s) value = Number.NaN;
+            else if (!escaped && readNumber(b, s, e, this.number, 0) === e) value = this.number[0];
+            else throw new TextColumn(header![column]);
+            if (columnar) numbers[slot][at] = value;
+            else row![slot] = value;
           }
         }
       }
@@ -333,10 +443,11 @@ class CsvArrayReader {
       }
       break;
     }
-    if (row === null) this.setHeader([...fields]);
+    if (heading) this.setHeader([...fields]);
     else {
       if (column !== this.slots.length) throw new CsvFallback();
-      if (this.packing) this.packedRows++;
+      if (columnar) this.blockRows++;
+      else if (this.packing) this.packedRows++;
       else this.rows.push(row as unknown[]);
     }
     return next;
@@ -358,6 +469,10 @@ class CsvArrayReader {
     });
     names.forEach((name, column) => {
       if (text.has(name)) this.textual[column] = 1;
+    });
+    this.slotKinds = new Uint8Array(this.width);
+    this.slots.forEach((slot, column) => {
+      if (slot >= 0) this.slotKinds[slot] = this.textual[column] === 1 ? 2 : 1;
     });
   }
 }
