@@ -10,6 +10,10 @@ export default defineConfig({
   test: {
     root,
     reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
+    // A temporary directory per test run and per test process in it, removed at the end
+    // (test/setup/temp-root.ts, temp-dir.ts); the projects below list temp-root.ts again.
+    globalSetup: ['test/setup/temp-root.ts'],
+    setupFiles: ['test/setup/temp-dir.ts'],
     projects: [
       {
         extends: true,
@@ -28,7 +32,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/setup/global-setup.ts'],
+          globalSetup: ['test/setup/global-setup.ts', 'test/setup/temp-root.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
@@ -41,7 +45,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
-          globalSetup: ['test/setup/global-setup.ts', 'test/browser/setup.ts'],
+          globalSetup: ['test/setup/global-setup.ts', 'test/browser/setup.ts', 'test/setup/temp-root.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
@@ -55,7 +59,7 @@ export default defineConfig({
         test: {
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
-          globalSetup: ['test/faults/setup.ts'],
+          globalSetup: ['test/faults/setup.ts', 'test/setup/temp-root.ts'],
           testTimeout: 1_800_000,
           hookTimeout: 600_000,
           fileParallelism: false,

@@ -4,13 +4,14 @@
  *
  * Converting decimal text to a double is most of what `JSON.parse` spends on a prediction event
  * (≈ 130 ns for a 17-digit number). Two exact shortcuts cover the numbers models publish:
- * - Clinger's: a significand below 10^15 and a power of ten up to 10^22 are both exact doubles,
- *   so one IEEE multiplication or division gives the correctly rounded value;
- * - up to 19 significant digits over 10^k (k ≤ 22): the quotient is computed in double-double
- *   arithmetic (Dekker's exact products), ≈ 2^-100 relative error, and kept only when rounding
- *   it to a double gives the same result a hair below and above (±2^-80 relative): then the
- *   exact value rounds the same way. Otherwise (a near-tie, more digits, a large exponent) the
- *   number is read with `Number()`, which is what JSON.parse uses.
+ * - Clinger's: a significand below 2^53 (15 digits, or 16 while it stays below) and a power of
+ *   ten up to 10^22 are both exact doubles, so one IEEE multiplication or division gives the
+ *   correctly rounded value;
+ * - up to 20 significant digits over 10^k (k ≤ 22): the significand times 10^-k, both held as
+ *   double-double sums (Dekker's exact products), ≈ 2^-100 relative error, kept only when
+ *   rounding it to a double gives the same result a hair below and above (±2^-80 relative):
+ *   then the exact value rounds the same way. Otherwise (a near-tie, more digits, a large
+ *   exponent) the number is read with `Number()`, which is what JSON.parse uses.
  * A unit test holds every path to `Number()` over millions of numbers, ties included.
  */
 
@@ -31,19 +32,41 @@ function productError(a: number, b: number, p: number): number {
   return ah * bh - p + ah * bl + al * bh + al * bl;
 }
 
+/** 10^-k as an unevaluated sum hi + lo (|lo| ≤ ulp(hi)/2, ≈ 2^-106 relative), with hi split for exact products. */
+const RECIPROCAL_HI = POW10.map((d) => 1 / d);
+const RECIPROCAL_LO = POW10.map((d, k) => {
+  const hi = RECIPROCAL_HI[k];
+  const s = hi * d;
+  return (1 - s - productError(hi, d, s)) / d;
+});
+const RECIPROCAL_HI_HIGH = RECIPROCAL_HI.map((hi) => {
+  const t = SPLITTER * hi;
+  return t - (t - hi);
+});
+const RECIPROCAL_HI_LOW = RECIPROCAL_HI.map((hi, k) => hi - RECIPROCAL_HI_HIGH[k]);
+
 /**
- * (m·10^j + low) / 10^k correctly rounded, for m < 10^15, j ≤ 4, low < 10^j and k ≤ 22;
+ * (m·10^j + low) / 10^k correctly rounded, for m < 2^53, j ≤ 4, low < 10^j and k ≤ 22;
  * NaN when the value is too close to halfway between two doubles to decide this way.
  */
 function quotient(m: number, j: number, low: number, k: number): number {
-  // The significand as p + (pe + low), exactly.
-  const p = m * POW10[j];
-  const rest = productError(m, POW10[j], p) + low;
-  const d = POW10[k];
-  const qh = p / d;
-  const s = qh * d;
-  // p − s is exact (Sterbenz); the remainder over d is the low part of the quotient.
-  const ql = (p - s - productError(qh, d, s) + rest) / d;
+  // The significand as p + rest, exactly (10^j < 2^27 needs no split).
+  const scale = POW10[j];
+  const p = m * scale;
+  let t = SPLITTER * m;
+  const mh = t - (t - m);
+  const ml = m - mh;
+  const rest = mh * scale - p + ml * scale + low;
+  // Times 10^-k as hi + lo: p·hi exactly as qh + e, the rest to first order.
+  const hi = RECIPROCAL_HI[k];
+  const qh = p * hi;
+  t = SPLITTER * p;
+  const ph = t - (t - p);
+  const pl = p - ph;
+  const bh = RECIPROCAL_HI_HIGH[k];
+  const bl = RECIPROCAL_HI_LOW[k];
+  const e = ph * bh - qh + ph * bl + pl * bh + pl * bl;
+  const ql = e + (p * RECIPROCAL_LO[k] + rest * hi);
   const near = Math.abs(qh) * NEAR;
   const below = qh + (ql - near);
   return below === qh + (ql + near) ? below : Number.NaN;
@@ -105,6 +128,10 @@ export function readNumber(bytes: Uint8Array, start: number, end: number, into: 
         i += 4;
       }
       while (i < stop && (c = bytes[i]) >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        i++;
+      }
+      if (i === stop && m < 900719925474099 && i < end && (c = bytes[i]) >= 48 && c <= 57) {
         m = m * 10 + (c - 48);
         i++;
       }
