@@ -87,9 +87,16 @@ export async function scanCsv(chunks: AsyncIterable<Uint8Array>, options: CsvArr
   return scanner.finish();
 }
 
-/** The same read as `scanCsv`, giving columns (CsvColumns) instead of array rows. */
-export async function scanCsvColumns(chunks: AsyncIterable<Uint8Array>, options: CsvArrayOptions = {}): Promise<CsvColumns> {
-  const scanner = new CsvScanner(options, undefined, 'columns');
+/**
+ * Takes each block of rows as soon as it is read, in the file's order: the table's `blocks`
+ * then stay empty, and memory is one block, not the columns (the check records each block and
+ * drops it).
+ */
+export type CsvBlockSink = (block: CsvBlock) => void;
+
+/** The same read as `scanCsv`, giving columns (CsvColumns) instead of array rows; with `sink`, block by block. */
+export async function scanCsvColumns(chunks: AsyncIterable<Uint8Array>, options: CsvArrayOptions = {}, sink?: CsvBlockSink): Promise<CsvColumns> {
+  const scanner = new CsvScanner(options, undefined, 'columns', sink);
   for await (const chunk of chunks) scanner.feed(chunk);
   scanner.finish();
   return scanner.takeColumns();
@@ -114,8 +121,8 @@ export class CsvScanner {
   private pending: Buffer | null = null;
   private first: boolean;
 
-  constructor(options: CsvArrayOptions = {}, resume?: CsvResume, layout: CsvLayout | boolean = 'rows') {
-    this.reader = new CsvArrayReader(options, layout === true ? 'packed' : layout === false ? 'rows' : layout);
+  constructor(options: CsvArrayOptions = {}, resume?: CsvResume, layout: CsvLayout | boolean = 'rows', sink?: CsvBlockSink) {
+    this.reader = new CsvArrayReader(options, layout === true ? 'packed' : layout === false ? 'rows' : layout, sink);
     this.first = resume === undefined;
     if (resume) this.reader.resume(resume);
   }
@@ -221,6 +228,8 @@ class CsvArrayReader {
   constructor(
     private readonly options: CsvArrayOptions,
     layout: CsvLayout = 'rows',
+    /** Columns layout: takes each block when it is full instead of `blocks` (CsvBlockSink). */
+    private readonly sink?: CsvBlockSink,
   ) {
     this.packing = layout === 'packed';
     this.columnar = layout === 'columns';
@@ -252,11 +261,12 @@ class CsvArrayReader {
       }
       return null;
     });
-    this.blocks.push({ rows, columns });
     this.blockRowsTotal += rows;
     this.blockRows = 0;
     this.numbers = [];
     this.texts = [];
+    if (this.sink) this.sink({ rows, columns });
+    else this.blocks.push({ rows, columns });
   }
 
   takeColumns(own: boolean): CsvColumns {

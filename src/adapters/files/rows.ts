@@ -6,7 +6,7 @@ import type * as CsvSync from 'csv-parse/sync';
 import type { CsvError } from 'csv-parse/sync';
 import { InputError } from '../../core/errors.js';
 import { flattenProbabilities, PROBABILITIES } from '../../core/event/probabilities.js';
-import { CsvFallback, scanCsv, scanCsvColumns, TextColumn, type CsvArrayOptions, type CsvColumns } from './csv.js';
+import { CsvFallback, scanCsv, scanCsvColumns, TextColumn, type CsvArrayOptions, type CsvBlockSink, type CsvColumns } from './csv.js';
 import { readCsvSplit, readCsvSplitColumns } from '../threads/csv-split.js';
 
 export type InputFormat = 'csv' | 'jsonl';
@@ -55,6 +55,12 @@ export interface ReadOptions {
    * fast reader leaves to csv-parse, which comes as array rows as with `csvArrays`.
    */
   csvColumns?: CsvArrayOptions;
+  /**
+   * With `csvColumns`: called as each read of the file starts (a column found to hold text
+   * starts it over), it gives the function that takes that read's blocks as they are read
+   * (csv.ts, CsvBlockSink); the table's `blocks` then stay empty.
+   */
+  csvBlocks?: () => CsvBlockSink;
   /** Called with the rows parsed so far (a progress line: adapters/console/progress.ts). */
   onRows?: (rows: number) => void;
 }
@@ -72,7 +78,7 @@ export async function readRows(path: string, format?: InputFormat, stdin: AsyncI
     bytes = path === '-' ? await readStdinBytes(stdin) : null;
     const chosen = format ?? detectFormat(path, bytes ? bytes.subarray(0, 256).toString('latin1') : await readHead(path));
     if (chosen === 'csv') {
-      const result = await readCsvArrays(path, name, bytes, fast, options.csvColumns !== undefined);
+      const result = await readCsvArrays(path, name, bytes, fast, options.csvColumns !== undefined, options.csvBlocks);
       const count = rowCount(result);
       if (count === 0) throw new InputError(`${name}: the input holds no rows`, { context: { path: name } });
       options.onRows?.(count);
@@ -130,7 +136,7 @@ async function* slices(bytes: Buffer): AsyncIterable<Uint8Array> {
  * not take is read by csv-parse, whose rows (strings) are laid out the same way and whose errors
  * are the messages given.
  */
-async function readCsvArrays(path: string, name: string, bytes: Buffer | null, options: CsvArrayOptions, columnar = false): Promise<InputRows> {
+async function readCsvArrays(path: string, name: string, bytes: Buffer | null, options: CsvArrayOptions, columnar = false, blocks?: () => CsvBlockSink): Promise<InputRows> {
   const text = new Set(options.text ?? []);
   for (;;) {
     try {
@@ -139,7 +145,8 @@ async function readCsvArrays(path: string, name: string, bytes: Buffer | null, o
       // A large file on two threads (adapters/threads/csv-split.ts), the same rows and errors.
       const size = bytes ? 0 : (await stat(path)).size;
       if (columnar) {
-        const table = (bytes ? null : await readCsvSplitColumns(path, size, chosen)) ?? (await scanCsvColumns(chunks(), chosen));
+        const sink = blocks?.();
+        const table = (bytes ? null : await readCsvSplitColumns(path, size, chosen, {}, sink)) ?? (await scanCsvColumns(chunks(), chosen, sink));
         return { rows: [], columns: table.header, format: 'csv', table };
       }
       const split = bytes ? null : await readCsvSplit(path, size, chosen);

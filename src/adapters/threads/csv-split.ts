@@ -26,7 +26,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CsvFallback, CsvScanner, TextColumn, type CsvArrayOptions, type CsvArrays, type CsvBlock, type CsvColumns } from '../files/csv.js';
+import { CsvFallback, CsvScanner, TextColumn, type CsvArrayOptions, type CsvArrays, type CsvBlock, type CsvBlockSink, type CsvColumns } from '../files/csv.js';
 import type { CsvJob, CsvMessage } from './csv-protocol.js';
 
 /** Below this size a file is read in one pass: a worker takes about 40 ms to start and load. */
@@ -166,20 +166,31 @@ export async function readCsvSplit(path: string, size: number, options: CsvArray
   return readSplit(path, size, options, split, 'packed');
 }
 
-/** The same read as readCsvSplit, giving blocks of columns (adapters/files/csv.ts, CsvColumns). */
-export async function readCsvSplitColumns(path: string, size: number, options: CsvArrayOptions, split: SplitOptions = {}): Promise<CsvColumns | null> {
-  return readSplit(path, size, options, split, 'columns');
+/**
+ * The same read as readCsvSplit, giving blocks of columns (adapters/files/csv.ts, CsvColumns);
+ * with `sink`, block by block in the file's order: the first part's as the main thread reads
+ * them, then the worker's, which wait for it.
+ */
+export async function readCsvSplitColumns(path: string, size: number, options: CsvArrayOptions, split: SplitOptions = {}, sink?: CsvBlockSink): Promise<CsvColumns | null> {
+  return readSplit(path, size, options, split, 'columns', sink);
 }
 
 async function readSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions, layout: 'packed'): Promise<CsvArrays | null>;
-async function readSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions, layout: 'columns'): Promise<CsvColumns | null>;
-async function readSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions, layout: 'packed' | 'columns'): Promise<CsvArrays | CsvColumns | null> {
+async function readSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions, layout: 'columns', sink?: CsvBlockSink): Promise<CsvColumns | null>;
+async function readSplit(
+  path: string,
+  size: number,
+  options: CsvArrayOptions,
+  split: SplitOptions,
+  layout: 'packed' | 'columns',
+  sink?: CsvBlockSink,
+): Promise<CsvArrays | CsvColumns | null> {
   if (size < (split.minBytes ?? SPLIT_MIN_BYTES) || (options.text ?? []).length > 0) return null;
   if (!split.always && !(await idleCore())) return null;
   const cut = await cutOf(path, size);
   if (cut === null) return null;
   const columnar = layout === 'columns';
-  const scanner = new CsvScanner(options, undefined, columnar ? 'columns' : 'rows');
+  const scanner = new CsvScanner(options, undefined, columnar ? 'columns' : 'rows', sink);
   const done = (): CsvArrays | CsvColumns => {
     const head = scanner.finish();
     return columnar ? scanner.takeColumns() : head;
@@ -206,8 +217,9 @@ async function readSplit(path: string, size: number, options: CsvArrayOptions, s
       if ('done' in outcome) {
         if (columnar) {
           const head = done() as CsvColumns;
-          for (const block of part.blocks) {
-            head.blocks.push(block);
+          for (const block of part.blocks.splice(0)) {
+            if (sink) sink(block);
+            else head.blocks.push(block);
             head.rows += block.rows;
           }
           return head;

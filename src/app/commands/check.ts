@@ -1,8 +1,7 @@
 import { DriftDetector, accumulate } from '../../core/detect/detector.js';
 import type { CheckResult } from '../../core/detect/result.js';
 import { readRows, rowCount } from '../../adapters/files/rows.js';
-import type { CsvColumns } from '../../adapters/files/csv.js';
-import type { ReferenceDistribution } from '../../core/reference/index.js';
+import type { CsvBlock } from '../../adapters/files/csv.js';
 import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
 import { loadReference } from '../../adapters/files/reference-file.js';
@@ -40,8 +39,17 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   const signalNames = reference.signals.map((f) => f.name);
   const text = reference.signals.filter((f) => f.type === 'categorical').map((f) => f.name);
   const csv = { order: signalNames, text };
+  // Each block of columns is recorded as it is read, then dropped: memory is a block, not the file's columns.
   const columnar = !reference.outputNames.some(isProbabilityOutput);
-  const input = await readRows(options.input, undefined, stdin, { ...(columnar ? { csvColumns: csv } : { csvArrays: csv }), onRows: progress && ((rows) => progress.rows(rows)) });
+  let recorded: FeatureSetAccumulator | null = null;
+  const csvBlocks = () => {
+    const accumulator = (recorded = new FeatureSetAccumulator(reference.signals));
+    return (block: CsvBlock) => accumulator.recordColumns(block);
+  };
+  const input = await readRows(options.input, undefined, stdin, {
+    ...(columnar ? { csvColumns: csv, csvBlocks } : { csvArrays: csv }),
+    onRows: progress && ((rows) => progress.rows(rows)),
+  });
   progress?.done(rowCount(input));
   const notes: string[] = [];
   if (input.columns) {
@@ -102,7 +110,7 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
     alpha: options.alpha,
     minEffect: options.minEffect,
   });
-  const current = input.table ? accumulateColumns(input.table, reference) : accumulate(input.rows as Row[], reference);
+  const current = input.table && recorded ? recorded : accumulate(input.rows as Row[], reference);
   const result = detector.evaluate(current, reference);
   if (options.report) {
     // The HTML report's modules (eta, d3, the templates) load only for --report: start-up (docs/benchmarks.md).
@@ -125,13 +133,6 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
   const stdout = options.json ? JSON.stringify(result, null, 2) + '\n' : formatCheck(result);
   const exitCode = options.failOnDrift && result.drift_detected ? 3 : 0;
   return { stdout, stderr: notes.map((n) => n + '\n').join(''), exitCode };
-}
-
-/** The CSV's columns (in the order of the reference's signals) recorded block by block: `accumulate` of the same rows, bit for bit. */
-function accumulateColumns(table: CsvColumns, reference: ReferenceDistribution): FeatureSetAccumulator {
-  const accumulator = new FeatureSetAccumulator(reference.signals);
-  for (const block of table.blocks) accumulator.recordColumns(block);
-  return accumulator;
 }
 
 /**

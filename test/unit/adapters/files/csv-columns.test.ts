@@ -9,7 +9,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CsvFallback, scanCsv, scanCsvColumns, TextColumn, type CsvColumns } from '../../../../src/adapters/files/csv.js';
+import { CsvFallback, scanCsv, scanCsvColumns, TextColumn, type CsvBlock, type CsvColumns } from '../../../../src/adapters/files/csv.js';
 import { readRows, rowCount } from '../../../../src/adapters/files/rows.js';
 import { readCsvSplitColumns } from '../../../../src/adapters/threads/csv-split.js';
 import { tableRows } from '../../../../src/core/reference/build.js';
@@ -149,6 +149,19 @@ describe('CSV read into columns', () => {
     expect(columns.table!.blocks[0].columns).toEqual([['40', 'forty'], Float64Array.of(1.5, Number.NaN)]);
     expectSameRows({ header: columns.columns!, rows: tableRows(columns.table!) }, { header: arrays.columns!, rows: arrays.rows as unknown[][] }, 'forty');
     expect(rowCount(columns)).toBe(2);
+    // Block by block: the first read's blocks are given up when "forty" starts the read over.
+    const reads: unknown[][][] = [];
+    const sunk = await readRows(path, 'csv', undefined, {
+      csvColumns: {},
+      csvBlocks: () => {
+        const blocks: unknown[][] = [];
+        reads.push(blocks);
+        return (block) => blocks.push(block.columns);
+      },
+    });
+    expect(sunk.table!.blocks).toEqual([]);
+    expect(sunk.table!.rows).toBe(2);
+    expect(reads).toEqual([[], [columns.table!.blocks[0].columns]]);
 
     // A header naming a column "0" is csv-parse's to read: its rows, as with csvArrays, and no table.
     await writeFile(path, '0,b\n1,2\n3,4\n');
@@ -170,6 +183,11 @@ describe('CSV read into columns', () => {
       expectWellFormed(split!, `case ${n}`);
       expect(split!.blocks.length, `case ${n}`).toBeGreaterThan(1);
       expectSameRows(asRows(split!), expected, `case ${n}`);
+      // Block by block, the same blocks in the same order.
+      const sunk: CsvBlock[] = [];
+      const table = await readCsvSplitColumns(path, (await stat(path)).size, { order }, { minBytes: 0, always: true }, (block) => sunk.push(block));
+      expect(table!.blocks, `case ${n}`).toEqual([]);
+      expectSameRows(asRows({ ...table!, blocks: sunk }), expected, `case ${n}, block by block`);
     }
   }, 60_000);
 });
@@ -186,7 +204,7 @@ describe('columns against rows: the same reference and the same check', () => {
     const columns = await readRows(path, 'csv', undefined, { csvColumns: options });
     const arrays = await readRows(path, 'csv', undefined, { csvArrays: options });
     expect(columns.table, name).toBeDefined();
-    return { columns, arrays, names: g.names };
+    return { columns, arrays, names: g.names, path };
   }
 
   it('fromColumns gives the reference file fromRows gives, calibrated or not', async () => {
@@ -232,10 +250,16 @@ describe('columns against rows: the same reference and the same check', () => {
       const rows = accumulate(cur.arrays.rows as Row[], reference);
       const columns = new FeatureSetAccumulator(reference.signals);
       for (const block of cur.columns.table!.blocks) columns.recordColumns(block);
+      // As the check records them: each block as it is read.
+      const sunk = new FeatureSetAccumulator(reference.signals);
+      await readRows(cur.path, 'csv', undefined, { csvColumns: { order: signals, text: ['kind'] }, csvBlocks: () => (block) => sunk.recordColumns(block) });
       expect(columns.rows).toBe(rows.rows);
       const strip = (result: object) => JSON.stringify({ ...result, timestamp: null });
-      expect(strip(detector.evaluate(columns, reference)), `case ${n}`).toBe(strip(detector.evaluate(rows, reference)));
+      const expected = strip(detector.evaluate(rows, reference));
+      expect(strip(detector.evaluate(columns, reference)), `case ${n}`).toBe(expected);
+      expect(strip(detector.evaluate(sunk, reference)), `case ${n}, block by block`).toBe(expected);
       expect(columns.mmd?.sum, `case ${n}`).toEqual(rows.mmd?.sum);
+      expect(sunk.mmd?.sum, `case ${n}`).toEqual(rows.mmd?.sum);
     }
   });
 });
