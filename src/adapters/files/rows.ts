@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createRequire } from 'node:module';
@@ -6,7 +5,7 @@ import type * as CsvSync from 'csv-parse/sync';
 import type { CsvError } from 'csv-parse/sync';
 import { InputError } from '../../core/errors.js';
 import { flattenProbabilities, PROBABILITIES } from '../../core/event/probabilities.js';
-import { CsvFallback, scanCsv, scanCsvColumns, TextColumn, type CsvArrayOptions, type CsvBlockSink, type CsvColumns } from './csv.js';
+import { CsvFallback, fileChunks, scanCsv, scanCsvColumns, TextColumn, type CsvArrayOptions, type CsvBlockSink, type CsvColumns } from './csv.js';
 import { readCsvSplit, readCsvSplitColumns } from '../threads/csv-split.js';
 
 export type InputFormat = 'csv' | 'jsonl';
@@ -141,7 +140,7 @@ async function readCsvArrays(path: string, name: string, bytes: Buffer | null, o
   for (;;) {
     try {
       const chosen = { order: options.order, text: [...text] };
-      const chunks = () => (bytes ? slices(bytes) : createReadStream(path, { highWaterMark: 1 << 20 }));
+      const chunks = () => (bytes ? slices(bytes) : fileChunks(path));
       // A large file on two threads (adapters/threads/csv-split.ts), the same rows and errors.
       const size = bytes ? 0 : (await stat(path)).size;
       if (columnar) {

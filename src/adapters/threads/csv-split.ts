@@ -17,16 +17,16 @@
  * Only numeric columns go through the worker (no `text` columns, every column of `order` in the
  * header); anything else, and a worker that fails to start, is read in one pass.
  *
- * The second thread costs 15–25 % more CPU (its start, and turning its rows into arrays), and
+ * The second thread costs 15–25 % more CPU (its start, and on the row path turning its rows into arrays), and
  * pays only when a core is idle: on a busy machine the kernel shares the CPU between sessions
  * (autogroup), not threads, so a second thread gets no more of it. The split is therefore taken
  * only while a core is free for it (`idleCore`: the threads runnable now, or the load average).
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CsvFallback, CsvScanner, TextColumn, type CsvArrayOptions, type CsvArrays, type CsvBlock, type CsvBlockSink, type CsvColumns } from '../files/csv.js';
+import { CsvFallback, CsvScanner, fileChunks, TextColumn, type CsvArrayOptions, type CsvArrays, type CsvBlock, type CsvBlockSink, type CsvColumns } from '../files/csv.js';
 import type { CsvJob, CsvMessage } from './csv-protocol.js';
 
 /** Below this size a file is read in one pass: a worker takes about 40 ms to start and load. */
@@ -198,7 +198,7 @@ async function readSplit(
   let part: PartReader | null = null;
   let tried = false;
   try {
-    for await (const chunk of createReadStream(path, { start: 0, end: cut - 1, highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+    for await (const chunk of fileChunks(path, 0, cut)) {
       scanner.feed(chunk);
       const header = scanner.header;
       if (!tried && header) {
@@ -235,7 +235,7 @@ async function readSplit(
     }
     part?.stop();
     part = null;
-    for await (const chunk of createReadStream(path, { start: cut, highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) scanner.feed(chunk);
+    for await (const chunk of fileChunks(path, cut)) scanner.feed(chunk);
     return done();
   } finally {
     part?.stop();

@@ -4,9 +4,8 @@
  * Float64Arrays (packed layout) or as blocks of Float64Array columns (columns layout),
  * transferred, after each MiB of the file.
  */
-import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CsvFallback, CsvScanner, TextColumn } from '../files/csv.js';
+import { CsvFallback, CsvScanner, fileChunks, TextColumn } from '../files/csv.js';
 import type { CsvJob, CsvMessage } from './csv-protocol.js';
 
 const job = (workerData as { job: CsvJob }).job;
@@ -36,7 +35,7 @@ function flush(scanner: CsvScanner): void {
 async function run(): Promise<void> {
   const scanner = new CsvScanner(job.options, { header: job.header, crlf: job.crlf }, job.layout);
   // One message per MiB of the file read: the main thread takes each as it comes.
-  for await (const chunk of createReadStream(job.path, { start: job.start, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of fileChunks(job.path, job.start)) {
     scanner.feed(chunk);
     flush(scanner);
   }

@@ -131,6 +131,27 @@ describe('CSV read into columns', () => {
     expect(tables).toBeGreaterThan(150);
   });
 
+  it('keeps no view of a chunk: the same values when every chunk is read into one reused buffer', async () => {
+    const r = rng(404);
+    for (let n = 0; n < 100; n++) {
+      const g = generate(r, 5 + Math.floor(r.uniform() * 30));
+      const bytes = Buffer.from(g.text);
+      const options = { text: g.text_columns };
+      const shared = Buffer.alloc(16);
+      // fileChunks' contract: a chunk is valid until the next one is asked for.
+      async function* reused(): AsyncIterable<Uint8Array> {
+        for await (const piece of pieces(r, bytes, 16)) {
+          shared.fill(0x2c);
+          shared.set(piece);
+          yield shared.subarray(0, piece.length);
+        }
+      }
+      const context = `case ${n}: ${JSON.stringify(g.text)}`;
+      expectSameRows(await scanCsv(reused(), options).catch(failure), await scanCsv(whole(g.text), options).catch(failure), context);
+      expectSameRows(await scanCsvColumns(reused(), options).then(asRows, failure), await scanCsv(whole(g.text), options).catch(failure), context);
+    }
+  });
+
   it('fills blocks past their size (8,192 rows) with the same values', async () => {
     const r = rng(8192);
     const g = generate(r, 20_000, true);
