@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createRequire } from 'node:module';
@@ -6,8 +5,8 @@ import type * as CsvSync from 'csv-parse/sync';
 import type { CsvError } from 'csv-parse/sync';
 import { InputError } from '../../core/errors.js';
 import { flattenProbabilities, PROBABILITIES } from '../../core/event/probabilities.js';
-import { CsvFallback, scanCsv, TextColumn, type CsvArrayOptions } from './csv.js';
-import { readCsvSplit } from '../threads/csv-split.js';
+import { CsvFallback, fileChunks, scanCsv, scanCsvColumns, TextColumn, type CsvArrayOptions, type CsvBlockSink, type CsvColumns } from './csv.js';
+import { readCsvSplit, readCsvSplitColumns } from '../threads/csv-split.js';
 
 export type InputFormat = 'csv' | 'jsonl';
 
@@ -28,6 +27,16 @@ export interface InputRows {
   /** Column names seen (CSV header, or the union of object keys); null for array rows. */
   columns: string[] | null;
   format: InputFormat;
+  /**
+   * CSV read as columns (ReadOptions.csvColumns): the rows, column by column, and `rows` is
+   * then empty. Absent when the rows are in `rows` (JSON Lines, or CSV read by csv-parse).
+   */
+  table?: CsvColumns;
+}
+
+/** The number of rows read, in `rows` or in `table`. */
+export function rowCount(input: InputRows): number {
+  return input.table ? input.table.rows : input.rows.length;
 }
 
 export interface ReadOptions {
@@ -39,6 +48,18 @@ export interface ReadOptions {
    * read as without it.
    */
   csvArrays?: CsvArrayOptions;
+  /**
+   * CSV only: the same read as `csvArrays`, giving the rows as columns (InputRows.table: a
+   * Float64Array per numeric column, the strings of each text column), except for input the
+   * fast reader leaves to csv-parse, which comes as array rows as with `csvArrays`.
+   */
+  csvColumns?: CsvArrayOptions;
+  /**
+   * With `csvColumns`: called as each read of the file starts (a column found to hold text
+   * starts it over), it gives the function that takes that read's blocks as they are read
+   * (csv.ts, CsvBlockSink); the table's `blocks` then stay empty.
+   */
+  csvBlocks?: () => CsvBlockSink;
   /** Called with the rows parsed so far (a progress line: adapters/console/progress.ts). */
   onRows?: (rows: number) => void;
 }
@@ -51,13 +72,15 @@ export interface ReadOptions {
 export async function readRows(path: string, format?: InputFormat, stdin: AsyncIterable<Buffer | string> = process.stdin, options: ReadOptions = {}): Promise<InputRows> {
   const name = path === '-' ? 'stdin' : path;
   let bytes: Buffer | null = null;
-  if (options.csvArrays) {
+  const fast = options.csvColumns ?? options.csvArrays;
+  if (fast) {
     bytes = path === '-' ? await readStdinBytes(stdin) : null;
     const chosen = format ?? detectFormat(path, bytes ? bytes.subarray(0, 256).toString('latin1') : await readHead(path));
     if (chosen === 'csv') {
-      const result = await readCsvArrays(path, name, bytes, options.csvArrays);
-      if (result.rows.length === 0) throw new InputError(`${name}: the input holds no rows`, { context: { path: name } });
-      options.onRows?.(result.rows.length);
+      const result = await readCsvArrays(path, name, bytes, fast, options.csvColumns !== undefined, options.csvBlocks);
+      const count = rowCount(result);
+      if (count === 0) throw new InputError(`${name}: the input holds no rows`, { context: { path: name } });
+      options.onRows?.(count);
       return result;
     }
   }
@@ -107,18 +130,26 @@ async function* slices(bytes: Buffer): AsyncIterable<Uint8Array> {
 }
 
 /**
- * CSV through the fast reader (csv.ts), in chunks of the file; a column found to hold text is
- * read again as text, and input the fast reader does not take is read by csv-parse, whose
- * rows (strings) are laid out the same way and whose errors are the messages given.
+ * CSV through the fast reader (csv.ts), in chunks of the file, as array rows or (`columnar`) as
+ * columns; a column found to hold text is read again as text, and input the fast reader does
+ * not take is read by csv-parse, whose rows (strings) are laid out the same way and whose errors
+ * are the messages given.
  */
-async function readCsvArrays(path: string, name: string, bytes: Buffer | null, options: CsvArrayOptions): Promise<InputRows> {
+async function readCsvArrays(path: string, name: string, bytes: Buffer | null, options: CsvArrayOptions, columnar = false, blocks?: () => CsvBlockSink): Promise<InputRows> {
   const text = new Set(options.text ?? []);
   for (;;) {
     try {
       const chosen = { order: options.order, text: [...text] };
+      const chunks = () => (bytes ? slices(bytes) : fileChunks(path));
       // A large file on two threads (adapters/threads/csv-split.ts), the same rows and errors.
-      const split = bytes ? null : await readCsvSplit(path, (await stat(path)).size, chosen);
-      const { header, rows } = split ?? (await scanCsv(bytes ? slices(bytes) : createReadStream(path, { highWaterMark: 1 << 20 }), chosen));
+      const size = bytes ? 0 : (await stat(path)).size;
+      if (columnar) {
+        const sink = blocks?.();
+        const table = (bytes ? null : await readCsvSplitColumns(path, size, chosen, {}, sink)) ?? (await scanCsvColumns(chunks(), chosen, sink));
+        return { rows: [], columns: table.header, format: 'csv', table };
+      }
+      const split = bytes ? null : await readCsvSplit(path, size, chosen);
+      const { header, rows } = split ?? (await scanCsv(chunks(), chosen));
       return { rows, columns: header, format: 'csv' };
     } catch (error) {
       if (error instanceof TextColumn && !text.has(error.column)) {

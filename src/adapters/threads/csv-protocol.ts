@@ -8,7 +8,10 @@ export interface CsvJob {
   header: readonly string[];
   crlf: boolean | null;
   options: CsvArrayOptions;
+  /** `packed`: row-major chunks (the row path); `columns`: column blocks (the columnar path). */
+  layout: 'packed' | 'columns';
 }
 
-/** The worker's messages, in order: row-major chunks, then `done` or one error. */
-export type CsvMessage = { rows: number; values: Float64Array } | { done: true } | { fallback: true } | { textColumn: string } | { error: string };
+/** The worker's messages, in order: row-major chunks or column blocks, then `done` or one error. */
+export type CsvMessage =
+  { rows: number; values: Float64Array } | { rows: number; columns: Float64Array[] } | { done: true } | { fallback: true } | { textColumn: string } | { error: string };

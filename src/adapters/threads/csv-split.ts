@@ -3,7 +3,9 @@
  * per field, and a second thread when a core is idle"). The file is cut at the first LF after
  * its middle: the main thread reads the first part with the scanner of adapters/files/csv.ts, a
  * worker thread reads the rest with the same scanner and posts its rows as row-major
- * Float64Arrays, which the main thread turns into row arrays as they arrive. The rows, errors and fallbacks are those of one scanner over the whole
+ * Float64Arrays, which the main thread turns into row arrays as they arrive (`readCsvSplit`),
+ * or as blocks of Float64Array columns, which the main thread appends to its own
+ * (`readCsvSplitColumns`). The rows, errors and fallbacks are those of one scanner over the whole
  * file:
  * - the cut is kept only if the main thread's scanner ends a record exactly there (nothing
  *   held back). A quoted field with a line break across the cut leaves bytes held: the worker
@@ -15,16 +17,16 @@
  * Only numeric columns go through the worker (no `text` columns, every column of `order` in the
  * header); anything else, and a worker that fails to start, is read in one pass.
  *
- * The second thread costs 15–25 % more CPU (its start, and turning its rows into arrays), and
+ * The second thread costs 15–25 % more CPU (its start, and on the row path turning its rows into arrays), and
  * pays only when a core is idle: on a busy machine the kernel shares the CPU between sessions
  * (autogroup), not threads, so a second thread gets no more of it. The split is therefore taken
  * only while a core is free for it (`idleCore`: the threads runnable now, or the load average).
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CsvFallback, CsvScanner, TextColumn, type CsvArrayOptions, type CsvArrays } from '../files/csv.js';
+import { CsvFallback, CsvScanner, fileChunks, TextColumn, type CsvArrayOptions, type CsvArrays, type CsvBlock, type CsvBlockSink, type CsvColumns } from '../files/csv.js';
 import type { CsvJob, CsvMessage } from './csv-protocol.js';
 
 /** Below this size a file is read in one pass: a worker takes about 40 ms to start and load. */
@@ -60,9 +62,10 @@ async function cutOf(path: string, size: number): Promise<number | null> {
   }
 }
 
-/** A worker thread reading the file from `job.start`; its rows arrive in `rows`, in order. */
+/** A worker thread reading the file from `job.start`; its rows arrive in `rows` (or `blocks`), in order. */
 class PartReader {
   readonly rows: unknown[][] = [];
+  readonly blocks: CsvBlock[] = [];
   private readonly worker: Worker;
   private readonly outcome: Promise<CsvMessage>;
 
@@ -73,6 +76,7 @@ class PartReader {
     this.outcome = new Promise((resolve) => {
       this.worker.on('message', (message: CsvMessage) => {
         if ('values' in message) this.take(message.rows, message.values, width);
+        else if ('columns' in message) this.blocks.push(message);
         else resolve(message);
       });
       this.worker.on('error', (error) => resolve({ error: String(error) }));
@@ -159,22 +163,49 @@ export async function idleCore(probe: LoadProbe = systemProbe): Promise<boolean>
  * idle (see above); null when not, for the caller to read it in one pass.
  */
 export async function readCsvSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions = {}): Promise<CsvArrays | null> {
+  return readSplit(path, size, options, split, 'packed');
+}
+
+/**
+ * The same read as readCsvSplit, giving blocks of columns (adapters/files/csv.ts, CsvColumns);
+ * with `sink`, block by block in the file's order: the first part's as the main thread reads
+ * them, then the worker's, which wait for it.
+ */
+export async function readCsvSplitColumns(path: string, size: number, options: CsvArrayOptions, split: SplitOptions = {}, sink?: CsvBlockSink): Promise<CsvColumns | null> {
+  return readSplit(path, size, options, split, 'columns', sink);
+}
+
+async function readSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions, layout: 'packed'): Promise<CsvArrays | null>;
+async function readSplit(path: string, size: number, options: CsvArrayOptions, split: SplitOptions, layout: 'columns', sink?: CsvBlockSink): Promise<CsvColumns | null>;
+async function readSplit(
+  path: string,
+  size: number,
+  options: CsvArrayOptions,
+  split: SplitOptions,
+  layout: 'packed' | 'columns',
+  sink?: CsvBlockSink,
+): Promise<CsvArrays | CsvColumns | null> {
   if (size < (split.minBytes ?? SPLIT_MIN_BYTES) || (options.text ?? []).length > 0) return null;
   if (!split.always && !(await idleCore())) return null;
   const cut = await cutOf(path, size);
   if (cut === null) return null;
-  const scanner = new CsvScanner(options);
+  const columnar = layout === 'columns';
+  const scanner = new CsvScanner(options, undefined, columnar ? 'columns' : 'rows', sink);
+  const done = (): CsvArrays | CsvColumns => {
+    const head = scanner.finish();
+    return columnar ? scanner.takeColumns() : head;
+  };
   let part: PartReader | null = null;
   let tried = false;
   try {
-    for await (const chunk of createReadStream(path, { start: 0, end: cut - 1, highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+    for await (const chunk of fileChunks(path, 0, cut)) {
       scanner.feed(chunk);
       const header = scanner.header;
       if (!tried && header) {
         tried = true;
         if ((options.order ?? []).every((name) => header.includes(name))) {
           try {
-            part = new PartReader({ path, start: cut, header, crlf: scanner.crlf, options: { order: options.order, text: [] } });
+            part = new PartReader({ path, start: cut, header, crlf: scanner.crlf, options: { order: options.order, text: [] }, layout });
           } catch {
             part = null;
           }
@@ -184,6 +215,15 @@ export async function readCsvSplit(path: string, size: number, options: CsvArray
     if (part && scanner.held === 0 && scanner.header) {
       const outcome = await part.result();
       if ('done' in outcome) {
+        if (columnar) {
+          const head = done() as CsvColumns;
+          for (const block of part.blocks.splice(0)) {
+            if (sink) sink(block);
+            else head.blocks.push(block);
+            head.rows += block.rows;
+          }
+          return head;
+        }
         const head = scanner.finish();
         const rows = head.rows;
         for (const row of part.rows) rows.push(row);
@@ -195,8 +235,8 @@ export async function readCsvSplit(path: string, size: number, options: CsvArray
     }
     part?.stop();
     part = null;
-    for await (const chunk of createReadStream(path, { start: cut, highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) scanner.feed(chunk);
-    return scanner.finish();
+    for await (const chunk of fileChunks(path, cut)) scanner.feed(chunk);
+    return done();
   } finally {
     part?.stop();
   }

@@ -1,11 +1,11 @@
 /**
  * The CSV reader's second thread (csv-split.ts): reads the file from the byte offset it is
- * given with the same scanner (adapters/files/csv.ts) in packed mode, and posts the rows as
- * row-major Float64Arrays, transferred, one per MiB of the file.
+ * given with the same scanner (adapters/files/csv.ts), and posts the rows as row-major
+ * Float64Arrays (packed layout) or as blocks of Float64Array columns (columns layout),
+ * transferred, after each MiB of the file.
  */
-import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CsvFallback, CsvScanner, TextColumn } from '../files/csv.js';
+import { CsvFallback, CsvScanner, fileChunks, TextColumn } from '../files/csv.js';
 import type { CsvJob, CsvMessage } from './csv-protocol.js';
 
 const job = (workerData as { job: CsvJob }).job;
@@ -13,20 +13,34 @@ const port = parentPort!;
 
 const post = (message: CsvMessage) => {
   if ('values' in message) port.postMessage(message, [message.values.buffer as ArrayBuffer]);
+  else if ('columns' in message)
+    port.postMessage(
+      message,
+      message.columns.map((c) => c.buffer as ArrayBuffer),
+    );
   else port.postMessage(message);
 };
 
-async function run(): Promise<void> {
-  const scanner = new CsvScanner(job.options, { header: job.header, crlf: job.crlf }, true);
-  // One message per MiB of the file read: the main thread turns each into rows as it comes.
-  for await (const chunk of createReadStream(job.path, { start: job.start, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    scanner.feed(chunk);
+/** Posts the rows read since the last call. */
+function flush(scanner: CsvScanner): void {
+  if (job.layout === 'packed') {
     const packed = scanner.takePacked();
     if (packed.rows > 0) post(packed);
+    return;
+  }
+  // Numeric columns only (csv-split.ts), each block's arrays with buffers of their own.
+  for (const block of scanner.takeColumns(true).blocks) post({ rows: block.rows, columns: block.columns as Float64Array[] });
+}
+
+async function run(): Promise<void> {
+  const scanner = new CsvScanner(job.options, { header: job.header, crlf: job.crlf }, job.layout);
+  // One message per MiB of the file read: the main thread takes each as it comes.
+  for await (const chunk of fileChunks(job.path, job.start)) {
+    scanner.feed(chunk);
+    flush(scanner);
   }
   scanner.finish();
-  const packed = scanner.takePacked();
-  if (packed.rows > 0) post(packed);
+  flush(scanner);
   post({ done: true });
 }
 

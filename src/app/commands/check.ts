@@ -1,13 +1,14 @@
 import { DriftDetector, accumulate } from '../../core/detect/detector.js';
 import type { CheckResult } from '../../core/detect/result.js';
-import { readRows } from '../../adapters/files/rows.js';
+import { readRows, rowCount } from '../../adapters/files/rows.js';
+import type { CsvBlock } from '../../adapters/files/csv.js';
 import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
 import { loadReference } from '../../adapters/files/reference-file.js';
 import type { CommandOutput } from './io.js';
 import type { Progress } from '../../adapters/console/progress.js';
 import { classOf, INVALID_PROBABILITIES, isProbabilityOutput, resolveOutputs } from '../../core/event/probabilities.js';
-import { parseNumeric } from '../../core/stats/index.js';
+import { FeatureSetAccumulator, parseNumeric } from '../../core/stats/index.js';
 
 export interface CheckCommandOptions {
   reference: string;
@@ -31,12 +32,25 @@ export type { CommandOutput } from './io.js';
 /** `driftwatch check`: scores a file of rows against a saved reference. */
 export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
   const reference = await loadReference(options.reference);
-  // CSV rows as arrays in the reference's order, numbers read from the bytes (docs/benchmarks.md).
-  // The model's outputs, when the reference has them, are columns after the features.
+  // CSV as columns in the reference's order, numbers read from the bytes into Float64Arrays
+  // (docs/benchmarks.md, "2026-12-03 columnar CSV"). The model's outputs, when the reference has
+  // them, are columns after the features; class probabilities are checked row by row
+  // (outOfRangeInvalid), so with them the CSV comes as array rows.
   const signalNames = reference.signals.map((f) => f.name);
   const text = reference.signals.filter((f) => f.type === 'categorical').map((f) => f.name);
-  const input = await readRows(options.input, undefined, stdin, { csvArrays: { order: signalNames, text }, onRows: progress && ((rows) => progress.rows(rows)) });
-  progress?.done(input.rows.length);
+  const csv = { order: signalNames, text };
+  // Each block of columns is recorded as it is read, then dropped: memory is a block, not the file's columns.
+  const columnar = !reference.outputNames.some(isProbabilityOutput);
+  let recorded: FeatureSetAccumulator | null = null;
+  const csvBlocks = () => {
+    const accumulator = (recorded = new FeatureSetAccumulator(reference.signals));
+    return (block: CsvBlock) => accumulator.recordColumns(block);
+  };
+  const input = await readRows(options.input, undefined, stdin, {
+    ...(columnar ? { csvColumns: csv, csvBlocks } : { csvArrays: csv }),
+    onRows: progress && ((rows) => progress.rows(rows)),
+  });
+  progress?.done(rowCount(input));
   const notes: string[] = [];
   if (input.columns) {
     const absent = reference.featureNames.filter((name) => !input.columns!.includes(name));
@@ -96,7 +110,7 @@ export async function checkCommand(options: CheckCommandOptions, stdin?: AsyncIt
     alpha: options.alpha,
     minEffect: options.minEffect,
   });
-  const current = accumulate(input.rows as Row[], reference);
+  const current = input.table && recorded ? recorded : accumulate(input.rows as Row[], reference);
   const result = detector.evaluate(current, reference);
   if (options.report) {
     // The HTML report's modules (eta, d3, the templates) load only for --report: start-up (docs/benchmarks.md).

@@ -1,5 +1,5 @@
 import { calibrationSettings, ReferenceDistribution, type CalibrationOptions } from '../../core/reference/index.js';
-import { readRows } from '../../adapters/files/rows.js';
+import { readRows, rowCount } from '../../adapters/files/rows.js';
 import { InputError } from '../../core/errors.js';
 import type { Row } from '../../core/reference/build.js';
 import type { CommandOutput } from './io.js';
@@ -62,18 +62,22 @@ function multivariateOptions(options: ReferenceBuildOptions): { multivariate: Mu
 
 /** `driftwatch reference build`: reads training rows and saves reference_distribution.json. */
 export async function referenceBuildCommand(options: ReferenceBuildOptions, stdin?: AsyncIterable<Buffer | string>, progress?: Progress): Promise<CommandOutput> {
-  // CSV rows as arrays of the chosen features, numbers read from the bytes (docs/benchmarks.md).
+  // CSV as columns of the chosen features, numbers read from the bytes into Float64Arrays
+  // (docs/benchmarks.md, "2026-12-03 columnar CSV"); with outputs or the multivariate block,
+  // which read rows, as array rows.
   const outputs = options.outputs ?? [];
   // `probabilities` stands for the probability_<class> columns, known once the rows are read.
   const probabilities = outputs.includes(PROBABILITIES);
   // The outputs are columns like the features; --features then names the inputs only.
   const inputs = options.features?.filter((f) => !outputs.includes(f));
   const order = probabilities ? undefined : options.features && outputs.length > 0 ? [...inputs!, ...outputs] : options.features;
+  const csv = { order, text: options.categorical };
+  const columnar = outputs.length === 0 && !options.multivariate;
   const input = await readRows(options.input, undefined, stdin, {
-    csvArrays: { order, text: options.categorical },
+    ...(columnar ? { csvColumns: csv } : { csvArrays: csv }),
     onRows: progress && ((rows) => progress.rows(rows)),
   });
-  progress?.done(input.rows.length);
+  progress?.done(rowCount(input));
   if (input.columns) {
     const absent = outputs.filter((f) => (f === PROBABILITIES ? !input.columns!.some(isProbabilityOutput) : !input.columns!.includes(f)));
     if (absent.length > 0) {
@@ -103,7 +107,7 @@ export async function referenceBuildCommand(options: ReferenceBuildOptions, stdi
   }
   if (!featureNames && input.columns) featureNames = input.columns;
   if (!featureNames) throw new InputError(`${options.input}: rows given as feature_vector arrays need --features a,b,c`);
-  const reference = ReferenceDistribution.fromRows(input.rows as Row[], {
+  const settings = {
     featureNames,
     categorical: options.categorical,
     numeric: options.numeric,
@@ -115,7 +119,8 @@ export async function referenceBuildCommand(options: ReferenceBuildOptions, stdi
     calibrator: threadedCalibrator({ threads: options.threads }),
     ...(outputs.length > 0 ? { outputs } : {}),
     ...(multivariateOptions(options) ?? {}),
-  });
+  };
+  const reference = input.table ? ReferenceDistribution.fromColumns(input.table, featureNames, settings) : ReferenceDistribution.fromRows(input.rows as Row[], settings);
   await saveReference(reference, options.out);
   const types = reference.features.map((f) => `${f.name} (${f.type})`).join(', ');
   const outputTypes = reference.outputs.length > 0 ? `; outputs: ${reference.outputs.map((f) => `${f.name} (${f.type})`).join(', ')}` : '';

@@ -40,10 +40,117 @@ export interface BuiltFeature {
   invalidCount: number;
 }
 
+/**
+ * Reference rows given column by column, in blocks of rows (the CSV reader's column blocks,
+ * adapters/files/csv.ts): per column of the feature names, a Float64Array of numbers (NaN where
+ * missing), an array of raw values, or null for a column every row lacks.
+ */
+export interface ColumnTable {
+  readonly rows: number;
+  readonly blocks: readonly { readonly rows: number; readonly columns: readonly (Float64Array | readonly unknown[] | null)[] }[];
+}
+
+/** Where buildFeatures reads its columns: array or object rows, or a ColumnTable. */
+interface ColumnSource {
+  readonly length: number;
+  /** The raw values of one column. */
+  raw(index: number, name: string): unknown[];
+  /** Columns read as readNumericColumns reads them. */
+  numeric(indices: readonly number[], names: readonly string[], into: readonly Float64Array[]): NumericColumn[];
+}
+
 /** Decides each feature's type and builds its model from the reference rows. */
 export function buildFeatures(rows: readonly Row[], options: BuildOptions = {}): { names: string[]; features: BuiltFeature[] } {
   if (rows.length === 0) throw new InputError('cannot build a reference from zero rows');
   const names = resolveFeatureNames(rows, options.featureNames);
+  return buildFrom(
+    {
+      length: rows.length,
+      raw: (index, name) => rawColumn(rows, index, name),
+      numeric: (indices, names, into) => readNumericColumns(rows, indices, names, into),
+    },
+    names,
+    options,
+  );
+}
+
+/**
+ * buildFeatures of rows given as columns (`names`: the table's columns, in order): the same
+ * models, bit for bit, as buildFeatures of the same values as array rows, read without a row
+ * object (docs/benchmarks.md, "2026-12-03 columnar CSV").
+ */
+export function buildFeaturesFromColumns(table: ColumnTable, names: readonly string[], options: BuildOptions = {}): { names: string[]; features: BuiltFeature[] } {
+  if (table.rows === 0) throw new InputError('cannot build a reference from zero rows');
+  if (names.length === 0) throw new InputError('rows given as columns need their feature names');
+  const resolved = resolveFeatureNames([], names);
+  return buildFrom(
+    {
+      length: table.rows,
+      raw: (index) => rawTableColumn(table, index),
+      numeric: (indices, _names, into) => readTableColumns(table, indices, into),
+    },
+    resolved,
+    options,
+  );
+}
+
+/** The rows of a ColumnTable as arrays (for the builders that read rows: outputs, the multivariate block). */
+export function tableRows(table: ColumnTable): unknown[][] {
+  const rows: unknown[][] = [];
+  for (const { rows: count, columns } of table.blocks) {
+    for (let r = 0; r < count; r++) {
+      const row = new Array<unknown>(columns.length);
+      for (let k = 0; k < columns.length; k++) {
+        const column = columns[k];
+        if (column !== null) row[k] = column[r];
+      }
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+function rawTableColumn(table: ColumnTable, index: number): unknown[] {
+  const out = new Array<unknown>(table.rows);
+  let at = 0;
+  for (const { rows, columns } of table.blocks) {
+    const column = index < columns.length ? columns[index] : null;
+    for (let r = 0; r < rows; r++) out[at++] = column === null ? undefined : column[r];
+  }
+  return out;
+}
+
+/** readNumericColumns of a ColumnTable: Float64Array columns copied without a type test per value. */
+function readTableColumns(table: ColumnTable, indices: readonly number[], into: readonly Float64Array[]): NumericColumn[] {
+  const n = table.rows;
+  return indices.map((index, k) => {
+    const values = into[k] && into[k].length >= n ? into[k] : new Float64Array(n);
+    const one = [values];
+    const count = new Int32Array(1);
+    const missing = new Int32Array(1);
+    const invalid = new Int32Array(1);
+    for (const { rows, columns } of table.blocks) {
+      const column = index < columns.length ? columns[index] : null;
+      if (column instanceof Float64Array) {
+        let c = count[0];
+        let m = 0;
+        for (let r = 0; r < rows; r++) {
+          const v = column[r];
+          // A finite number (x − x is 0 only for finite x); NaN and ±Infinity are missing, as parseNumeric reads them.
+          if (v - v === 0) values[c++] = v;
+          else m++;
+        }
+        count[0] = c;
+        missing[0] += m;
+      } else if (column === null) missing[0] += rows;
+      else for (let r = 0; r < rows; r++) readValue(column[r], 0, one, count, missing, invalid);
+    }
+    return { values: count[0] === values.length ? values : values.subarray(0, count[0]), missing: missing[0], invalid: invalid[0] };
+  });
+}
+
+/** buildFeatures' body, over any source of columns. */
+function buildFrom(source: ColumnSource, names: string[], options: BuildOptions): { names: string[]; features: BuiltFeature[] } {
   const forcedCategorical = new Set(options.categorical ?? []);
   const forcedNumeric = new Set(options.numeric ?? []);
   for (const name of [...forcedCategorical, ...forcedNumeric]) {
@@ -66,18 +173,17 @@ export function buildFeatures(rows: readonly Row[], options: BuildOptions = {}):
   const candidates = names.map((name, index) => ({ name, index })).filter(({ name }) => !forcedCategorical.has(name));
   for (const name of forcedCategorical) {
     const index = names.indexOf(name);
-    features[index] = buildCategorical(name, rawColumn(rows, index, name));
+    features[index] = buildCategorical(name, source.raw(index, name));
   }
   // One group's column arrays and one sort's working arrays serve every group: a model keeps
   // none of them, and fresh ones per column are enough external memory to set off full
   // collections that mark every row (about a fifth of the build at 100,000 × 100).
-  const groupSize = columnGroupSize(rows.length, candidates.length);
-  const buffers = Array.from({ length: Math.min(groupSize, candidates.length) }, () => new Float64Array(rows.length));
+  const groupSize = columnGroupSize(source.length, candidates.length);
+  const buffers = Array.from({ length: Math.min(groupSize, candidates.length) }, () => new Float64Array(source.length));
   const scratch = new SortScratch();
   for (let start = 0; start < candidates.length; start += groupSize) {
     const group = candidates.slice(start, start + groupSize);
-    const columns = readNumericColumns(
-      rows,
+    const columns = source.numeric(
       group.map((c) => c.index),
       group.map((c) => c.name),
       buffers,
@@ -88,7 +194,7 @@ export function buildFeatures(rows: readonly Row[], options: BuildOptions = {}):
     group.forEach(({ name, index }, k) => {
       const column = columns[k];
       // An invalid value makes the column categorical (inferType) unless it is forced numeric.
-      if (column.invalid > 0 && !forcedNumeric.has(name)) features[index] = buildCategorical(name, rawColumn(rows, index, name));
+      if (column.invalid > 0 && !forcedNumeric.has(name)) features[index] = buildCategorical(name, source.raw(index, name));
       else numeric.push({ name, index, column: sortColumn(name, column, scratch) });
     });
     const moments = sortedMoments(numeric.map(({ column }) => column.values));

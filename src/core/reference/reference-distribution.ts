@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { numericModel, type FeatureModel } from '../stats/index.js';
 import { ReferenceFileError } from '../errors.js';
-import { buildFeatures, DEFAULT_PSI_BINS, type BuildOptions, type Row } from './build.js';
+import { buildFeatures, buildFeaturesFromColumns, DEFAULT_PSI_BINS, tableRows, type BuildOptions, type BuiltFeature, type ColumnTable, type Row } from './build.js';
 import { isOutputName, OUTPUT_NAMES, REFERENCE_SCHEMA_VERSION, referenceFileSchema, type FeatureEntry, type OutputName, type ReferenceFile } from './schema.js';
 import { flattenProbabilities, isProbabilityOutput, PROBABILITIES } from '../event/probabilities.js';
 import { InputError } from '../errors.js';
@@ -121,6 +121,18 @@ export class ReferenceDistribution {
     return this.features.find((f) => f.name === name);
   }
 
+  /**
+   * fromRows of rows given as columns (the CSV reader's column blocks), `names` the table's
+   * columns in order: the same reference, bit for bit, as fromRows of the same values as array
+   * rows with `featureNames: names`. The outputs and the multivariate block read rows, so with
+   * either the table is turned into array rows first.
+   */
+  static fromColumns(table: ColumnTable, names: readonly string[], options: FromRowsOptions = {}): ReferenceDistribution {
+    if ((options.outputs ?? []).length > 0 || options.multivariate) return ReferenceDistribution.fromRows(tableRows(table), { ...options, featureNames: names });
+    const built = buildFeaturesFromColumns(table, names, { ...options, featureNames: names });
+    return ReferenceDistribution.assemble(table.rows, built.features, [], options, () => null);
+  }
+
   static fromRows(givenRows: readonly Row[], options: FromRowsOptions = {}): ReferenceDistribution {
     const rows = options.outputs?.includes(PROBABILITIES) ? withFlatProbabilities(givenRows) : givenRows;
     const outputNames = resolveOutputs(rows, options);
@@ -139,6 +151,19 @@ export class ReferenceDistribution {
           context: { feature: model.name },
         });
     }
+    return ReferenceDistribution.assemble(rows.length, features, outputNames, options, (isOutput) =>
+      options.multivariate ? buildMultivariate(rows, names, features, isOutput, options.multivariate) : null,
+    );
+  }
+
+  /** The reference of built features (fromRows, fromColumns): outputs set apart, the calibration, the multivariate block. */
+  private static assemble(
+    rowCount: number,
+    features: readonly BuiltFeature[],
+    outputNames: readonly OutputName[],
+    options: FromRowsOptions,
+    multivariate: (isOutput: (f: { model: FeatureModel }) => boolean) => MultivariateModel | null,
+  ): ReferenceDistribution {
     const isOutput = (f: { model: FeatureModel }) => (outputNames as string[]).includes(f.model.name);
     if (outputNames.length > 0 && features.every(isOutput)) throw new InputError(`a reference needs at least one input feature besides the outputs (${outputNames.join(', ')})`);
     const settings = options.calibration ? calibrationSettings(options.calibration === true ? {} : options.calibration) : null;
@@ -153,14 +178,14 @@ export class ReferenceDistribution {
     return new ReferenceDistribution(
       options.modelVersion ?? null,
       (options.now ?? new Date()).toISOString(),
-      rows.length,
+      rowCount,
       options.psiBins ?? DEFAULT_PSI_BINS,
       features.filter((f) => !isOutput(f)).map((f) => f.model),
       new Map(features.map((f) => [f.model.name, f.invalidCount])),
       settings,
       nullQuantiles,
       outputNames.map((name) => features.find((f) => f.model.name === name)!.model),
-      options.multivariate ? buildMultivariate(rows, names, features, isOutput, options.multivariate) : null,
+      multivariate(isOutput),
     );
   }
 

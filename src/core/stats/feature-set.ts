@@ -198,6 +198,36 @@ export class FeatureSetAccumulator {
     for (const feature of this.features) bytes += feature.byteSize;
     return bytes + (this.mv ? this.mv.byteSize : 0);
   }
+  /**
+   * Records a block of rows given column by column in the reference's feature order (the CSV
+   * reader's CsvBlock): a Float64Array of numbers (NaN where missing), an array of raw values, or
+   * null for a column absent from the input. The same counts, sums and multivariate state as
+   * recordArrays of the same values as array rows, bit for bit.
+   */
+  recordColumns(block: { readonly rows: number; readonly columns: readonly (Float64Array | readonly unknown[] | null)[] }): void {
+    const { features } = this;
+    const { rows, columns } = block;
+    for (let i = 0; i < features.length; i++) {
+      const feature = features[i];
+      const column = i < columns.length ? columns[i] : null;
+      if (column instanceof Float64Array && feature.type === 'numeric') feature.recordFloat64(column);
+      else if (column === null) for (let r = 0; r < rows; r++) feature.record(undefined);
+      else for (let r = 0; r < rows; r++) feature.record(column[r]);
+    }
+    const mv = this.mv;
+    if (mv) {
+      const { indices } = mv.input;
+      const inputs = Array.from(indices, (index) => (index < columns.length ? columns[index] : null));
+      for (let r = 0; r < rows; r++) {
+        for (let k = 0; k < inputs.length; k++) {
+          const column = inputs[k];
+          mv.raw[k] = column === null ? Number.NaN : numberOf(column[r]);
+        }
+        mv.commit();
+      }
+    }
+    this.rows += rows;
+  }
 }
 
 /** The other side's MMD state: both sides of a merge carry one, or the windows would silently lose it. */

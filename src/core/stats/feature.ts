@@ -236,6 +236,35 @@ export class NumericAccumulator {
   get byteSize(): number {
     return this.histogram.counts.byteLength + 64;
   }
+  /**
+   * Records a column of numbers (NaN or ±Infinity where a value is missing), as recordColumn
+   * records the same numbers in array rows: the batch check's columnar path (the CSV reader's
+   * column blocks), with no type test and no row object per value.
+   */
+  recordFloat64(values: Float64Array): void {
+    const { counts, locator } = this.histogram;
+    const n = values.length;
+    if (!locator.gridded) {
+      for (let r = 0; r < n; r++) {
+        const value = values[r];
+        if (value - value === 0) this.recordNumber(value);
+        else this.recordMissing(false);
+      }
+      return;
+    }
+    // One range test serves the bin and the Wasserstein tails (see insideLow).
+    const { insideLow, insideHigh } = this;
+    let recorded = 0;
+    for (let r = 0; r < n; r++) {
+      const value = values[r];
+      if (value > insideLow && value <= insideHigh) {
+        counts[locator.inside(value)]++;
+        recorded++;
+      } else if (value - value === 0) this.recordNumber(value);
+      else this.recordMissing(false);
+    }
+    this.histogram.total += recorded;
+  }
 }
 
 /** Current values of one categorical feature: a count per category. */
