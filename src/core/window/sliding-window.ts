@@ -51,14 +51,22 @@ export class SlidingWindow {
 
   /**
    * Records one event. Returns 'late' (and records nothing) when its pane is already closed.
+   * A row decoded for this window's models is recorded at the next `flush` or read of its pane.
    */
   record(eventTimeMs: number, values: RowValues, partition: number, offset: number): RecordOutcome {
     const index = Math.floor(eventTimeMs / this.slideMs);
     if (index < this.openFrom) return 'late';
     const pane = this.pane(index);
-    recordInto(pane.values, values);
     // An event behind the watermark whose pane is already in the running sum goes there too.
-    if (index <= this.sumHi && index >= this.sumLo) recordInto(this.sum, values);
+    const inSum = index <= this.sumHi && index >= this.sumLo;
+    if (values instanceof NumericRow && values.models === this.models) {
+      // Recorded in blocks at the next flush (or read): see FeatureSetAccumulator.deferRow.
+      if (pane.values.deferRow(values)) this.deferred.push(pane.values);
+      if (inSum && this.sum.deferRow(values)) this.deferred.push(this.sum);
+    } else {
+      recordInto(pane.values, values);
+      if (inSum) recordInto(this.sum, values);
+    }
     // Offsets of a partition only grow while a pane lives (a re-read starts from fresh panes),
     // so only the first record of each partition sets its minimum; min() guards the rest.
     if (pane.lastPartition !== partition) {
@@ -67,6 +75,20 @@ export class SlidingWindow {
       pane.lastPartition = partition;
     }
     return 'recorded';
+  }
+
+  /** Accumulators holding deferred rows (a pane's, the running sum), until `flush`. */
+  private readonly deferred: FeatureSetAccumulator[] = [];
+
+  /**
+   * Records the decoded rows deferred since the last flush (the ingest stage calls it after each
+   * batch, so that no batch's rows outlive it). Reading a pane records them too: this only
+   * bounds how long they wait.
+   */
+  flush(): void {
+    const { deferred } = this;
+    for (let i = 0; i < deferred.length; i++) deferred[i].flush();
+    deferred.length = 0;
   }
 
   /** The pane of the previous event (events mostly arrive in time order). */
