@@ -99,10 +99,25 @@ export class SlidingWindow {
     if (this.lastPane !== undefined && this.lastPane.index === index) return this.lastPane;
     let pane = this.panes.get(index);
     if (!pane) {
-      pane = { index, values: new FeatureSetAccumulator(this.models), minOffsets: new Map(), lastPartition: -1 };
+      pane = { index, values: this.spare.pop() ?? new FeatureSetAccumulator(this.models), minOffsets: new Map(), lastPartition: -1 };
       this.panes.set(index, pane);
     }
     return (this.lastPane = pane);
+  }
+
+  /**
+   * Accumulators of dropped panes, reset, for the next new panes: a pane of 100 features costs
+   * about ten times more to allocate than to reset (its count arrays), once per slide. The
+   * window's panes are its own (evaluate hands out the running sum only), so nothing else holds them.
+   */
+  private readonly spare: FeatureSetAccumulator[] = [];
+
+  private drop(pane: Pane): void {
+    this.panes.delete(pane.index);
+    if (this.spare.length < 2) {
+      pane.values.reset();
+      this.spare.push(pane.values);
+    }
   }
 
   /** Lowest pane index holding events, or null. */
@@ -124,7 +139,7 @@ export class SlidingWindow {
     this.sumHi = last - 1;
     this.lastPane = undefined;
     for (const [index, pane] of this.panes) {
-      if (index < this.openFrom) this.panes.delete(index);
+      if (index < this.openFrom) this.drop(pane);
       else if (index <= this.sumHi) this.sum.merge(pane.values);
     }
   }
@@ -144,7 +159,7 @@ export class SlidingWindow {
     const leaving = this.panes.get(this.sumLo);
     if (leaving) {
       this.sum.subtract(leaving.values);
-      this.panes.delete(this.sumLo);
+      this.drop(leaving);
       if (this.lastPane === leaving) this.lastPane = undefined;
     }
     this.sumLo++;
@@ -180,6 +195,7 @@ export class SlidingWindow {
   get byteSize(): number {
     let bytes = this.sum.byteSize;
     for (const pane of this.panes.values()) bytes += pane.values.byteSize + 32 * pane.minOffsets.size;
+    for (const values of this.spare) bytes += values.byteSize;
     return bytes;
   }
 }
