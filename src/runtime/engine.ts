@@ -155,6 +155,14 @@ export class Engine {
   }
 
   /**
+   * Records the decoded rows `ingest` deferred (core/window/sliding-window.ts): the ingest stage
+   * calls it after each batch. Evaluating or reading a window records them in any case.
+   */
+  flush(): void {
+    for (const mw of this.windows.values()) mw.window.flush();
+  }
+
+  /**
    * Counts a failure found before the engine (decoding) against its (model, version), when both
    * are known and that pair has a window: a model name is untrusted input, and a failure whose
    * version cannot be read is counted in the metrics only.

@@ -20,7 +20,7 @@ export const MAX_NAME_LENGTH = 200;
 export const DEFAULT_DEAD_LETTER_TIMEOUT_MS = 300_000;
 
 /** What ingest records into: the engine, or the partial-aggregation stage of scale-out (partitioned/partial-stage.ts). */
-export type IngestTarget = Pick<Engine, 'featuresFor' | 'outputCount' | 'countInvalid' | 'observe' | 'ingest'>;
+export type IngestTarget = Pick<Engine, 'featuresFor' | 'outputCount' | 'countInvalid' | 'observe' | 'ingest'> & Partial<Pick<Engine, 'flush'>>;
 
 export interface IngestOptions {
   engine: IngestTarget;
@@ -178,6 +178,8 @@ export class Ingest {
       ledger.note(record.partition, record.offset);
       if (outcome.status === 'recorded') consumed.set(record.model, (consumed.get(record.model) ?? 0) + 1);
     }
+    // The rows the engine deferred are recorded now, in blocks: no pane keeps this batch's arena alive.
+    engine.flush?.();
     for (const [model, count] of consumed) metrics.eventsConsumed(model, count);
     if (dead.length > 0) {
       await this.sendDeadLetters(dead);

@@ -35,17 +35,29 @@ function numberOf(raw: unknown): number {
   return typeof value === 'number' ? value : Number.NaN;
 }
 
-/** Rows recorded together by recordArrays: 256 rows of 100 features are about 200 KiB. */
+/**
+ * Rows recorded together by recordArrays and recordRows: 256 rows of 100 features are about
+ * 200 KiB, and one feature's bins, edges and grid stay in the cache over the block.
+ */
 const ROW_BLOCK = 256;
 
 /**
  * The current values of every feature of one reference: one accumulator per feature, in the
  * reference's feature order. A window pane is one of these; so is a batch check's input.
+ *
+ * Decoded rows may be deferred (`deferRow`) and recorded later in blocks, column by column
+ * (`recordRows`): recording an event's 100 values one feature after the other touches 100
+ * features' bins and grids, which do not all stay in the cache from one event to the next
+ * (docs/benchmarks.md, "2026-12-03 column recording"). Every read of the values — `features`,
+ * `rows`, `mmd`, merge, subtract, byteSize — and every other record records the pending rows
+ * first, in the order they came, so the values and the multivariate state are those of
+ * recording each row at once, bit for bit.
  */
 export class FeatureSetAccumulator {
-  readonly features: FeatureAccumulator[];
-  /** Rows recorded (a row may have every feature missing). */
-  rows = 0;
+  private readonly accumulators: FeatureAccumulator[];
+  private count = 0;
+  /** Rows deferred by deferRow, not yet recorded (at most ROW_BLOCK − 1 of them). */
+  private readonly pending: NumericRow[] = [];
 
   /**
    * The multivariate state of the rows (docs/multivariate.md, "Pane state"), when the models
@@ -58,21 +70,61 @@ export class FeatureSetAccumulator {
     readonly models: readonly FeatureModel[],
     multivariate: MultivariateInput | null = attachedMultivariate(models),
   ) {
-    this.features = models.map(createAccumulator);
+    this.accumulators = models.map(createAccumulator);
     this.names = models.map((m) => m.name);
     this.mv = multivariate ? new MultivariateRecorder(multivariate) : null;
   }
 
   private readonly names: string[];
 
+  /** One accumulator per feature, in the reference's order (the pending rows recorded). */
+  get features(): FeatureAccumulator[] {
+    if (this.pending.length > 0) this.flush();
+    return this.accumulators;
+  }
+
+  /** Rows recorded (a row may have every feature missing), the pending ones included. */
+  get rows(): number {
+    if (this.pending.length > 0) this.flush();
+    return this.count;
+  }
+
+  set rows(rows: number) {
+    if (this.pending.length > 0) this.flush();
+    this.count = rows;
+  }
+
   /** Σφ and the row count of the recorded rows, or null without a multivariate map. */
   get mmd(): MmdState | null {
+    if (this.pending.length > 0) this.flush();
     return this.mv?.state ?? null;
+  }
+
+  /**
+   * Defers a row decoded for these very models (the caller checks `row.models === this.models`)
+   * until the next read or flush, and records a block as soon as one is pending. The row's data
+   * must stay as it is until then (a RowArena's rows do, for the batch). Returns true when no
+   * row was pending before: the caller keeps the accumulator on its list to flush.
+   */
+  deferRow(row: NumericRow): boolean {
+    const { pending } = this;
+    pending.push(row);
+    if (pending.length === ROW_BLOCK) this.flush();
+    return pending.length === 1;
+  }
+
+  /** Records the deferred rows. */
+  flush(): void {
+    const { pending } = this;
+    if (pending.length === 0) return;
+    this.recordBlocks(pending);
+    pending.length = 0;
   }
 
   /** Records a row keyed by feature name; absent keys count as missing, extra keys are ignored. */
   recordObject(values: Readonly<Record<string, unknown>>): void {
-    const { features, names } = this;
+    if (this.pending.length > 0) this.flush();
+    const { accumulators: features, names } = this;
     // Events usually list their features in the reference's order: walk the keys while they
     // match, then look the remaining features up by name (absent ones count as missing).
     let i = 0;
@@ -83,7 +135,7 @@ export class FeatureSetAccumulator {
     }
     // Own keys only: a feature named like an Object.prototype member is absent, not a function.
     for (; i < features.length; i++) features[i].record(Object.hasOwn(values, names[i]) ? values[names[i]] : undefined);
-    this.rows++;
+    this.count++;
     const mv = this.mv;
     if (mv) {
       const { indices } = mv.input;
@@ -97,7 +149,8 @@ export class FeatureSetAccumulator {
 
   /** Records a row decoded for these very models (the caller checks `row.models === this.models`). */
   recordRow(row: NumericRow): void {
-    const { features } = this;
+    if (this.pending.length > 0) this.flush();
+    const { accumulators: features } = this;
     const { data, offset } = row;
     for (let i = 0; i < features.length; i++) {
       const feature = features[i];
@@ -108,7 +161,7 @@ export class FeatureSetAccumulator {
       } else if (feature.type === 'numeric') feature.recordMissing(false);
       else feature.record(undefined);
     }
-    this.rows++;
+    this.count++;
     const mv = this.mv;
     if (mv) {
       const { indices } = mv.input;
@@ -120,9 +173,39 @@ export class FeatureSetAccumulator {
     }
   }
 
+  /**
+   * Records rows decoded for these very models, as recordRow would one after the other, but a
+   * block of rows at a time, one feature at a time over the block (cache-friendly).
+   */
+  recordRows(rows: readonly NumericRow[]): void {
+    if (this.pending.length > 0) this.flush();
+    this.recordBlocks(rows);
+  }
+
+  private recordBlocks(rows: readonly NumericRow[]): void {
+    const { accumulators: features, mv } = this;
+    for (let from = 0; from < rows.length; from += ROW_BLOCK) {
+      const to = Math.min(from + ROW_BLOCK, rows.length);
+      for (let i = 0; i < features.length; i++) features[i].recordSlot(rows, i, from, to);
+      if (!mv) continue;
+      // The map row by row, in the rows' order: its sums are floating-point, and the order is part of their bits.
+      const { indices } = mv.input;
+      for (let r = from; r < to; r++) {
+        const { data, offset } = rows[r];
+        for (let k = 0; k < indices.length; k++) {
+          const value = data[offset + indices[k]];
+          mv.raw[k] = value - value === 0 ? value : Number.NaN;
+        }
+        mv.commit();
+      }
+    }
+    this.count += rows.length;
+  }
+
   /** Records many rows given in the reference's feature order, one feature at a time (cache-friendly). */
   recordArrays(rows: readonly (readonly unknown[])[]): void {
-    const { features } = this;
+    if (this.pending.length > 0) this.flush();
+    const { accumulators: features } = this;
     // A block of rows at a time, every feature over the block: the block's rows stay in the
     // cache while each feature reads its column of them (one feature over all rows misses it on every row).
     for (let from = 0; from < rows.length; from += ROW_BLOCK) {
@@ -140,7 +223,7 @@ export class FeatureSetAccumulator {
       }
       if (this.mv) this.recordBlockMap(rows, from, to);
     }
-    this.rows += rows.length;
+    this.count += rows.length;
   }
 
   /** The multivariate map of rows [from, to), while the block is still in the cache. */
@@ -156,9 +239,10 @@ export class FeatureSetAccumulator {
 
   /** Records a row given in the reference's feature order; short rows leave the rest missing. */
   recordArray(values: ArrayLike<unknown>): void {
-    const { features } = this;
+    if (this.pending.length > 0) this.flush();
+    const { accumulators: features } = this;
     for (let i = 0; i < features.length; i++) features[i].record(i < values.length ? values[i] : undefined);
-    this.rows++;
+    this.count++;
     const mv = this.mv;
     if (mv) {
       const { indices } = mv.input;
@@ -168,25 +252,33 @@ export class FeatureSetAccumulator {
   }
 
   merge(other: FeatureSetAccumulator): void {
-    for (let i = 0; i < this.features.length; i++) {
+    if (this.pending.length > 0) this.flush();
+    const features = this.accumulators;
+    const others = other.features;
+    for (let i = 0; i < features.length; i++) {
       // Both sides of a merge are built from the same models, so the types line up.
-      (this.features[i] as { merge(o: FeatureAccumulator): void }).merge(other.features[i]);
+      (features[i] as { merge(o: FeatureAccumulator): void }).merge(others[i]);
     }
-    this.rows += other.rows;
+    this.count += other.rows;
     if (this.mv) this.mv.state.merge(otherMmd(this, other));
   }
 
   subtract(other: FeatureSetAccumulator): void {
-    for (let i = 0; i < this.features.length; i++) {
-      (this.features[i] as { subtract(o: FeatureAccumulator): void }).subtract(other.features[i]);
+    if (this.pending.length > 0) this.flush();
+    const features = this.accumulators;
+    const others = other.features;
+    for (let i = 0; i < features.length; i++) {
+      (features[i] as { subtract(o: FeatureAccumulator): void }).subtract(others[i]);
     }
-    this.rows -= other.rows;
+    this.count -= other.rows;
     if (this.mv) this.mv.state.subtract(otherMmd(this, other));
   }
 
+  /** Forgets every value, the pending rows too. */
   reset(): void {
-    for (const feature of this.features) feature.reset();
-    this.rows = 0;
+    this.pending.length = 0;
+    for (const feature of this.accumulators) feature.reset();
+    this.count = 0;
     if (this.mv) {
       this.mv.state.sum.fill(0);
       this.mv.state.count = 0;

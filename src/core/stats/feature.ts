@@ -108,6 +108,15 @@ export function parseCategory(raw: unknown): string | ValueOutcome {
   return 'invalid';
 }
 
+/**
+ * Where one decoded event's values are (a NumericRow, feature-set.ts): slot i of the row is
+ * `data[offset + i]`, NaN (or ±Infinity) when missing.
+ */
+export interface RowSlots {
+  readonly data: Float64Array;
+  readonly offset: number;
+}
+
 /** Current values of one numeric feature: counts on the reference's fine bins. */
 export class NumericAccumulator {
   readonly type = 'numeric' as const;
@@ -208,6 +217,28 @@ export class NumericAccumulator {
     this.histogram.total += recorded;
   }
 
+  /**
+   * Records slot `slot` of decoded rows [from, to) (FeatureSetAccumulator.recordRows): what
+   * recordNumber or recordMissing would record for each, with recordColumn's common case inline.
+   */
+  recordSlot(rows: readonly RowSlots[], slot: number, from: number, to: number): void {
+    const { counts, locator } = this.histogram;
+    // Without a grid `inside` must not be used (and (insideLow, insideHigh] may still hold values).
+    const { insideLow, insideHigh } = this;
+    const gridded = locator.gridded;
+    let recorded = 0;
+    for (let r = from; r < to; r++) {
+      const row = rows[r];
+      const value = row.data[row.offset + slot];
+      if (gridded && value > insideLow && value <= insideHigh) {
+        counts[locator.inside(value)]++;
+        recorded++;
+      } else if (value - value === 0) this.recordNumber(value);
+      else this.recordMissing(false);
+    }
+    this.histogram.total += recorded;
+  }
+
   merge(other: NumericAccumulator): void {
     this.histogram.merge(other.histogram);
     this.missing += other.missing;
@@ -301,6 +332,17 @@ export class CategoricalAccumulator {
   recordCategory(category: string): void {
     this.counts.set(category, (this.counts.get(category) ?? 0) + 1);
     this.total++;
+  }
+
+  /** Records slot `slot` of decoded rows [from, to): a category by its index in categoryList, or missing. */
+  recordSlot(rows: readonly RowSlots[], slot: number, from: number, to: number): void {
+    const { categoryList } = this;
+    for (let r = from; r < to; r++) {
+      const row = rows[r];
+      const value = row.data[row.offset + slot];
+      if (value - value === 0) this.recordCategory(categoryList[value]);
+      else this.record(undefined);
+    }
   }
 
   merge(other: CategoricalAccumulator): void {

@@ -1,4 +1,4 @@
-import { FeatureSetAccumulator, type FeatureModel } from '../stats/index.js';
+import { FeatureSetAccumulator, NumericRow, type FeatureModel } from '../stats/index.js';
 import type { PartialPane } from './partial-pane.js';
 import { recordInto, type RecordOutcome, type RowValues } from './sliding-window.js';
 
@@ -48,10 +48,23 @@ export class PartitionPanes {
     if (index < s.closedBelow) return 'late';
     let pane = s.panes.get(index);
     if (!pane) s.panes.set(index, (pane = { values: new FeatureSetAccumulator(this.models), firstOffset: offset, lastOffset: offset }));
-    recordInto(pane.values, values);
+    // A decoded row is recorded in a block at the next flush or read (FeatureSetAccumulator.deferRow).
+    if (values instanceof NumericRow && values.models === this.models) {
+      if (pane.values.deferRow(values)) this.deferred.push(pane.values);
+    } else recordInto(pane.values, values);
     if (offset < pane.firstOffset) pane.firstOffset = offset;
     if (offset > pane.lastOffset) pane.lastOffset = offset;
     return 'recorded';
+  }
+
+  /** Panes holding deferred rows, until `flush`. */
+  private readonly deferred: FeatureSetAccumulator[] = [];
+
+  /** Records the decoded rows deferred since the last flush (after each batch; a read records them too). */
+  flush(): void {
+    const { deferred } = this;
+    for (let i = 0; i < deferred.length; i++) deferred[i].flush();
+    deferred.length = 0;
   }
 
   /**

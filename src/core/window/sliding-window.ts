@@ -51,14 +51,22 @@ export class SlidingWindow {
 
   /**
    * Records one event. Returns 'late' (and records nothing) when its pane is already closed.
+   * A row decoded for this window's models is recorded at the next `flush` or read of its pane.
    */
   record(eventTimeMs: number, values: RowValues, partition: number, offset: number): RecordOutcome {
     const index = Math.floor(eventTimeMs / this.slideMs);
     if (index < this.openFrom) return 'late';
     const pane = this.pane(index);
-    recordInto(pane.values, values);
     // An event behind the watermark whose pane is already in the running sum goes there too.
-    if (index <= this.sumHi && index >= this.sumLo) recordInto(this.sum, values);
+    const inSum = index <= this.sumHi && index >= this.sumLo;
+    if (values instanceof NumericRow && values.models === this.models) {
+      // Recorded in blocks at the next flush (or read): see FeatureSetAccumulator.deferRow.
+      if (pane.values.deferRow(values)) this.deferred.push(pane.values);
+      if (inSum && this.sum.deferRow(values)) this.deferred.push(this.sum);
+    } else {
+      recordInto(pane.values, values);
+      if (inSum) recordInto(this.sum, values);
+    }
     // Offsets of a partition only grow while a pane lives (a re-read starts from fresh panes),
     // so only the first record of each partition sets its minimum; min() guards the rest.
     if (pane.lastPartition !== partition) {
@@ -69,6 +77,20 @@ export class SlidingWindow {
     return 'recorded';
   }
 
+  /** Accumulators holding deferred rows (a pane's, the running sum), until `flush`. */
+  private readonly deferred: FeatureSetAccumulator[] = [];
+
+  /**
+   * Records the decoded rows deferred since the last flush (the ingest stage calls it after each
+   * batch, so that no batch's rows outlive it). Reading a pane records them too: this only
+   * bounds how long they wait.
+   */
+  flush(): void {
+    const { deferred } = this;
+    for (let i = 0; i < deferred.length; i++) deferred[i].flush();
+    deferred.length = 0;
+  }
+
   /** The pane of the previous event (events mostly arrive in time order). */
   private lastPane: Pane | undefined;
 
@@ -77,10 +99,25 @@ export class SlidingWindow {
     if (this.lastPane !== undefined && this.lastPane.index === index) return this.lastPane;
     let pane = this.panes.get(index);
     if (!pane) {
-      pane = { index, values: new FeatureSetAccumulator(this.models), minOffsets: new Map(), lastPartition: -1 };
+      pane = { index, values: this.spare.pop() ?? new FeatureSetAccumulator(this.models), minOffsets: new Map(), lastPartition: -1 };
       this.panes.set(index, pane);
     }
     return (this.lastPane = pane);
+  }
+
+  /**
+   * Accumulators of dropped panes, reset, for the next new panes: a pane of 100 features costs
+   * about ten times more to allocate than to reset (its count arrays), once per slide. The
+   * window's panes are its own (evaluate hands out the running sum only), so nothing else holds them.
+   */
+  private readonly spare: FeatureSetAccumulator[] = [];
+
+  private drop(pane: Pane): void {
+    this.panes.delete(pane.index);
+    if (this.spare.length < 2) {
+      pane.values.reset();
+      this.spare.push(pane.values);
+    }
   }
 
   /** Lowest pane index holding events, or null. */
@@ -102,7 +139,7 @@ export class SlidingWindow {
     this.sumHi = last - 1;
     this.lastPane = undefined;
     for (const [index, pane] of this.panes) {
-      if (index < this.openFrom) this.panes.delete(index);
+      if (index < this.openFrom) this.drop(pane);
       else if (index <= this.sumHi) this.sum.merge(pane.values);
     }
   }
@@ -122,7 +159,7 @@ export class SlidingWindow {
     const leaving = this.panes.get(this.sumLo);
     if (leaving) {
       this.sum.subtract(leaving.values);
-      this.panes.delete(this.sumLo);
+      this.drop(leaving);
       if (this.lastPane === leaving) this.lastPane = undefined;
     }
     this.sumLo++;
@@ -158,6 +195,7 @@ export class SlidingWindow {
   get byteSize(): number {
     let bytes = this.sum.byteSize;
     for (const pane of this.panes.values()) bytes += pane.values.byteSize + 32 * pane.minOffsets.size;
+    for (const values of this.spare) bytes += values.byteSize;
     return bytes;
   }
 }

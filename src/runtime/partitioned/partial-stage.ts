@@ -112,6 +112,11 @@ class PartialAggregation implements IngestTarget {
     return this.lookup(model, modelVersion)?.reference.outputs.length ?? 0;
   }
 
+  /** Records the rows the panes deferred (ingest calls it after each batch). */
+  flush(): void {
+    for (const panes of this.panes.values()) panes.flush();
+  }
+
   /** Invalid events are counted in the metrics by ingest; the checks of the merge stage carry none. */
   countInvalid(): void {}
 

@@ -9,6 +9,7 @@ import { ReferenceDistribution } from '../../../../src/core/reference/index.js';
 import { PaneMerger, type MergedWindow } from '../../../../src/core/window/pane-merger.js';
 import { decodePartialPane, encodePartialPane } from '../../../../src/core/window/partial-pane.js';
 import { PartitionPanes } from '../../../../src/core/window/partition-panes.js';
+import { categoryNames, NumericRow } from '../../../../src/core/stats/index.js';
 import { creditRow, rng } from '../../../fixtures/random.js';
 
 const SLIDE = 60_000;
@@ -98,6 +99,42 @@ describe('partial aggregation → wire → merge', () => {
     const baseline = uninterrupted().windows;
     expect(windows.map((w) => w.endMs)).toEqual(baseline.map((w) => w.endMs));
     windows.forEach((w, i) => expect(detector.evaluate(w.values, ref)).toEqual(detector.evaluate(baseline[i]!.values, ref)));
+  });
+
+  it('publishes the same bytes from decoded rows, deferred until a flush or the publication, as from the events by name', () => {
+    // The fast decoder's rows are recorded in blocks (FeatureSetAccumulator.deferRow), the
+    // events it leaves to the slow path (here a new category) as objects between them.
+    const models = ref.features;
+    const data = new Float64Array(streams[0]!.length * models.length);
+    const decoded = (e: Event): NumericRow | Record<string, unknown> => {
+      const offset = e.offset * models.length;
+      for (let i = 0; i < models.length; i++) {
+        const m = models[i]!;
+        const v = e.row[m.name];
+        const slot = m.type === 'numeric' ? (typeof v === 'number' ? v : Number.NaN) : categoryNames(m).indexOf(v as string);
+        if (slot === -1) return e.row;
+        data[offset + i] = slot;
+      }
+      return new NumericRow(models, data, offset);
+    };
+    const events = streams[0]!.map((e, i) => (i % 11 === 0 ? { ...e, row: { ...e.row, employment_type: 'unseen' } } : e));
+    const byName = new PartitionPanes('credit-risk', 'v1', models, SLIDE);
+    const byRow = new PartitionPanes('credit-risk', 'v1', models, SLIDE);
+    const published: [string[], string[]] = [[], []];
+    let maxSeen = -Infinity;
+    events.forEach((e, i) => {
+      expect(byRow.record(0, e.offset, e.t, decoded(e))).toBe(byName.record(0, e.offset, e.t, e.row));
+      if (i % 50 === 49 && i % 150 !== 149) byRow.flush(); // some batches end before a pane closes, some not
+      maxSeen = Math.max(maxSeen, e.t);
+      [byName, byRow].forEach((panes, k) => {
+        for (const pane of panes.advance(0, maxSeen - LATENESS)) published[k]!.push(Buffer.from(encodePartialPane(pane)).toString('base64'));
+      });
+    });
+    [byName, byRow].forEach((panes, k) => {
+      for (const pane of panes.advance(0, 21 * SLIDE)) published[k]!.push(Buffer.from(encodePartialPane(pane)).toString('base64'));
+    });
+    expect(published[0].length).toBeGreaterThan(15);
+    expect(published[1]).toEqual(published[0]);
   });
 
   it('tracks the lowest open offset for commits, and forgets a revoked partition', () => {
