@@ -1,6 +1,6 @@
-import { FeatureSetAccumulator, NumericRow, type FeatureModel } from '../stats/index.js';
+import { FeatureSetAccumulator, type FeatureModel } from '../stats/index.js';
 import type { PartialPane } from './partial-pane.js';
-import { recordInto, type RecordOutcome, type RowValues } from './sliding-window.js';
+import { DeferredRows, type RecordOutcome, type RowValues } from './sliding-window.js';
 
 /**
  * The partial-aggregation stage of scale-out (docs/architecture.md, "Scale-out"), for one
@@ -49,22 +49,18 @@ export class PartitionPanes {
     let pane = s.panes.get(index);
     if (!pane) s.panes.set(index, (pane = { values: new FeatureSetAccumulator(this.models), firstOffset: offset, lastOffset: offset }));
     // A decoded row is recorded in a block at the next flush or read (FeatureSetAccumulator.deferRow).
-    if (values instanceof NumericRow && values.models === this.models) {
-      if (pane.values.deferRow(values)) this.deferred.push(pane.values);
-    } else recordInto(pane.values, values);
+    this.deferred.record(pane.values, values);
     if (offset < pane.firstOffset) pane.firstOffset = offset;
     if (offset > pane.lastOffset) pane.lastOffset = offset;
     return 'recorded';
   }
 
   /** Panes holding deferred rows, until `flush`. */
-  private readonly deferred: FeatureSetAccumulator[] = [];
+  private readonly deferred = new DeferredRows();
 
   /** Records the decoded rows deferred since the last flush (after each batch; a read records them too). */
   flush(): void {
-    const { deferred } = this;
-    for (let i = 0; i < deferred.length; i++) deferred[i].flush();
-    deferred.length = 0;
+    this.deferred.flush();
   }
 
   /**

@@ -32,6 +32,29 @@ export function recordInto(accumulator: FeatureSetAccumulator, values: RowValues
   else accumulator.recordObject(values as Readonly<Record<string, unknown>>);
 }
 
+/**
+ * Accumulators holding rows deferred by FeatureSetAccumulator.deferRow, recorded together by
+ * `flush` (the ingest stage calls it after each batch, so that no batch's rows outlive it).
+ * Reading an accumulator records its rows too: the flush only bounds how long they wait.
+ */
+export class DeferredRows {
+  private readonly holding: FeatureSetAccumulator[] = [];
+
+  /** Records `values` into `into`: a row decoded for its models is deferred (recorded in a block later), anything else recorded now. */
+  record(into: FeatureSetAccumulator, values: RowValues): void {
+    if (values instanceof NumericRow && values.models === into.models) {
+      if (into.deferRow(values)) this.holding.push(into);
+    } else recordInto(into, values);
+  }
+
+  /** Records the rows deferred since the last flush. */
+  flush(): void {
+    const { holding } = this;
+    for (let i = 0; i < holding.length; i++) holding[i].flush();
+    holding.length = 0;
+  }
+}
+
 export class SlidingWindow {
   private readonly panes = new Map<number, Pane>();
   /** Running sum of panes [sumLo, sumHi]; empty while sumHi < sumLo. */
@@ -58,15 +81,8 @@ export class SlidingWindow {
     if (index < this.openFrom) return 'late';
     const pane = this.pane(index);
     // An event behind the watermark whose pane is already in the running sum goes there too.
-    const inSum = index <= this.sumHi && index >= this.sumLo;
-    if (values instanceof NumericRow && values.models === this.models) {
-      // Recorded in blocks at the next flush (or read): see FeatureSetAccumulator.deferRow.
-      if (pane.values.deferRow(values)) this.deferred.push(pane.values);
-      if (inSum && this.sum.deferRow(values)) this.deferred.push(this.sum);
-    } else {
-      recordInto(pane.values, values);
-      if (inSum) recordInto(this.sum, values);
-    }
+    this.deferred.record(pane.values, values);
+    if (index <= this.sumHi && index >= this.sumLo) this.deferred.record(this.sum, values);
     // Offsets of a partition only grow while a pane lives (a re-read starts from fresh panes),
     // so only the first record of each partition sets its minimum; min() guards the rest.
     if (pane.lastPartition !== partition) {
@@ -77,18 +93,12 @@ export class SlidingWindow {
     return 'recorded';
   }
 
-  /** Accumulators holding deferred rows (a pane's, the running sum), until `flush`. */
-  private readonly deferred: FeatureSetAccumulator[] = [];
+  /** The pane and running-sum accumulators holding deferred rows, until `flush`. */
+  private readonly deferred = new DeferredRows();
 
-  /**
-   * Records the decoded rows deferred since the last flush (the ingest stage calls it after each
-   * batch, so that no batch's rows outlive it). Reading a pane records them too: this only
-   * bounds how long they wait.
-   */
+  /** Records the decoded rows deferred since the last flush (the ingest stage calls it after each batch). */
   flush(): void {
-    const { deferred } = this;
-    for (let i = 0; i < deferred.length; i++) deferred[i].flush();
-    deferred.length = 0;
+    this.deferred.flush();
   }
 
   /** The pane of the previous event (events mostly arrive in time order). */
