@@ -146,8 +146,8 @@ export class CsvScanner {
   private pending: Buffer | null = null;
   private first: boolean;
 
-  constructor(options: CsvArrayOptions = {}, resume?: CsvResume, layout: CsvLayout | boolean = 'rows', sink?: CsvBlockSink) {
-    this.reader = new CsvArrayReader(options, layout === true ? 'packed' : layout === false ? 'rows' : layout, sink);
+  constructor(options: CsvArrayOptions = {}, resume?: CsvResume, layout: CsvLayout = 'rows', sink?: CsvBlockSink) {
+    this.reader = new CsvArrayReader(options, layout, sink);
     this.first = resume === undefined;
     if (resume) this.reader.resume(resume);
   }
