@@ -211,6 +211,11 @@ export class CsvScanner {
     return this.reader.takeColumns(own);
   }
 
+  /** The blocks of columns filled so far, leaving the one being filled (columns layout). */
+  takeFullBlocks(): CsvBlock[] {
+    return this.reader.takeFullBlocks();
+  }
+
   /** Reads the held bytes as the input's last record, and gives the rows. */
   finish(): CsvArrays {
     let buf = this.pending;
@@ -294,6 +299,17 @@ class CsvArrayReader {
     this.texts = [];
     if (this.sink) this.sink({ rows, columns });
     else this.blocks.push({ rows, columns });
+  }
+
+  /**
+   * Columns layout: the blocks filled so far, leaving the one being filled. The CSV worker posts
+   * these as they fill: closing a block at every MiB of the file instead cut blocks of a few
+   * hundred rows and allocated a fresh block of BLOCK_ROWS rows per column after each.
+   */
+  takeFullBlocks(): CsvBlock[] {
+    const blocks = this.blocks.splice(0);
+    for (const block of blocks) this.blockRowsTotal -= block.rows;
+    return blocks;
   }
 
   takeColumns(own: boolean): CsvColumns {

@@ -1,8 +1,8 @@
 /**
  * The CSV reader's second thread (csv-split.ts): reads the file from the byte offset it is
  * given with the same scanner (adapters/files/csv.ts), and posts the rows as row-major
- * Float64Arrays (packed layout) or as blocks of Float64Array columns (columns layout),
- * transferred, after each MiB of the file.
+ * Float64Arrays after each MiB of the file (packed layout), or as blocks of Float64Array
+ * columns as each block fills (columns layout), transferred.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CsvFallback, CsvScanner, fileChunks, TextColumn } from '../files/csv.js';
@@ -21,26 +21,27 @@ const post = (message: CsvMessage) => {
   else port.postMessage(message);
 };
 
-/** Posts the rows read since the last call. */
-function flush(scanner: CsvScanner): void {
+/** Posts the rows read since the last call: in the columns layout the full blocks, and at the end the last one. */
+function flush(scanner: CsvScanner, end: boolean): void {
   if (job.layout === 'packed') {
     const packed = scanner.takePacked();
     if (packed.rows > 0) post(packed);
     return;
   }
   // Numeric columns only (csv-split.ts), each block's arrays with buffers of their own.
-  for (const block of scanner.takeColumns(true).blocks) post({ rows: block.rows, columns: block.columns as Float64Array[] });
+  const blocks = end ? scanner.takeColumns(true).blocks : scanner.takeFullBlocks();
+  for (const block of blocks) post({ rows: block.rows, columns: block.columns as Float64Array[] });
 }
 
 async function run(): Promise<void> {
   const scanner = new CsvScanner(job.options, { header: job.header, crlf: job.crlf }, job.layout);
-  // One message per MiB of the file read: the main thread takes each as it comes.
+  // Packed rows after each MiB of the file, column blocks as they fill: the main thread takes each as it comes.
   for await (const chunk of fileChunks(job.path, job.start)) {
     scanner.feed(chunk);
-    flush(scanner);
+    flush(scanner, false);
   }
   scanner.finish();
-  flush(scanner);
+  flush(scanner, true);
   post({ done: true });
 }
 

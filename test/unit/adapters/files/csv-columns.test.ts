@@ -211,6 +211,23 @@ describe('CSV read into columns', () => {
       expectSameRows(asRows({ ...table!, blocks: sunk }), expected, `case ${n}, block by block`);
     }
   }, 60_000);
+
+  it('on two threads, a part of several MiB and several full blocks: the same columns, the blocks posted full', async () => {
+    const r = rng(2048);
+    const g = generate(r, 60_000, false, 6);
+    const path = join(dir, 'split-large.csv');
+    await writeFile(path, g.text);
+    const size = (await stat(path)).size;
+    expect(size).toBeGreaterThan(3 << 20);
+    const expected = await scanCsvColumns(whole(g.text), {}).then(asRows, failure);
+    const sunk: CsvBlock[] = [];
+    const table = await readCsvSplitColumns(path, size, {}, { minBytes: 0, always: true }, (block) => sunk.push(block));
+    expectSameRows(asRows({ ...table!, blocks: sunk }), expected, 'large');
+    // Every block but the last of each part is full: the worker posts blocks as they fill, not at every MiB.
+    const partial = sunk.filter((block) => block.rows < 8192);
+    expect(partial.length).toBeLessThanOrEqual(2);
+    expect(sunk.length).toBeLessThanOrEqual(Math.ceil(60_000 / 8192) + 1);
+  }, 60_000);
 });
 
 describe('columns against rows: the same reference and the same check', () => {
