@@ -8,7 +8,8 @@
  *
  * Baselines in the same run, over the same buffers: `JSON.parse` alone (the floor), and a naive
  * window that keeps raw values and sorts them at each slide (test/bench/naive-window.ts).
- * Also shown: `decodeEvent` alone (JSON.parse + zod, the definition the fast path must match).
+ * Also shown: `decodeEvent` alone (JSON.parse + zod, the definition the fast path must match),
+ * and the fast decoder alone (EventDecoder, nothing recorded or routed).
  *
  * Targets: ≥ 150,000 events/s with 20 features, ≥ 40,000 events/s with 100.
  */
@@ -20,6 +21,8 @@ import { Pipeline, type SourceMessage } from '../../src/runtime/pipeline.js';
 import { ReferenceStore } from '../../src/adapters/files/reference-store.js';
 import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
 import { decodeEvent } from '../../src/core/event/event.js';
+import { EventDecoder } from '../../src/core/event/decoder.js';
+import { RowArena } from '../../src/core/event/arena.js';
 import { column } from './baseline.js';
 import { featureNames, numericRows } from './data.js';
 import { encodeEvents, referenceDir } from './events.js';
@@ -121,6 +124,31 @@ for (const { features, events, target } of cases) {
     decoded = 0;
     for (const m of messages) if (decodeEvent(m.value, m, defaults).ok) decoded++;
   };
+  // The fast decoder alone, as ingest runs it (a row arena per chunk), nothing recorded or
+  // routed: what decode + record + route costs beyond it is the recording and the routing.
+  let fastDecoded = 0;
+  const decodeOnly = new Engine({
+    windowMs: WINDOW_MS,
+    slideMs: SLIDE_MS,
+    allowedLatenessMs: 30_000,
+    idleTimeoutMs: 60_000,
+    hysteresis: { raiseAfter: 1, clearAfter: 2 },
+    detector: new DriftDetector(),
+    referenceFor: (model, version) => references.get(model, version),
+  });
+  const runFastDecode = () => {
+    fastDecoded = 0;
+    const decoder = new EventDecoder(
+      (model, version) => decodeOnly.featuresFor(model, version),
+      (model, version) => decodeOnly.outputCount(model, version),
+    );
+    for (let i = 0; i < messages.length; i += CHUNK) {
+      const arena = new RowArena();
+      const stop = Math.min(i + CHUNK, messages.length);
+      for (let k = i; k < stop; k++) if (decoder.decode(messages[k].value, messages[k], defaults, arena).ok) fastDecoded++;
+    }
+    if (decoder.counts.fast !== messages.length) throw new Error(`the fast decoder took ${decoder.counts.fast} of ${messages.length} events`);
+  };
   const names = featureNames(features);
   const referenceRows = numericRows(20_000, features, 1); // the rows referenceDir() built the reference from
   const referenceSorted = Array.from({ length: features }, (_, j) => column(referenceRows, j).sort());
@@ -141,6 +169,8 @@ for (const { features, events, target } of cases) {
   const baselines = !process.env.BENCH_ONLY_DRIFTWATCH;
   progress(`JSON.parse: 1 warm-up + ${RUNS} runs`);
   const parseMs = baselines ? await timeRuns(runParse, RUNS) : [Number.NaN];
+  progress(`fast decoder alone: 1 warm-up + ${RUNS} runs`);
+  const fastDecodeMs = baselines ? await timeRuns(runFastDecode, RUNS) : [Number.NaN];
   progress(`decodeEvent: 1 warm-up + ${RUNS} runs`);
   const decodeMs = baselines ? await timeRuns(runDecode, RUNS) : [Number.NaN];
   progress(`naive window: 1 warm-up + ${RUNS} runs`);
@@ -172,6 +202,15 @@ for (const { features, events, target } of cases) {
       note:
         `the pipeline's runs minus the detector's scoring of their ${evaluations} windows (${scoredMs.map((t) => t.toFixed(0)).join('/')} ms), timed in the same runs: ` +
         `${perEvent(ingestMs)} µs an event against JSON.parse ${perEvent(parseMs)} µs; the whole pipeline ${perEvent(pipelineMs)} µs, ${(median(parseMs) / median(pipelineMs)).toFixed(2)}× JSON.parse's rate`,
+    },
+    {
+      name: `fast decoder alone ${features} features / JSON.parse alone`,
+      value: median(parseMs) / median(fastDecodeMs),
+      unit: '×',
+      baseline: { name: 'JSON.parse alone of the same events', value: 1 },
+      note:
+        `EventDecoder.decode of the same events into row arenas, nothing recorded or routed (${fastDecoded.toLocaleString()} decoded): ` +
+        `${perEvent(fastDecodeMs)} µs an event; decode + record + route ${perEvent(ingestMs)} µs, so recording and routing cost ${(((median(ingestMs) - median(fastDecodeMs)) * 1000) / events).toFixed(2)} µs an event`,
     },
     {
       name: `JSON.parse alone ${features} features (floor)`,
