@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { numericModel, type FeatureModel } from '../stats/index.js';
 import { ReferenceFileError } from '../errors.js';
 import { buildFeatures, buildFeaturesFromColumns, DEFAULT_PSI_BINS, tableRows, type BuildOptions, type BuiltFeature, type ColumnTable, type Row } from './build.js';
-import { isOutputName, OUTPUT_NAMES, REFERENCE_SCHEMA_VERSION, referenceFileSchema, type FeatureEntry, type OutputName, type ReferenceFile } from './schema.js';
+import {
+  fastReferenceFileSchema,
+  isOutputName,
+  OUTPUT_NAMES,
+  REFERENCE_SCHEMA_VERSION,
+  referenceFileSchema,
+  type FeatureEntry,
+  type OutputName,
+  type ReferenceFile,
+} from './schema.js';
 import { flattenProbabilities, isProbabilityOutput, PROBABILITIES } from '../event/probabilities.js';
 import { InputError } from '../errors.js';
 import {
@@ -191,7 +200,9 @@ export class ReferenceDistribution {
 
   /** Validates a parsed reference file; `source` names it in errors. */
   static fromJSON(data: unknown, source = 'reference'): ReferenceDistribution {
-    const parsed = referenceFileSchema.safeParse(data);
+    // The fast schema first; a file it refuses is read again by the exact one, which names what is wrong.
+    const fast = fastReferenceFileSchema.safeParse(data);
+    const parsed = fast.success ? fast : referenceFileSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = issue.path.map(String).join('.');
