@@ -9,9 +9,31 @@ import { join } from 'node:path';
 import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { featureNames, numericRows, toObject } from './data.js';
 import { saveReference } from '../../src/adapters/files/reference-file.js';
+import { DriftDetector } from '../../src/core/detect/detector.js';
+import { Engine, type EngineOptions } from '../../src/runtime/engine.js';
 
 export const MODEL = 'bench-model';
 export const VERSION = 'v1';
+/** The streaming benchmarks' window: the service's defaults, 1 h sliding by 5 min. */
+export const WINDOW_MS = 3_600_000;
+export const SLIDE_MS = 300_000;
+
+/**
+ * The benchmarks' engine: WINDOW_MS sliding by SLIDE_MS, 30 s of allowed lateness, 60 s idle
+ * timeout, raised after one drifted window and cleared after two, the default detector; the
+ * options given replace these.
+ */
+export function benchEngine(options: Pick<EngineOptions, 'referenceFor'> & Partial<EngineOptions>): Engine {
+  return new Engine({
+    windowMs: WINDOW_MS,
+    slideMs: SLIDE_MS,
+    allowedLatenessMs: 30_000,
+    idleTimeoutMs: 60_000,
+    hysteresis: { raiseAfter: 1, clearAfter: 2 },
+    detector: new DriftDetector(),
+    ...options,
+  });
+}
 
 /** A reference of `features` numeric features from `rows` seeded rows, saved for a ReferenceStore. */
 export async function referenceDir(features: number, rows = 20_000): Promise<{ dir: string; reference: ReferenceDistribution }> {

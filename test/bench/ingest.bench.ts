@@ -16,7 +16,6 @@
 import { pino } from 'pino';
 import { runtimeMetrics, serviceMetrics } from '../../src/adapters/http/metrics.js';
 import { DriftDetector } from '../../src/core/detect/detector.js';
-import { Engine } from '../../src/runtime/engine.js';
 import { Pipeline, type SourceMessage } from '../../src/runtime/pipeline.js';
 import { ReferenceStore } from '../../src/adapters/files/reference-store.js';
 import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
@@ -25,12 +24,10 @@ import { EventDecoder } from '../../src/core/event/decoder.js';
 import { RowArena } from '../../src/core/event/arena.js';
 import { column } from './baseline.js';
 import { featureNames, numericRows } from './data.js';
-import { encodeEvents, referenceDir } from './events.js';
+import { benchEngine, encodeEvents, referenceDir, SLIDE_MS, WINDOW_MS } from './events.js';
 import { median, progress, report, timeRuns, type Figure } from './harness.js';
 import { NaiveWindow } from './naive-window.js';
 
-const WINDOW_MS = 3_600_000;
-const SLIDE_MS = 300_000;
 const SPAN_MS = 2 * WINDOW_MS;
 const CHUNK = 500;
 const RUNS = 3;
@@ -81,14 +78,9 @@ for (const { features, events, target } of cases) {
     scoringMs = 0;
     const metrics = serviceMetrics();
     const exporter = new InMemoryExporter();
-    const engine = new Engine({
-      windowMs: WINDOW_MS,
-      slideMs: SLIDE_MS,
-      allowedLatenessMs: 30_000,
-      idleTimeoutMs: 60_000,
-      hysteresis: { raiseAfter: 1, clearAfter: 2 },
-      detector: new TimedDetector(),
+    const engine = benchEngine({
       referenceFor: (model, version) => references.get(model, version),
+      detector: new TimedDetector(),
     });
     dead = 0;
     const pipeline = new Pipeline({
@@ -127,13 +119,7 @@ for (const { features, events, target } of cases) {
   // The fast decoder alone, as ingest runs it (a row arena per chunk), nothing recorded or
   // routed: what decode + record + route costs beyond it is the recording and the routing.
   let fastDecoded = 0;
-  const decodeOnly = new Engine({
-    windowMs: WINDOW_MS,
-    slideMs: SLIDE_MS,
-    allowedLatenessMs: 30_000,
-    idleTimeoutMs: 60_000,
-    hysteresis: { raiseAfter: 1, clearAfter: 2 },
-    detector: new DriftDetector(),
+  const decodeOnly = benchEngine({
     referenceFor: (model, version) => references.get(model, version),
   });
   const runFastDecode = () => {

@@ -12,18 +12,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DriftDetector } from '../../src/core/detect/detector.js';
-import { Engine } from '../../src/runtime/engine.js';
 import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { featureNames, numericRows } from './data.js';
 import { collectGarbage, progress, report } from './harness.js';
 import { NaiveWindow } from './naive-window.js';
+import { benchEngine, SLIDE_MS, WINDOW_MS } from './events.js';
 
 const FEATURES = 20;
 const CHECKPOINTS = [1_000_000, 5_000_000];
 const STEP_MS = 10;
-const WINDOW_MS = 3_600_000;
-const SLIDE_MS = 300_000;
 const POOL = 10_000;
 const START_MS = Date.UTC(2026, 0, 1);
 
@@ -45,13 +42,7 @@ function runVariant(variant: 'engine' | 'naive'): Sample[] {
   const reference = ReferenceDistribution.fromRows(numericRows(20_000, FEATURES, 1), { featureNames: names, modelVersion: 'v1' });
   // Events cycle through a pool of rows; the engine keeps none of them, the naive window copies values.
   const pool = numericRows(POOL, FEATURES, 5);
-  const engine = new Engine({
-    windowMs: WINDOW_MS,
-    slideMs: SLIDE_MS,
-    allowedLatenessMs: 30_000,
-    idleTimeoutMs: 60_000,
-    hysteresis: { raiseAfter: 1, clearAfter: 2 },
-    detector: new DriftDetector(),
+  const engine = benchEngine({
     referenceFor: () => reference,
   });
   const naive = new NaiveWindow(FEATURES, WINDOW_MS / SLIDE_MS, SLIDE_MS, null);

@@ -24,19 +24,16 @@ import { DriftDetector } from '../../src/core/detect/detector.js';
 import { setMapKernelEnabled } from '../../src/core/multivariate/map-kernel.js';
 import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { FeatureSetAccumulator } from '../../src/core/stats/index.js';
-import { Engine } from '../../src/runtime/engine.js';
 import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
 import { Pipeline, type SourceMessage } from '../../src/runtime/pipeline.js';
 import { featureNames, numericRows, toObject } from './data.js';
-import { MODEL, VERSION } from './events.js';
+import { benchEngine, MODEL, VERSION, WINDOW_MS } from './events.js';
 import { median, progress, report, timeRuns, type Figure } from './harness.js';
 
 const FEATURES = 20;
 const EVENTS = 200_000;
 const RECORD_ROWS = 100_000;
 const WINDOW_ROWS = 5_000;
-const WINDOW_MS = 3_600_000;
-const SLIDE_MS = 300_000;
 const SPAN_MS = 2 * WINDOW_MS;
 const CHUNK = 500;
 const RUNS = 3;
@@ -110,13 +107,7 @@ async function pipelineRun(dir: string) {
   const run = async () => {
     const metrics = serviceMetrics();
     const exporter = new InMemoryExporter();
-    const engine = new Engine({
-      windowMs: WINDOW_MS,
-      slideMs: SLIDE_MS,
-      allowedLatenessMs: 30_000,
-      idleTimeoutMs: 60_000,
-      hysteresis: { raiseAfter: 1, clearAfter: 2 },
-      detector: new DriftDetector(),
+    const engine = benchEngine({
       referenceFor: (model, version) => references.get(model, version),
     });
     let dead = 0;

@@ -15,20 +15,16 @@ import { pino } from 'pino';
 import { runtimeMetrics, serviceMetrics } from '../../src/adapters/http/metrics.js';
 import { ReferenceStore } from '../../src/adapters/files/reference-store.js';
 import { saveReference } from '../../src/adapters/files/reference-file.js';
-import { DriftDetector } from '../../src/core/detect/detector.js';
 import { ReferenceDistribution } from '../../src/core/reference/index.js';
 import { mulberry32 } from '../../src/core/reference/random.js';
-import { Engine } from '../../src/runtime/engine.js';
 import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
 import { Pipeline, type SourceMessage } from '../../src/runtime/pipeline.js';
 import { featureNames, numericRows, toObject } from './data.js';
-import { MODEL, VERSION } from './events.js';
+import { benchEngine, MODEL, VERSION, WINDOW_MS } from './events.js';
 import { median, progress, report, timeRuns, type Figure } from './harness.js';
 
 const FEATURES = 20;
 const EVENTS = 200_000;
-const WINDOW_MS = 3_600_000;
-const SLIDE_MS = 300_000;
 const SPAN_MS = 2 * WINDOW_MS;
 const CHUNK = 500;
 const RUNS = 3;
@@ -83,13 +79,7 @@ async function pipelineRun(dir: string) {
   const run = async () => {
     const metrics = serviceMetrics();
     const exporter = new InMemoryExporter();
-    const engine = new Engine({
-      windowMs: WINDOW_MS,
-      slideMs: SLIDE_MS,
-      allowedLatenessMs: 30_000,
-      idleTimeoutMs: 60_000,
-      hysteresis: { raiseAfter: 1, clearAfter: 2 },
-      detector: new DriftDetector(),
+    const engine = benchEngine({
       referenceFor: (model, version) => references.get(model, version),
     });
     let dead = 0;

@@ -30,12 +30,11 @@ import { loadReference } from '../../src/adapters/files/reference-file.js';
 import { DriftDetector, accumulate } from '../../src/core/detect/detector.js';
 import type { Evaluation } from '../../src/core/detect/evaluation.js';
 import { FeatureSetAccumulator } from '../../src/core/stats/index.js';
-import { Engine } from '../../src/runtime/engine.js';
 import { WindowHistory } from '../../src/runtime/history.js';
 import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
 import { Pipeline, type SourceMessage } from '../../src/runtime/pipeline.js';
 import { buildReference, cli, writeCheckFixture } from '../browser/fixtures.js';
-import { encodeEvents, referenceDir } from './events.js';
+import { benchEngine, encodeEvents, referenceDir, WINDOW_MS } from './events.js';
 import { median, progress, report, timeRuns, type Figure } from './harness.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -162,8 +161,6 @@ figures.push(
 // ---------------------------------------------------------------------------------------------
 // 2. The hot path with the report history on and off
 // ---------------------------------------------------------------------------------------------
-const WINDOW_MS = 3_600_000;
-const SLIDE_MS = 300_000;
 const SPAN_MS = 2 * WINDOW_MS;
 const CHUNK = 500;
 const FEATURES = 20;
@@ -188,13 +185,7 @@ let lastOn: Evaluation[] = [];
 async function ingest(historyOn: boolean): Promise<void> {
   const history = historyOn ? new WindowHistory({ windows: 288 }) : undefined;
   const memory = new InMemoryExporter();
-  const engine = new Engine({
-    windowMs: WINDOW_MS,
-    slideMs: SLIDE_MS,
-    allowedLatenessMs: 30_000,
-    idleTimeoutMs: 60_000,
-    hysteresis: { raiseAfter: 1, clearAfter: 2 },
-    detector: new DriftDetector(),
+  const engine = benchEngine({
     referenceFor: (model, version) => references.get(model, version),
     keepCurrent: historyOn,
   });

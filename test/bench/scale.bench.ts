@@ -36,7 +36,6 @@ import { saveReference } from '../../src/adapters/files/reference-file.js';
 import { ReferenceStore } from '../../src/adapters/files/reference-store.js';
 import { DriftDetector } from '../../src/core/detect/detector.js';
 import { ReferenceDistribution } from '../../src/core/reference/index.js';
-import { Engine } from '../../src/runtime/engine.js';
 import { InMemoryExporter } from '../../src/runtime/memory-exporter.js';
 import { MergeStage, type PartialsMessage } from '../../src/runtime/partitioned/merge-stage.js';
 import { PartialStage, type PartialsPublisher } from '../../src/runtime/partitioned/partial-stage.js';
@@ -45,11 +44,9 @@ import { Pipeline, type SourceMessage } from '../../src/runtime/pipeline.js';
 import { NO_METRICS } from '../../src/runtime/ports.js';
 import { Status } from '../../src/runtime/status.js';
 import { featureNames, numericRows } from './data.js';
-import { encodeEvents, referenceDir, VERSION } from './events.js';
+import { benchEngine, encodeEvents, referenceDir, SLIDE_MS, VERSION, WINDOW_MS } from './events.js';
 import { median, progress, report, timeRuns, type Figure } from './harness.js';
 
-const WINDOW_MS = 3_600_000;
-const SLIDE_MS = 300_000;
 const SPAN_MS = 2 * WINDOW_MS;
 const CHUNK = 500;
 const RUNS = 5;
@@ -116,13 +113,7 @@ for (const { features, events } of cases) {
   const runSingle = async () => {
     const exporter = new InMemoryExporter();
     const pipeline = new Pipeline({
-      engine: new Engine({
-        windowMs: WINDOW_MS,
-        slideMs: SLIDE_MS,
-        allowedLatenessMs: 30_000,
-        idleTimeoutMs: 60_000,
-        hysteresis: { raiseAfter: 1, clearAfter: 2 },
-        detector: new DriftDetector(),
+      engine: benchEngine({
         referenceFor: (m, v) => references.get(m, v),
       }),
       references,
